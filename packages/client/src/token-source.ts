@@ -1,0 +1,42 @@
+/**
+ * Where the client interceptor gets the token of each call.
+ */
+export interface TokenSource {
+  /** The token to send now. May fetch or refresh one. The token is secret: never log it. */
+  getToken(): Promise<string>;
+  /** Forgets the current token (e.g. after the server rejected it), so the next `getToken` gets a new one. */
+  invalidate?(): void;
+}
+
+/**
+ * What the client interceptor accepts as its token: a fixed string, a function returning the token
+ * (sync or async, called for every call: cache in it, or use a caching source), or a {@link TokenSource}.
+ */
+export type TokenInput = string | (() => string | Promise<string>) | TokenSource;
+
+/**
+ * Turns any {@link TokenInput} into a {@link TokenSource}.
+ *
+ * ```ts
+ * const source = toTokenSource(() => sessionStorage.getItem("token") ?? "");
+ * ```
+ *
+ * @throws TypeError for an empty string or anything that is not a token input.
+ */
+export function toTokenSource(input: TokenInput): TokenSource {
+  if (typeof input === "string") {
+    if (input === "") {
+      throw new TypeError("connectauth: the token is an empty string");
+    }
+    const token = input;
+    return { getToken: () => Promise.resolve(token) };
+  }
+  if (typeof input === "function") {
+    const fn = input;
+    return { getToken: async () => fn() };
+  }
+  if (typeof input === "object" && input !== null && typeof input.getToken === "function") {
+    return input;
+  }
+  throw new TypeError("connectauth: token must be a string, a function or a TokenSource");
+}

@@ -1,0 +1,20 @@
+export { Reason, errorDomain, codeOf, bearerErrorOf, hasChallenge, isTokenReason, isReason } from "./reason.js";
+export type { BearerErrorCode } from "./reason.js";
+export { type Challenge, formatChallenge, parseChallenges } from "./challenge.js";
+export {
+  createAuthError,
+  readAuthFailure,
+  wwwAuthenticateHeader,
+  type AuthErrorOptions,
+  type AuthFailure,
+} from "./auth-error.js";
+export {
+  parseAuthorization,
+  authorizationHeader,
+  type Credentials,
+  type ParseAuthorizationOptions,
+} from "./authorization-header.js";
+export { scopesFromClaims, addScopes, missingScopes, type ScopeRequirement } from "./scopes.js";
+export { ruleOf, type EffectiveRule } from "./rule.js";
+export { ErrorInfoSchema, type ErrorInfo } from "./gen/google/rpc/error_details_pb.js";
+export { AuthRuleSchema, type AuthRule, method_rule, service_rule } from "./gen/connectauth/v1/auth_pb.js";

@@ -1,0 +1,73 @@
+import { type JSONWebKeySet, SignJWT, exportJWK, generateKeyPair } from "jose";
+
+/** Options of {@link createDevIssuer}. */
+export interface DevIssuerOptions {
+  /** The `iss` of minted tokens; also the base of its discovery document. */
+  readonly issuer: string;
+  /** The default `aud` of minted tokens. */
+  readonly audience: string;
+  /** The current time in ms. Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** What a minted token says. */
+export interface MintOptions {
+  readonly subject: string;
+  readonly scopes?: readonly string[];
+  /** Lifetime in seconds from now (negative: already expired). Default 300. */
+  readonly ttlSeconds?: number;
+  /** Override the audience (e.g. to show INVALID_AUDIENCE). */
+  readonly audience?: string;
+  /** Override the issuer (e.g. to show INVALID_ISSUER). */
+  readonly issuer?: string;
+  /** `nbf` in seconds from now. */
+  readonly notBeforeSeconds?: number;
+}
+
+/** A development issuer: one ES256 key pair made at start, its JWKS, and a token mint. */
+export interface DevIssuer {
+  readonly issuer: string;
+  readonly audience: string;
+  /** The public keys, as served at `/.well-known/jwks.json`. */
+  readonly jwks: JSONWebKeySet;
+  /** The OpenID discovery document (issuer and jwks_uri), as served at `/.well-known/openid-configuration`. */
+  readonly discovery: Readonly<Record<string, string>>;
+  /** Mints a signed access token. */
+  mint(options: MintOptions): Promise<string>;
+}
+
+/**
+ * Creates an in-memory development issuer, for demos and tests. Not for production: the key lives in
+ * memory and anyone with access to the process can mint tokens.
+ *
+ * ```ts
+ * const issuer = await createDevIssuer({ issuer: "http://127.0.0.1:8080", audience: "greeter" });
+ * const token = await issuer.mint({ subject: "alice", scopes: ["greet"] });
+ * ```
+ */
+export async function createDevIssuer(options: DevIssuerOptions): Promise<DevIssuer> {
+  const now = options.now ?? Date.now;
+  const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
+  const kid = `dev-${Math.floor(now() / 1000).toString(36)}`;
+  const jwk = { ...(await exportJWK(publicKey)), kid, alg: "ES256", use: "sig" };
+  const base = options.issuer.replace(/\/$/, "");
+  return {
+    issuer: options.issuer,
+    audience: options.audience,
+    jwks: { keys: [jwk] },
+    discovery: { issuer: options.issuer, jwks_uri: `${base}/.well-known/jwks.json` },
+    async mint(m) {
+      const iat = Math.floor(now() / 1000);
+      const jwt = new SignJWT({ scope: (m.scopes ?? []).join(" ") })
+        .setProtectedHeader({ alg: "ES256", kid, typ: "at+jwt" })
+        .setIssuer(m.issuer ?? options.issuer)
+        .setAudience(m.audience ?? options.audience)
+        .setSubject(m.subject)
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + (m.ttlSeconds ?? 300))
+        .setJti(crypto.randomUUID());
+      if (m.notBeforeSeconds !== undefined) jwt.setNotBefore(iat + m.notBeforeSeconds);
+      return jwt.sign(privateKey);
+    },
+  };
+}

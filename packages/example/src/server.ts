@@ -1,0 +1,160 @@
+import * as http from "node:http";
+import * as http2 from "node:http2";
+import * as net from "node:net";
+import { cors } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { type JwtKeySource, createJwtAuthenticator, createServerAuth } from "@connectauth/server";
+import { type DevIssuer, createDevIssuer } from "./dev-issuer.js";
+import { greeterRoutes } from "./greeter-service.js";
+
+/** How the example server verifies tokens. */
+export type ExampleAuthConfig =
+  /** The embedded development issuer: keys made at start, JWKS served by this server. */
+  | { readonly kind: "dev"; readonly audience?: string }
+  /** Any issuer: tokens verified against its JWKS URL. */
+  | {
+      readonly kind: "external";
+      readonly issuer: string;
+      readonly audience: string;
+      readonly jwksUrl: string;
+      readonly algorithms?: readonly string[];
+    };
+
+/** Options of {@link startExampleServer}. */
+export interface ExampleServerOptions {
+  /** Default 0: any free port. */
+  readonly port?: number;
+  /** Default "127.0.0.1". */
+  readonly host?: string;
+  /** Default `{ kind: "dev" }`. */
+  readonly auth?: ExampleAuthConfig;
+}
+
+/** A running example server. */
+export interface ExampleServer {
+  /** e.g. `http://127.0.0.1:8080` */
+  readonly url: string;
+  /** The embedded issuer, with `auth: { kind: "dev" }`. */
+  readonly devIssuer: DevIssuer | undefined;
+  close(): Promise<void>;
+}
+
+/** Asymmetric algorithms accepted from an external issuer unless told otherwise. */
+export const defaultExternalAlgorithms = ["ES256", "ES384", "RS256", "PS256", "EdDSA"] as const;
+
+/**
+ * Starts the Greeter server on one port for all of Connect, gRPC and gRPC-web, over HTTP/2 cleartext
+ * (prior knowledge) and HTTP/1.1, with CORS for browsers (`authorization` allowed, `www-authenticate`
+ * exposed).
+ */
+export async function startExampleServer(options: ExampleServerOptions = {}): Promise<ExampleServer> {
+  const host = options.host ?? "127.0.0.1";
+  const config = options.auth ?? { kind: "dev" };
+  const sockets = new Set<net.Socket>();
+  let handler: http.RequestListener | undefined;
+  const dispatch = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
+    (handler as unknown as typeof dispatch)(req, res);
+  };
+  // Node keeps only the first of duplicate Authorization headers unless told to join them; joined, two
+  // credentials are seen (and refused as MULTIPLE_CREDENTIALS) instead of one silently winning.
+  const h1 = http.createServer({ joinDuplicateHeaders: true }, dispatch as http.RequestListener);
+  const h2 = http2.createServer({}, dispatch);
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    socket.once("data", (chunk: Buffer) => {
+      socket.pause();
+      socket.unshift(chunk);
+      // An HTTP/2 connection starts with the preface "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".
+      if (chunk.subarray(0, 3).toString("latin1") === "PRI") {
+        // The HTTP/2 session reads the unshifted bytes itself, then takes over the socket's handle.
+        h2.emit("connection", socket);
+      } else {
+        h1.emit("connection", socket);
+        socket.resume();
+      }
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as net.AddressInfo;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+
+  let devIssuer: DevIssuer | undefined;
+  let keys: JwtKeySource;
+  let issuer: string;
+  let audience: string;
+  let algorithms: readonly string[];
+  if (config.kind === "dev") {
+    devIssuer = await createDevIssuer({ issuer: url, audience: config.audience ?? "greeter" });
+    ({ issuer, audience } = devIssuer);
+    keys = devIssuer.jwks;
+    algorithms = ["ES256"];
+  } else {
+    ({ issuer, audience } = config);
+    keys = new URL(config.jwksUrl);
+    algorithms = config.algorithms ?? defaultExternalAlgorithms;
+  }
+  const auth = createServerAuth({
+    authenticators: [createJwtAuthenticator({ issuer, audience, algorithms, keys })],
+    realm: "greeter",
+  });
+  const connect = connectNodeAdapter({
+    routes: greeterRoutes,
+    requestGate: auth.requestGate,
+    interceptors: [auth.interceptor],
+  });
+  handler = withCors(withDevIssuerRoutes(connect as http.RequestListener, devIssuer));
+
+  return {
+    url,
+    devIssuer,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function withDevIssuerRoutes(next: http.RequestListener, devIssuer: DevIssuer | undefined): http.RequestListener {
+  if (devIssuer === undefined) return next;
+  const documents: Record<string, string> = {
+    "/.well-known/jwks.json": JSON.stringify(devIssuer.jwks),
+    "/.well-known/openid-configuration": JSON.stringify(devIssuer.discovery),
+  };
+  return (req, res) => {
+    const body = req.method === "GET" ? documents[req.url ?? ""] : undefined;
+    if (body === undefined) return next(req, res);
+    res.writeHead(200, { "content-type": "application/json", "cache-control": "max-age=300" });
+    res.end(body);
+  };
+}
+
+const allowedHeaders = [...cors.allowedHeaders, "Authorization"].join(", ");
+const exposedHeaders = [...cors.exposedHeaders, "WWW-Authenticate"].join(", ");
+const allowedMethods = cors.allowedMethods.join(", ");
+
+/** CORS for browsers: any origin (the example holds no cookies), Authorization allowed, WWW-Authenticate exposed. */
+function withCors(next: http.RequestListener): http.RequestListener {
+  return (req, res) => {
+    const origin = req.headers.origin;
+    if (origin !== undefined) {
+      res.setHeader("Access-Control-Allow-Origin", origin);
+      res.setHeader("Vary", "Origin");
+      res.setHeader("Access-Control-Expose-Headers", exposedHeaders);
+      if (req.method === "OPTIONS" && req.headers["access-control-request-method"] !== undefined) {
+        res.writeHead(204, {
+          "Access-Control-Allow-Methods": allowedMethods,
+          "Access-Control-Allow-Headers": allowedHeaders,
+          "Access-Control-Max-Age": "7200",
+        });
+        res.end();
+        return;
+      }
+    }
+    next(req, res);
+  };
+}

@@ -1,0 +1,58 @@
+import type { Credentials, Reason } from "@connectauth/core";
+import type { AuthIdentity } from "./identity.js";
+
+/**
+ * What an authenticator decided of one credential: accepted with an identity, or rejected with a
+ * reason. Rejections are values, not exceptions: the gate turns them into the contract's errors (code,
+ * `ErrorInfo`, challenge) in one place.
+ */
+export type AuthOutcome =
+  | { readonly ok: true; readonly identity: AuthIdentity }
+  | {
+      readonly ok: false;
+      readonly reason: Reason;
+      /** For humans. Must not hold the credential or anything read from it. */
+      readonly message?: string;
+      /** A stable, secret-free word for diagnosis, sent as `ErrorInfo.metadata.detail` (e.g. `"unknown_key"`). */
+      readonly detail?: string;
+    };
+
+/**
+ * Checks one kind of credential. Implement it for your own credentials (opaque-token introspection,
+ * session cookies); connectauth ships JWT ({@link createJwtAuthenticator}).
+ *
+ * An outage of what the authenticator depends on (a key server, an introspection endpoint) must be
+ * answered with `Reason.KeysUnavailable`, never with a token reason: clients refresh their token on
+ * token reasons, which cannot help. An exception thrown by `authenticate` becomes `Internal`, without
+ * the exception as its cause.
+ *
+ * ```ts
+ * const sessions: Authenticator = {
+ *   name: "session",
+ *   schemes: ["session"],
+ *   async authenticate({ value }) {
+ *     const s = await store.get(value);
+ *     return s ? accepted({ subject: s.user, scopes: new Set(s.scopes), claims: {}, authenticator: "session" })
+ *              : rejected(Reason.InvalidToken, { message: "unknown session" });
+ *   },
+ * };
+ * ```
+ */
+export interface Authenticator {
+  /** Names the authenticator in identities, decision events and `ErrorInfo.metadata.authenticator`. */
+  readonly name: string;
+  /** The `Authorization` schemes it takes, lowercase (e.g. `["bearer"]`). */
+  readonly schemes: readonly string[];
+  /** Decides on one credential. The credential is secret: never log it or put it in the outcome. */
+  authenticate(credentials: Credentials): Promise<AuthOutcome>;
+}
+
+/** An accepting {@link AuthOutcome}. */
+export function accepted(identity: AuthIdentity): AuthOutcome {
+  return { ok: true, identity };
+}
+
+/** A rejecting {@link AuthOutcome}. */
+export function rejected(reason: Reason, options: { message?: string; detail?: string } = {}): AuthOutcome {
+  return { ok: false, reason, ...options };
+}

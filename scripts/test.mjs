@@ -1,0 +1,41 @@
+// npm test: generated code up to date, buf lint, type checks (packages and tests), then every test with
+// node's test runner through tsx. Extra arguments are passed to `node --test` (e.g. a file to run alone).
+import { execFileSync, spawnSync } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+
+const step = (title, command, args) => {
+  console.log(`\n# ${title}: ${command} ${args.join(" ")}`);
+  execFileSync(command, args, { stdio: "inherit" });
+};
+
+const extra = process.argv.slice(2);
+if (extra.length === 0) {
+  step("generated code is current", "node", ["scripts/generate.mjs", "--check"]);
+  step("proto lint", "buf", ["lint"]);
+  step("build (isomorphic packages with types: [])", "tsc", ["-b"]);
+  step("type-check tests", "tsc", ["-p", "tsconfig.test.json"]);
+}
+
+const files = extra.length > 0 ? extra : [...findTests("packages"), ...findTests("test")];
+console.log(`\n# ${files.length} test files`);
+const result = spawnSync(
+  process.execPath,
+  ["--import", "tsx", "--test", "--test-reporter=spec", ...files],
+  { stdio: "inherit", env: { ...process.env, NODE_ENV: "test" } },
+);
+process.exit(result.status ?? 1);
+
+function findTests(dir) {
+  const out = [];
+  const walk = (d) => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      if (entry.name === "node_modules" || entry.name === "dist" || entry.name === "gen") continue;
+      const p = join(d, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else if (entry.name.endsWith(".test.ts")) out.push(p);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
