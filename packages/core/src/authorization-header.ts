@@ -19,6 +19,8 @@ export interface ParseAuthorizationOptions {
    * Default 8192: larger than any sane access token, small enough to bound the work an attacker causes.
    */
   readonly maxLength?: number;
+  /** The `realm` of the challenge of the errors thrown. */
+  readonly realm?: string;
 }
 
 const defaultMaxLength = 8192;
@@ -51,8 +53,10 @@ export function parseAuthorization(
     return undefined;
   }
   const maxLength = options.maxLength ?? defaultMaxLength;
+  const realm = options.realm;
   if (header.length > maxLength) {
     throw createAuthError(Reason.MalformedCredentials, {
+      realm,
       message: `the authorization header is longer than ${maxLength} characters`,
     });
   }
@@ -62,6 +66,7 @@ export function parseAuthorization(
   }
   if (joinedCredentials.test(text)) {
     throw createAuthError(Reason.MultipleCredentials, {
+      realm,
       message: "more than one authorization credential was sent",
     });
   }
@@ -70,17 +75,20 @@ export function parseAuthorization(
   const value = space < 0 ? "" : text.slice(space + 1).replace(/^ +/, "");
   if (!schemeSyntax.test(scheme)) {
     throw createAuthError(Reason.MalformedCredentials, {
+      realm,
       message: "the authorization header does not start with an auth scheme",
     });
   }
   if (value === "") {
     // Often a bare token without "Bearer ": the scheme may be the token, so it is not echoed.
     throw createAuthError(Reason.MalformedCredentials, {
+      realm,
       message: 'the authorization header must be "<scheme> <credential>", e.g. "Bearer <token>"',
     });
   }
   if (!token68Syntax.test(value)) {
     throw createAuthError(Reason.MalformedCredentials, {
+      realm,
       message: "the credential after the auth scheme is not a token68 (RFC 6750 §2.1)",
     });
   }

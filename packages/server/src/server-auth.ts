@@ -77,7 +77,7 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
     }
     values.set(checkedKey, true);
     const rule = ruleOf(method);
-    const credentials = parseAuthorization(header.get(authorizationHeader), { maxLength });
+    const credentials = parseAuthorization(header.get(authorizationHeader), { maxLength, realm });
     if (credentials === undefined) {
       if (rule.public) {
         return;
