@@ -1,0 +1,2 @@
+export { run, commands } from "./run.js";
+export type { Command, CommandIo } from "./command.js";
