@@ -37,3 +37,10 @@ test("stops at garbage without throwing", () => {
   assert.deepEqual(parseChallenges('Bearer realm="unterminated'), [{ scheme: "Bearer", params: {} }]);
   assert.deepEqual(parseChallenges("=== ,,, ("), []);
 });
+
+test("a parameter named __proto__ is kept as data, not as a prototype", () => {
+  const [c] = parseChallenges('Bearer __proto__="x", realm="r"');
+  assert.equal(Object.getPrototypeOf(c!.params), Object.prototype);
+  assert.deepEqual(Object.keys(c!.params), ["__proto__", "realm"]);
+  assert.equal(Object.getOwnPropertyDescriptor(c!.params, "__proto__")?.value, "x");
+});

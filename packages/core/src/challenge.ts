@@ -126,7 +126,13 @@ export function parseChallenges(header: string | null | undefined): Challenge[] 
       } else {
         value = readToken();
       }
-      challenge.params[name.toLowerCase()] = value;
+      // defineProperty: a parameter named "__proto__" is an own property, not a prototype change.
+      Object.defineProperty(challenge.params, name.toLowerCase(), {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
       skipWs();
       if (s[i] === ",") {
         i++;
