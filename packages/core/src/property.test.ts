@@ -89,7 +89,7 @@ test("challenges: the parser never throws on arbitrary text", () => {
 });
 
 test("scopes: missingScopes is empty exactly when the requirement is met", () => {
-  const scope = fc.constantFrom("a", "b", "c", "d", "e");
+  const scope = fc.constantFrom<string>("a", "b", "c", "d", "e");
   fc.assert(
     fc.property(fc.uniqueArray(scope), fc.uniqueArray(scope), fc.uniqueArray(scope), (all, any, granted) => {
       const g = new Set(granted);
