@@ -39,6 +39,12 @@ export interface ExampleServer {
   close(): Promise<void>;
 }
 
+/** A request handler for both the HTTP/1.1 and the HTTP/2 server (what connectNodeAdapter returns). */
+type NodeHandler = (
+  req: http.IncomingMessage | http2.Http2ServerRequest,
+  res: http.ServerResponse | http2.Http2ServerResponse,
+) => void;
+
 /** Asymmetric algorithms accepted from an external issuer unless told otherwise. */
 export const defaultExternalAlgorithms = ["ES256", "ES384", "RS256", "PS256", "EdDSA"] as const;
 
@@ -51,13 +57,15 @@ export async function startExampleServer(options: ExampleServerOptions = {}): Pr
   const host = options.host ?? "127.0.0.1";
   const config = options.auth ?? { kind: "dev" };
   const sockets = new Set<net.Socket>();
-  let handler: http.RequestListener | undefined;
-  const dispatch = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
-    (handler as unknown as typeof dispatch)(req, res);
+  // The handler needs the issuer URL, which needs the port: it is set once the server listens.
+  let handler: NodeHandler = (_req, res) => {
+    res.writeHead(503);
+    res.end();
   };
+  const dispatch: NodeHandler = (req, res) => handler(req, res);
   // Node keeps only the first of duplicate Authorization headers unless told to join them; joined, two
   // credentials are seen (and refused as MULTIPLE_CREDENTIALS) instead of one silently winning.
-  const h1 = http.createServer({ joinDuplicateHeaders: true }, dispatch as http.RequestListener);
+  const h1 = http.createServer({ joinDuplicateHeaders: true }, dispatch);
   const h2 = http2.createServer({}, dispatch);
   const server = net.createServer((socket) => {
     sockets.add(socket);
@@ -106,7 +114,7 @@ export async function startExampleServer(options: ExampleServerOptions = {}): Pr
     requestGate: auth.requestGate,
     interceptors: [auth.interceptor],
   });
-  handler = withCors(withDevIssuerRoutes(connect as http.RequestListener, devIssuer));
+  handler = withCors(withDevIssuerRoutes(connect, devIssuer));
 
   return {
     url,
@@ -119,7 +127,7 @@ export async function startExampleServer(options: ExampleServerOptions = {}): Pr
   };
 }
 
-function withDevIssuerRoutes(next: http.RequestListener, devIssuer: DevIssuer | undefined): http.RequestListener {
+function withDevIssuerRoutes(next: NodeHandler, devIssuer: DevIssuer | undefined): NodeHandler {
   if (devIssuer === undefined) return next;
   const documents: Record<string, string> = {
     "/.well-known/jwks.json": JSON.stringify(devIssuer.jwks),
@@ -138,7 +146,7 @@ const exposedHeaders = [...cors.exposedHeaders, "WWW-Authenticate"].join(", ");
 const allowedMethods = cors.allowedMethods.join(", ");
 
 /** CORS for browsers: any origin (the example holds no cookies), Authorization allowed, WWW-Authenticate exposed. */
-function withCors(next: http.RequestListener): http.RequestListener {
+function withCors(next: NodeHandler): NodeHandler {
   return (req, res) => {
     const origin = req.headers.origin;
     if (origin !== undefined) {
