@@ -209,6 +209,9 @@ describe("conditions that do not compile fail at server start, naming the method
   test("an unknown identifier", () => {
     assert.throws(() => setup({ rules: { "a.B": { condition: "claim.x == 1" } } }), /unknown identifier "claim"/);
   });
+  test("a bad option is a TypeError too", () => {
+    assert.throws(() => setup({ unruled: "maybe" as never }), /unruled must be/);
+  });
   test("the proto's own conditions compile", () => {
     assert.doesNotThrow(() => setup({ services: [InvoiceService, LegacyService] }));
   });
