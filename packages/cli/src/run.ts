@@ -1,7 +1,10 @@
 import type { Command, CommandIo } from "./command.js";
+import { auditCommand } from "./audit.js";
 
 /** Every subcommand, in the order `help` lists them. Add a command by adding its module here. */
-export const commands: readonly Command[] = [];
+export const commands: readonly Command[] = [
+  auditCommand,
+];
 
 /**
  * Runs `connectauth <command> [args…]` and resolves to the exit code.

@@ -14,7 +14,30 @@ export {
   type Credentials,
   type ParseAuthorizationOptions,
 } from "./authorization-header.js";
-export { scopesFromClaims, addScopes, missingScopes, type ScopeRequirement } from "./scopes.js";
-export { ruleOf, type EffectiveRule } from "./rule.js";
+export {
+  scopesFromClaims,
+  addScopes,
+  claimAt,
+  defaultScopeClaims,
+  missingScopes,
+  type ScopeRequirement,
+} from "./scopes.js";
+export {
+  ruleOf,
+  createRuleResolver,
+  requiredScopesOf,
+  type EffectiveRule,
+  type ClaimMatch,
+  type RuleInit,
+  type RuleResolver,
+  type RuleResolverOptions,
+} from "./rule.js";
 export { ErrorInfoSchema, type ErrorInfo } from "./gen/google/rpc/error_details_pb.js";
-export { AuthRuleSchema, type AuthRule, method_rule, service_rule } from "./gen/connectauth/v1/auth_pb.js";
+export {
+  AuthRuleSchema,
+  type AuthRule,
+  ClaimRequirementSchema,
+  type ClaimRequirement,
+  method_rule,
+  service_rule,
+} from "./gen/connectauth/v1/auth_pb.js";

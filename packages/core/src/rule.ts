@@ -1,58 +1,197 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import { getOption, hasOption } from "@bufbuild/protobuf";
-import { method_rule, service_rule } from "./gen/connectauth/v1/auth_pb.js";
+import { type AuthRule, method_rule, service_rule } from "./gen/connectauth/v1/auth_pb.js";
 import type { ScopeRequirement } from "./scopes.js";
 
+/** One claim a caller must carry: found by a dot-separated path, equal to a value or containing one. */
+export type ClaimMatch =
+  | { readonly path: string; readonly equals: string; readonly contains?: undefined }
+  | { readonly path: string; readonly contains: string; readonly equals?: undefined };
+
 /**
- * The rule in force for one method, after service defaults and method overrides.
+ * The rule in force for one method, after service defaults, method overrides and rules set in code.
  */
 export interface EffectiveRule extends ScopeRequirement {
   /** No credential is needed (a presented one must still be valid). */
   readonly public: boolean;
-  /** Where the rule came from: the method's option, its service's option, or the deny-by-default rule. */
+  /** Claims the caller must carry, every one of them. */
+  readonly claims: readonly ClaimMatch[];
+  /** A CEL expression that must hold, or `undefined` for none. */
+  readonly condition: string | undefined;
+  /**
+   * The level the rule came from: the method, its service, or none (`"default"`: the method has no rule
+   * and servers deny it unless configured otherwise).
+   */
   readonly source: "method" | "service" | "default";
+  /** Where the rule was declared: proto options, code ({@link RuleResolverOptions.rules}), or nowhere. */
+  readonly origin: "proto" | "code" | "none";
 }
 
+/** A rule written in code: the fields of `connectauth.v1.AuthRule`, all optional. */
+export interface RuleInit {
+  readonly public?: boolean;
+  readonly allScopes?: readonly string[];
+  readonly anyScopes?: readonly string[];
+  readonly claims?: readonly ClaimMatch[];
+  readonly condition?: string;
+}
+
+/** Options of {@link createRuleResolver}. */
+export interface RuleResolverOptions {
+  /**
+   * Rules set in code, by fully-qualified service name (`grpc.health.v1.Health`) or by method
+   * (`grpc.health.v1.Health/Check`, a leading `/` allowed). For services you do not own, or to override
+   * a rule of the proto. Precedence, first found wins: code method rule, proto method rule, code
+   * service rule, proto service rule.
+   */
+  readonly rules?: Readonly<Record<string, RuleInit>>;
+}
+
+/** Finds the effective rule of a method. */
+export type RuleResolver = (method: DescMethod) => EffectiveRule;
+
 const cache = new WeakMap<DescMethod, EffectiveRule>();
+
+const noRule: EffectiveRule = Object.freeze({
+  public: false,
+  allScopes: Object.freeze([]),
+  anyScopes: Object.freeze([]),
+  claims: Object.freeze([]),
+  condition: undefined,
+  source: "default",
+  origin: "none",
+}) as EffectiveRule;
 
 /**
  * The effective rule of a method, from the `(connectauth.v1.method_rule)` and
  * `(connectauth.v1.service_rule)` options of its generated descriptor. A method's rule replaces its
- * service's as a whole; with neither, the method requires an authenticated caller and no scope (deny
- * anonymous by default). Resolved once per method descriptor and cached.
+ * service's as a whole; with neither, the rule has `source: "default"` (servers deny such methods
+ * unless configured otherwise). Resolved once per method descriptor and cached. For rules set in code
+ * as well, use {@link createRuleResolver}.
  *
  * ```ts
  * import { GreeterService } from "./gen/example/v1/greeter_pb.js";
- * ruleOf(GreeterService.method.admin); // { public: false, allScopes: ["admin", "greet"], anyScopes: [], source: "method" }
+ * ruleOf(GreeterService.method.admin); // { public: false, allScopes: ["admin", "greet"], …, source: "method" }
  * ```
  */
 export function ruleOf(method: DescMethod): EffectiveRule {
   let rule = cache.get(method);
   if (rule === undefined) {
-    rule = resolve(method);
+    rule = resolveFromProto(method);
     cache.set(method, rule);
   }
   return rule;
 }
 
-function resolve(method: DescMethod): EffectiveRule {
-  if (hasOption(method, method_rule)) {
-    return fromOption(getOption(method, method_rule), "method");
+/**
+ * Creates a rule resolver that adds rules set in code to those of the proto options: for services you
+ * do not own (`grpc.health.v1.Health` public) or to override a proto rule. Without rules it is
+ * {@link ruleOf}.
+ *
+ * ```ts
+ * const resolve = createRuleResolver({ rules: { "grpc.health.v1.Health": { public: true } } });
+ * resolve(HealthService.method.check).public; // true
+ * ```
+ *
+ * @throws TypeError on a malformed name or rule (a claim without a path, or with both or neither of
+ * `equals` and `contains`).
+ */
+export function createRuleResolver(options: RuleResolverOptions = {}): RuleResolver {
+  const entries = Object.entries(options.rules ?? {});
+  if (entries.length === 0) {
+    return ruleOf;
   }
-  if (hasOption(method.parent, service_rule)) {
-    return fromOption(getOption(method.parent, service_rule), "service");
+  const byName = new Map<string, RuleInit>();
+  for (const [key, init] of entries) {
+    const name = key.startsWith("/") ? key.slice(1) : key;
+    if (!/^[A-Za-z_][\w.]*(\/[A-Za-z_]\w*)?$/.test(name)) {
+      throw new TypeError(
+        `createRuleResolver: "${key}" is not a service ("pkg.Service") or method ("pkg.Service/Method") name`,
+      );
+    }
+    byName.set(name, init);
+    validate(freezeRule(init, "method", "code"), key);
   }
-  return Object.freeze({ public: false, allScopes: [], anyScopes: [], source: "default" });
+  const resolved = new WeakMap<DescMethod, EffectiveRule>();
+  return (method) => {
+    let rule = resolved.get(method);
+    if (rule === undefined) {
+      const own = byName.get(`${method.parent.typeName}/${method.name}`);
+      const service = byName.get(method.parent.typeName);
+      const proto = ruleOf(method);
+      rule =
+        own !== undefined
+          ? freezeRule(own, "method", "code")
+          : proto.source === "method" || service === undefined
+            ? proto
+            : freezeRule(service, "service", "code");
+      resolved.set(method, rule);
+    }
+    return rule;
+  };
 }
 
-function fromOption(
-  option: { public: boolean; allScopes: string[]; anyScopes: string[] },
-  source: EffectiveRule["source"],
-): EffectiveRule {
-  return Object.freeze({
+/**
+ * The scopes a method needs, read from its rule before calling it: all of `allScopes`, and at least
+ * one of `anyScopes` (when not empty). Empty lists for a public method or one without scope
+ * requirements. Pass a resolver of {@link createRuleResolver} to count rules set in code.
+ *
+ * ```ts
+ * const { allScopes, anyScopes } = requiredScopesOf(GreeterService.method.admin); // ["admin", "greet"], []
+ * await tokenSource.request([...allScopes, ...anyScopes.slice(0, 1)]);
+ * ```
+ */
+export function requiredScopesOf(method: DescMethod, resolve: RuleResolver = ruleOf): ScopeRequirement {
+  const rule = resolve(method);
+  return rule.public ? { allScopes: [], anyScopes: [] } : { allScopes: rule.allScopes, anyScopes: rule.anyScopes };
+}
+
+function resolveFromProto(method: DescMethod): EffectiveRule {
+  if (hasOption(method, method_rule)) {
+    return freezeRule(fromOption(getOption(method, method_rule)), "method", "proto");
+  }
+  if (hasOption(method.parent, service_rule)) {
+    return freezeRule(fromOption(getOption(method.parent, service_rule)), "service", "proto");
+  }
+  return noRule;
+}
+
+function fromOption(option: AuthRule): RuleInit {
+  return {
     public: option.public,
-    allScopes: Object.freeze([...option.allScopes]),
-    anyScopes: Object.freeze([...option.anyScopes]),
+    allScopes: option.allScopes,
+    anyScopes: option.anyScopes,
+    claims: option.claims.map((c): ClaimMatch =>
+      c.match.case === "contains" ? { path: c.path, contains: c.match.value } : { path: c.path, equals: c.match.value ?? "" },
+    ),
+    condition: option.condition,
+  };
+}
+
+function freezeRule(init: RuleInit, source: EffectiveRule["source"], origin: EffectiveRule["origin"]): EffectiveRule {
+  return Object.freeze({
+    public: init.public === true,
+    allScopes: Object.freeze([...(init.allScopes ?? [])]),
+    anyScopes: Object.freeze([...(init.anyScopes ?? [])]),
+    claims: Object.freeze((init.claims ?? []).map((c) => Object.freeze({ ...c }))),
+    condition: init.condition === undefined || init.condition.trim() === "" ? undefined : init.condition,
     source,
+    origin,
   }) as EffectiveRule;
+}
+
+function validate(rule: EffectiveRule, key: string): void {
+  const strings = (list: readonly unknown[]) => list.every((s) => typeof s === "string" && s !== "");
+  if (!strings(rule.allScopes) || !strings(rule.anyScopes)) {
+    throw new TypeError(`createRuleResolver: the scopes of "${key}" must be non-empty strings`);
+  }
+  for (const c of rule.claims) {
+    const ok =
+      typeof c.path === "string" &&
+      c.path !== "" &&
+      (typeof c.equals === "string") !== (typeof c.contains === "string");
+    if (!ok) {
+      throw new TypeError(`createRuleResolver: a claim of "${key}" needs a path and exactly one of equals, contains`);
+    }
+  }
 }

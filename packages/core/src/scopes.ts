@@ -1,17 +1,50 @@
 /**
- * Reads the scopes granted by a token's claims: `scope` (a space-delimited string, RFC 8693 / RFC 9068)
- * and `scp` (an array or a space-delimited string, as Azure AD and Okta send). Values that are not
- * strings are ignored, never coerced.
+ * The claims read as scopes unless told otherwise: `scope` (a space-delimited string, RFC 8693 /
+ * RFC 9068) and `scp` (an array or a space-delimited string, as Azure AD and Okta send).
+ */
+export const defaultScopeClaims: readonly string[] = Object.freeze(["scope", "scp"]);
+
+/**
+ * Reads the scopes granted by a token's claims, from each of `paths` (default {@link defaultScopeClaims}).
+ * A path names a claim, or a claim nested in JSON objects with dots: `permissions` (Auth0),
+ * `realm_access.roles` (Keycloak roles). Roles are handled exactly like scopes: a rule's `all_scopes`
+ * and `any_scopes` name them too. A claim may be a space-delimited string or an array of strings;
+ * values that are not strings are ignored, never coerced.
  *
  * ```ts
  * scopesFromClaims({ scope: "greet admin" }); // Set { "greet", "admin" }
+ * scopesFromClaims({ realm_access: { roles: ["ops"] } }, ["scope", "realm_access.roles"]); // Set { "ops" }
  * ```
  */
-export function scopesFromClaims(claims: Readonly<Record<string, unknown>>): Set<string> {
+export function scopesFromClaims(
+  claims: Readonly<Record<string, unknown>>,
+  paths: readonly string[] = defaultScopeClaims,
+): Set<string> {
   const scopes = new Set<string>();
-  addScopes(scopes, claims["scope"]);
-  addScopes(scopes, claims["scp"]);
+  for (const path of paths) addScopes(scopes, claimAt(claims, path));
   return scopes;
+}
+
+/**
+ * The value of a claim found by a dot-separated path (`tenant`, `realm_access.roles`), or `undefined`
+ * when any step is missing or not a JSON object. A claim whose own name holds a dot (as namespaced
+ * Auth0 claims such as `https://example.com/roles` do) is found by its whole name first.
+ *
+ * ```ts
+ * claimAt({ realm_access: { roles: ["ops"] } }, "realm_access.roles"); // ["ops"]
+ * ```
+ */
+export function claimAt(claims: Readonly<Record<string, unknown>>, path: string): unknown {
+  if (Object.prototype.hasOwnProperty.call(claims, path)) {
+    return claims[path];
+  }
+  let value: unknown = claims;
+  for (const name of path.split(".")) {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+    if (!Object.prototype.hasOwnProperty.call(value, name)) return undefined;
+    value = (value as Record<string, unknown>)[name];
+  }
+  return value;
 }
 
 /** Adds the scopes of one claim value (a space-delimited string or an array of strings). */

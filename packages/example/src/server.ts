@@ -6,6 +6,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { type JwtKeySource, createJwtAuthenticator, createServerAuth } from "@connectauth/server";
 import { type DevIssuer, createDevIssuer } from "./dev-issuer.js";
 import { greeterRoutes } from "./greeter-service.js";
+import { GreeterService } from "./gen/example/v1/greeter_pb.js";
 
 /** How the example server verifies tokens. */
 export type ExampleAuthConfig =
@@ -108,6 +109,8 @@ export async function startExampleServer(options: ExampleServerOptions = {}): Pr
   const auth = createServerAuth({
     authenticators: [createJwtAuthenticator({ issuer, audience, algorithms, keys })],
     realm: "greeter",
+    // The rules live in greeter.proto; listing the service compiles its conditions at start.
+    authorization: { services: [GreeterService] },
   });
   const connect = connectNodeAdapter({
     routes: greeterRoutes,

@@ -1,5 +1,13 @@
 export { createServerAuth, type ServerAuth, type ServerAuthOptions } from "./server-auth.js";
 export {
+  createAuthorization,
+  claimMatches,
+  requiredScopes,
+  type Authorization,
+  type AuthorizationOptions,
+} from "./authorization.js";
+export { compileCondition, type CompiledCondition, type ConditionInput } from "./condition.js";
+export {
   createJwtAuthenticator,
   type JwtAuthenticatorOptions,
   type JwtKeySource,

@@ -6,7 +6,7 @@ import {
   createRemoteJWKSet,
   jwtVerify,
 } from "jose";
-import { Reason, scopesFromClaims } from "@connectauth/core";
+import { Reason, defaultScopeClaims, scopesFromClaims } from "@connectauth/core";
 import { type AuthOutcome, type Authenticator, accepted, rejected } from "./authenticator.js";
 
 /** Where the JWT authenticator gets its verification keys. */
@@ -41,6 +41,12 @@ export interface JwtAuthenticatorOptions {
   readonly now?: () => number;
   /** The authenticator's name in identities and events. Default `"jwt"`. */
   readonly name?: string;
+  /**
+   * The claims read as granted scopes, as dot-separated paths: e.g. `["permissions"]` (Auth0) or
+   * `["scope", "realm_access.roles"]` (Keycloak roles, handled as scopes). Default `["scope", "scp"]`.
+   * See `scopesFromClaims` of `@connectauth/core`.
+   */
+  readonly scopeClaims?: readonly string[];
 }
 
 /**
@@ -75,6 +81,10 @@ export function createJwtAuthenticator(options: JwtAuthenticatorOptions): Authen
   const maxTokenLength = options.maxTokenLength ?? 8192;
   const now = options.now ?? Date.now;
   const name = options.name ?? "jwt";
+  const scopeClaims = options.scopeClaims ?? defaultScopeClaims;
+  if (!Array.isArray(scopeClaims) || scopeClaims.some((p) => typeof p !== "string" || p === "")) {
+    throw new TypeError("createJwtAuthenticator: scopeClaims must be a list of claim paths");
+  }
   const getKey = guardKeySource(toKeyGetter(options.keys));
 
   return {
@@ -95,7 +105,7 @@ export function createJwtAuthenticator(options: JwtAuthenticatorOptions): Authen
         });
         const subject =
           typeof payload.sub === "string" ? payload.sub : typeof payload["client_id"] === "string" ? payload["client_id"] : "";
-        return accepted({ subject, scopes: scopesFromClaims(payload), claims: payload, authenticator: name });
+        return accepted({ subject, scopes: scopesFromClaims(payload, scopeClaims), claims: payload, authenticator: name });
       } catch (error) {
         return classify(error);
       }

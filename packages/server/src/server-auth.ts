@@ -11,11 +11,10 @@ import {
   Reason,
   authorizationHeader,
   createAuthError,
-  missingScopes,
   parseAuthorization,
-  ruleOf,
 } from "@connectauth/core";
 import type { Authenticator } from "./authenticator.js";
+import { type AuthorizationOptions, createAuthorization } from "./authorization.js";
 import { authIdentityKey } from "./identity.js";
 
 /** Options of {@link createServerAuth}. */
@@ -29,6 +28,11 @@ export interface ServerAuthOptions {
   readonly realm?: string;
   /** The largest `Authorization` header accepted, in characters. Default 8192. */
   readonly maxCredentialLength?: number;
+  /**
+   * Rules set in code, what methods without a rule admit (default: nobody), and the services whose
+   * conditions compile at start. See {@link createAuthorization}.
+   */
+  readonly authorization?: AuthorizationOptions;
 }
 
 /**
@@ -70,13 +74,14 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
   const realm = options.realm;
   const maxLength = options.maxCredentialLength ?? 8192;
   const accepted = [...bySchemes.keys()].join(", ");
+  const authorization = createAuthorization({ ...options.authorization, realm });
 
   async function check(method: DescMethod, header: Headers, values: ContextValues): Promise<void> {
     if (values.get(checkedKey)) {
       return;
     }
     values.set(checkedKey, true);
-    const rule = ruleOf(method);
+    const rule = authorization.ruleOf(method);
     const credentials = parseAuthorization(header.get(authorizationHeader), { maxLength, realm });
     if (credentials === undefined) {
       if (rule.public) {
@@ -104,14 +109,7 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
       if (outcome.detail !== undefined) metadata["detail"] = outcome.detail;
       throw createAuthError(outcome.reason, { realm, message: outcome.message, metadata });
     }
-    const missing = missingScopes(rule, outcome.identity.scopes);
-    if (missing.length > 0) {
-      throw createAuthError(Reason.InsufficientScope, {
-        realm,
-        requiredScopes: requiredScopes(rule, outcome.identity.scopes),
-        metadata: { authenticator: authenticator.name, missing_scopes: missing.join(" ") },
-      });
-    }
+    authorization.authorize(method, outcome.identity);
     values.set(authIdentityKey, outcome.identity);
   }
 
@@ -119,18 +117,9 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
     requestGate: (context) => check(context.method, context.requestHeader, context.values),
     interceptor: (next) => async (req) => {
       await check(req.method, req.header, req.contextValues);
-      return next(req);
+      return next(authorization.guardRequest(req));
     },
   };
-}
-
-/** The scopes a token must carry for the rule: all of `allScopes`, and `anyScopes` when none is granted. */
-function requiredScopes(
-  rule: { allScopes: readonly string[]; anyScopes: readonly string[] },
-  granted: ReadonlySet<string>,
-): string[] {
-  const anySatisfied = rule.anyScopes.length === 0 || rule.anyScopes.some((s) => granted.has(s));
-  return anySatisfied ? [...rule.allScopes] : [...rule.allScopes, ...rule.anyScopes];
 }
 
 function indexBySchemes(authenticators: readonly Authenticator[]): Map<string, Authenticator> {

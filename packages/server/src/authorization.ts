@@ -1,0 +1,197 @@
+import type { DescMethod, DescService, Message } from "@bufbuild/protobuf";
+import type { StreamRequest, UnaryRequest } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
+import {
+  type ClaimMatch,
+  type EffectiveRule,
+  Reason,
+  type RuleResolverOptions,
+  claimAt,
+  createAuthError,
+  createRuleResolver,
+  missingScopes,
+} from "@connectauth/core";
+import { type CompiledCondition, compileCondition } from "./condition.js";
+import { type AuthIdentity, authIdentityKey } from "./identity.js";
+
+/** Options of {@link createAuthorization} (the `authorization` option of `createServerAuth`). */
+export interface AuthorizationOptions extends RuleResolverOptions {
+  /**
+   * What a method with no rule (none in proto, none in code) admits: `"deny"` (the default) answers
+   * every caller with `PermissionDenied` (`CLAIMS_REJECTED`, `ErrorInfo.metadata.detail = "no_rule"`)
+   * after authentication; `"authenticated"` admits any authenticated caller.
+   */
+  readonly unruled?: "deny" | "authenticated";
+  /**
+   * The services served, so that their rules' CEL conditions compile when the server is set up (a
+   * condition that does not compile throws there, naming the method). Conditions of other methods
+   * compile at their first call.
+   */
+  readonly services?: readonly DescService[];
+  /** The `realm` of challenges. Set by `createServerAuth` from its own option. */
+  readonly realm?: string;
+}
+
+/** Authorization of calls by their method's rule. */
+export interface Authorization {
+  /** The effective rule of a method (proto options and rules set in code). */
+  ruleOf(method: DescMethod): EffectiveRule;
+  /**
+   * Checks what needs only the caller's identity: deny-by-default, scopes, claims, and a condition that
+   * does not name `request`. Throws the contract's `ConnectError` when the caller is not allowed.
+   */
+  authorize(method: DescMethod, identity: AuthIdentity): void;
+  /**
+   * Returns the request with the method's condition over `request` applied: at once for a unary
+   * request, and to each message of a streaming request as the handler reads it. Unchanged when the
+   * rule has no such condition or the method is public.
+   */
+  guardRequest<R extends UnaryRequest | StreamRequest>(req: R): R;
+}
+
+/**
+ * Creates the authorization policy of a server: rules from proto options and code, scopes (all-of,
+ * any-of), required claims, CEL conditions, and deny-by-default for methods without a rule. Public
+ * methods admit any caller whose presented credential is valid: their scopes, claims and conditions
+ * are not enforced (`connectauth audit` flags such rules).
+ *
+ * ```ts
+ * const authorization = createAuthorization({
+ *   rules: { "grpc.health.v1.Health": { public: true } },
+ *   services: [GreeterService],
+ * });
+ * ```
+ *
+ * Failures: a missing scope is `INSUFFICIENT_SCOPE`; an unmet claim, a false or failing condition, and a
+ * method without a rule are `CLAIMS_REJECTED` (all `PermissionDenied`, with the Bearer
+ * `insufficient_scope` challenge naming the rule's scopes and `ErrorInfo.metadata.detail` saying which
+ * check failed: `claim`, `condition`, `condition_error`, `no_rule`).
+ *
+ * @throws TypeError on a malformed rule in `rules`, or a condition that does not compile.
+ */
+export function createAuthorization(options: AuthorizationOptions = {}): Authorization {
+  const resolve = createRuleResolver(options);
+  const unruled = options.unruled ?? "deny";
+  if (unruled !== "deny" && unruled !== "authenticated") {
+    throw new TypeError('createAuthorization: unruled must be "deny" or "authenticated"');
+  }
+  const realm = options.realm;
+  const conditions = new WeakMap<DescMethod, CompiledCondition | undefined>();
+  const conditionOf = (method: DescMethod): CompiledCondition | undefined => {
+    if (!conditions.has(method)) {
+      const source = resolve(method).condition;
+      conditions.set(method, source === undefined ? undefined : compileCondition(source, method));
+    }
+    return conditions.get(method);
+  };
+  // Compile now what can be compiled now: fail at start, not at the first call.
+  for (const [key, rule] of Object.entries(options.rules ?? {})) {
+    if (rule.condition !== undefined && rule.condition.trim() !== "") compileCondition(rule.condition, undefined, `"${key}"`);
+  }
+  for (const service of options.services ?? []) {
+    for (const method of service.methods) conditionOf(method);
+  }
+  const lazyCondition = (method: DescMethod): CompiledCondition | undefined => {
+    try {
+      return conditionOf(method);
+    } catch {
+      throw new ConnectError(`the auth condition of ${method.parent.typeName}/${method.name} does not compile`, Code.Internal);
+    }
+  };
+
+  function deny(rule: EffectiveRule, identity: AuthIdentity, detail: string, message: string, extra: Record<string, string> = {}) {
+    return createAuthError(Reason.ClaimsRejected, {
+      realm,
+      message,
+      requiredScopes: requiredScopes(rule, identity.scopes),
+      metadata: { authenticator: identity.authenticator, detail, ...extra },
+    });
+  }
+
+  function checkCondition(method: DescMethod, rule: EffectiveRule, identity: AuthIdentity, request?: Message) {
+    const condition = lazyCondition(method)!;
+    const result = condition.evaluate({ ...identity, request });
+    if (result === "error") {
+      throw deny(rule, identity, "condition_error", "the method's condition could not be evaluated for this caller");
+    }
+    if (!result) {
+      throw deny(rule, identity, "condition", "the caller does not satisfy the method's condition");
+    }
+  }
+
+  return {
+    ruleOf: resolve,
+    authorize(method, identity) {
+      const rule = resolve(method);
+      if (rule.public) return;
+      if (rule.source === "default" && unruled === "deny") {
+        throw deny(rule, identity, "no_rule", "this method has no auth rule and is denied by default");
+      }
+      const missing = missingScopes(rule, identity.scopes);
+      if (missing.length > 0) {
+        throw createAuthError(Reason.InsufficientScope, {
+          realm,
+          requiredScopes: requiredScopes(rule, identity.scopes),
+          metadata: { authenticator: identity.authenticator, missing_scopes: missing.join(" ") },
+        });
+      }
+      const unmet = rule.claims.find((c) => !claimMatches(c, claimAt(identity.claims, c.path)));
+      if (unmet !== undefined) {
+        throw deny(rule, identity, "claim", `the caller's "${unmet.path}" claim does not satisfy the method's rule`, {
+          claim: unmet.path,
+        });
+      }
+      if (rule.condition !== undefined && !lazyCondition(method)!.readsRequest) {
+        checkCondition(method, rule, identity);
+      }
+    },
+    guardRequest(req) {
+      const rule = resolve(req.method);
+      if (rule.public || rule.condition === undefined || !lazyCondition(req.method)!.readsRequest) return req;
+      const identity = req.contextValues.get(authIdentityKey);
+      if (identity === undefined) {
+        // Not reachable after the gate (a non-public method always has an identity); deny regardless.
+        throw new ConnectError("no identity for a method with a condition", Code.Internal);
+      }
+      if (!req.stream) {
+        checkCondition(req.method, rule, identity, req.message);
+        return req;
+      }
+      const messages = req.message;
+      async function* checked() {
+        for await (const message of messages) {
+          checkCondition(req.method, rule, identity!, message);
+          yield message;
+        }
+      }
+      return { ...req, message: checked() };
+    },
+  };
+}
+
+/**
+ * Whether a claim's value satisfies a requirement. `equals`: a string claim exactly, a number or
+ * boolean by its JSON text. `contains`: an array with an element that equals the value, or a
+ * space-delimited string with the value as one of its words. Anything else (objects, null, missing)
+ * never matches.
+ */
+export function claimMatches(match: ClaimMatch, value: unknown): boolean {
+  if (match.equals !== undefined) return scalarEquals(value, match.equals);
+  if (Array.isArray(value)) return value.some((v) => scalarEquals(v, match.contains));
+  return typeof value === "string" && value.split(" ").includes(match.contains);
+}
+
+function scalarEquals(value: unknown, expected: string): boolean {
+  if (typeof value === "string") return value === expected;
+  if (typeof value === "number" || typeof value === "boolean") return JSON.stringify(value) === expected;
+  return false;
+}
+
+/** The scopes a token must carry for the rule: all of `allScopes`, and `anyScopes` when none is granted. */
+export function requiredScopes(
+  rule: { allScopes: readonly string[]; anyScopes: readonly string[] },
+  granted: ReadonlySet<string>,
+): string[] {
+  const anySatisfied = rule.anyScopes.length === 0 || rule.anyScopes.some((s) => granted.has(s));
+  return anySatisfied ? [...rule.allScopes] : [...rule.allScopes, ...rule.anyScopes];
+}
