@@ -4,8 +4,12 @@
 export interface TokenSource {
   /** The token to send now. May fetch or refresh one. The token is secret: never log it. */
   getToken(): Promise<string>;
-  /** Forgets the current token (e.g. after the server rejected it), so the next `getToken` gets a new one. */
-  invalidate?(): void;
+  /**
+   * Forgets the current token (e.g. after the server rejected it), so the next `getToken` gets a new one.
+   * Given the rejected token, forgets only that one: of many calls rejected with the same token, the
+   * first one's invalidation counts and the others join the refresh it started.
+   */
+  invalidate?(rejected?: string): void;
 }
 
 /**
