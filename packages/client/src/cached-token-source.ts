@@ -161,10 +161,13 @@ function normalize(issued: IssuedToken | string): IssuedToken {
 
 /** A stable, secret-free name for an error: its `code` if it has a string one, else its name. */
 export function errorCode(error: unknown): string {
-  const e = error as { code?: unknown; error?: unknown } | null;
+  const e = error as { code?: unknown; error?: unknown; cause?: unknown } | null;
   const name = typeof e?.code === "string" ? e.code : error instanceof Error ? error.name : "unknown";
-  // OAuth2 error responses carry a registered `error` code (e.g. invalid_client): safe and useful.
-  return typeof e?.error === "string" && /^[\w.-]{1,64}$/.test(e.error) ? `${name} ${e.error}` : name;
+  // OAuth2 errors carry a registered `error` code (e.g. invalid_client), in the body or in a
+  // WWW-Authenticate challenge (oauth4webapi puts the parsed challenges in `cause`): safe and useful.
+  const challenge = Array.isArray(e?.cause) ? (e.cause[0] as { parameters?: { error?: unknown } })?.parameters : undefined;
+  const oauthError = typeof e?.error === "string" ? e.error : challenge?.error;
+  return typeof oauthError === "string" && /^[\w.-]{1,64}$/.test(oauthError) ? `${name} ${oauthError}` : name;
 }
 
 function duration(value: number | undefined, fallback: number, name: string): number {
