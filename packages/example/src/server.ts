@@ -6,6 +6,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { type JwtKeySource, createJwtAuthenticator, createServerAuth } from "@connectauth/server";
 import { type DevIssuer, createDevIssuer } from "./dev-issuer.js";
 import { greeterRoutes } from "./greeter-service.js";
+import { createWebPage } from "./web-page.js"; // issue 5: the browser page
 
 /** How the example server verifies tokens. */
 export type ExampleAuthConfig =
@@ -28,6 +29,8 @@ export interface ExampleServerOptions {
   readonly host?: string;
   /** Default `{ kind: "dev" }`. */
   readonly auth?: ExampleAuthConfig;
+  /** Also serve the browser page (`/`, `/app.js`, `/demo/tokens`; see web-page.ts). Default false. */
+  readonly webPage?: boolean;
 }
 
 /** A running example server. */
@@ -107,6 +110,11 @@ export async function startExampleServer(options: ExampleServerOptions = {}): Pr
     interceptors: [auth.interceptor],
   });
   handler = withCors(withDevIssuerRoutes(connect as http.RequestListener, devIssuer));
+  // --- issue 5: the browser page, only when asked for ---
+  if (options.webPage === true) {
+    handler = (await createWebPage(devIssuer))(handler);
+  }
+  // --- end issue 5 ---
 
   return {
     url,
