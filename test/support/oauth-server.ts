@@ -107,6 +107,7 @@ export async function startOAuthServer(options: { audience?: string; accessToken
     tokenRequests,
     async issueRefreshToken(accountId, granted) {
       const found = await provider.Client.find(secretClient.id);
+      if (found === undefined) throw new Error("the test client is not registered");
       const grant = new provider.Grant({ accountId, clientId: secretClient.id });
       grant.addOIDCScope("offline_access");
       grant.addResourceScope(audience, granted.join(" "));
