@@ -49,8 +49,8 @@ for (const [name, make] of Object.entries(transports)) {
       assert.match((await client.greet({ name: "r" })).greeting, /Hello, r! \(from svc\)/);
       assert.equal(loads(), 2, first);
       assert.deepEqual(
-        events.map((e) => e.type === "retry" && e.reason),
-        [first === "expired" ? "TOKEN_EXPIRED" : "INVALID_AUDIENCE"],
+        events.map((e) => (e.type === "retry" ? `retry ${e.reason}` : `${e.type} ${e.type === "refresh" && e.trigger}`)),
+        ["refresh initial", "refresh invalidated", `retry ${first === "expired" ? "TOKEN_EXPIRED" : "INVALID_AUDIENCE"}`],
       );
     }
     const { source, loads } = staleThenFresh("expired");

@@ -25,7 +25,10 @@ export interface AuthInterceptorOptions {
    * token, get a new one and make the call once more. Default `true`.
    */
   readonly retryOnTokenRejection?: boolean;
-  /** Receives `retry` and `refusal` events (never a token; a short hash at most). */
+  /**
+   * Receives `retry` and `refusal` events, and the `refresh` events of the token source when it has
+   * `observe` (as the caching and OAuth2 sources do). Never a token; a short hash at most.
+   */
   readonly onEvent?: ClientAuthEventHandler;
 }
 
@@ -62,6 +65,7 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): Intercep
   if (onEvent !== undefined && typeof onEvent !== "function") {
     throw new TypeError("connectauth: onEvent must be a function");
   }
+  if (onEvent !== undefined) source.observe?.(onEvent);
   return (next) => async (req) => {
     if (ruleOf(req.method).public) {
       return next(req);

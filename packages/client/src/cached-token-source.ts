@@ -1,5 +1,5 @@
 import type { TokenSource } from "./token-source.js";
-import { type ClientAuthEventHandler, emit } from "./client-auth-event.js";
+import { type ClientAuthEvent, type ClientAuthEventHandler, emit } from "./client-auth-event.js";
 import { tokenHash } from "./token-hash.js";
 
 /** A token and how long it lives, as a token endpoint answers. */
@@ -42,6 +42,7 @@ export interface CachedTokenSourceOptions {
 export interface CachedTokenSource extends TokenSource {
   getToken(): Promise<string>;
   invalidate(rejected?: string): void;
+  observe(handler: ClientAuthEventHandler): void;
 }
 
 interface Held {
@@ -81,7 +82,9 @@ export function createCachedTokenSource(options: CachedTokenSourceOptions): Cach
   const jitterMs = duration(options.jitterMs, 5_000, "jitterMs");
   const backoffMs = duration(options.backoffMs, 1_000, "backoffMs");
   const maxBackoffMs = duration(options.maxBackoffMs, 60_000, "maxBackoffMs");
-  const { load, onEvent } = options;
+  const { load } = options;
+  const handlers = new Set<ClientAuthEventHandler>(options.onEvent === undefined ? [] : [options.onEvent]);
+  const onEvent = (event: ClientAuthEvent): void => handlers.forEach((h) => emit(h, event));
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
 
@@ -106,15 +109,15 @@ export function createCachedTokenSource(options: CachedTokenSourceOptions): Cach
         invalidated = false;
         failures = 0;
         retryAt = -Infinity;
-        if (onEvent !== undefined) {
-          emit(onEvent, { type: "refresh", ok: true, trigger, durationMs: at - started, tokenHash: await tokenHash(issued.token) });
+        if (handlers.size > 0) {
+          onEvent({ type: "refresh", ok: true, trigger, durationMs: at - started, tokenHash: await tokenHash(issued.token) });
         }
         return issued.token;
       } catch (error) {
         failures++;
         retryAt = now() + Math.min(maxBackoffMs, backoffMs * 2 ** (failures - 1));
         lastError = error;
-        emit(onEvent, { type: "refresh", ok: false, trigger, durationMs: now() - started, error: errorCode(error) });
+        onEvent({ type: "refresh", ok: false, trigger, durationMs: now() - started, error: errorCode(error) });
         throw error;
       } finally {
         inFlight = undefined;
@@ -141,6 +144,9 @@ export function createCachedTokenSource(options: CachedTokenSourceOptions): Cach
         return Promise.reject(lastError);
       }
       return refresh(held !== undefined ? "expired" : invalidated ? "invalidated" : "initial");
+    },
+    observe(handler) {
+      handlers.add(handler);
     },
     invalidate(rejected) {
       if (held !== undefined && (rejected === undefined || rejected === held.token)) {

@@ -1,3 +1,5 @@
+import type { ClientAuthEventHandler } from "./client-auth-event.js";
+
 /**
  * Where the client interceptor gets the token of each call.
  */
@@ -10,6 +12,11 @@ export interface TokenSource {
    * first one's invalidation counts and the others join the refresh it started.
    */
   invalidate?(rejected?: string): void;
+  /**
+   * Adds a receiver of this source's `refresh` events. The interceptor calls it with its `onEvent`, so
+   * that one handler sees refreshes, retries and refusals.
+   */
+  observe?(handler: ClientAuthEventHandler): void;
 }
 
 /**
