@@ -4,7 +4,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { createAuthInterceptor, readClientAuthFailure } from "@connectauth/client";
+import { type ClientAuthEvent, createAuthInterceptor, readClientAuthFailure, tokenHash } from "@connectauth/client";
 import { createOAuth2TokenSource, type OAuth2TokenSourceOptions } from "@connectauth/client/oauth2";
 import { GreeterService } from "../packages/example/src/gen/example/v1/greeter_pb.js";
 import { type ExampleServer, startExampleServer } from "../packages/example/src/server.js";
@@ -78,9 +78,17 @@ test("refresh_token grant: a user's session token, refreshed again after invalid
   assert.throws(() => token.forAudience("urn:other"), TypeError);
 });
 
-test("forAudience: a token for another resource, made once and kept", async () => {
+test("forAudience: a token for another resource, made once and kept; the interceptor sees its refreshes", async () => {
   const token = createOAuth2TokenSource({ ...base(), clientId: as.secretClient.id, clientSecret: as.secretClient.secret });
+  const events: ClientAuthEvent[] = [];
+  createAuthInterceptor({ token, onEvent: (e) => events.push(e) });
   const other = token.forAudience("urn:example:billing");
+  const otherToken = await other.getToken();
+  assert.deepEqual(
+    events.map((e) => e.type === "refresh" && [e.ok, e.trigger, e.tokenHash]),
+    [[true, "initial", await tokenHash(otherToken)]],
+  );
+  assert.ok(!JSON.stringify(events).includes(otherToken));
   assert.equal(token.forAudience("urn:example:billing"), other);
   assert.equal(claims(await other.getToken())["aud"], "urn:example:billing");
   assert.equal(claims(await token.getToken())["aud"], as.audience);

@@ -1,7 +1,13 @@
 import { type ContextValues, createContextKey, createContextValues } from "@connectrpc/connect";
 import { type TokenInput, type TokenSource, toTokenSource } from "./token-source.js";
 
-/** The context key of a per-call token source; see {@link withCallToken}. */
+/**
+ * The context key of a per-call token source; see {@link withCallToken}, which sets it.
+ *
+ * ```ts
+ * const values = createContextValues().set(callTokenKey, toTokenSource("other-token"));
+ * ```
+ */
 export const callTokenKey = createContextKey<TokenSource | undefined>(undefined, {
   description: "connectauth: token source of this call",
 });

@@ -1,6 +1,7 @@
 import * as oauth from "oauth4webapi";
 import { type CachedTokenSource, type CachedTokenSourceOptions, createCachedTokenSource } from "./cached-token-source.js";
 import { isLoopbackUrl } from "./transport-guard.js";
+import type { ClientAuthEventHandler } from "./client-auth-event.js";
 
 /** Options of {@link createOAuth2TokenSource}. */
 export interface OAuth2TokenSourceOptions
@@ -125,6 +126,9 @@ export function createOAuth2TokenSource(options: OAuth2TokenSourceOptions): OAut
   };
 
   const sources = new Map<string, OAuth2TokenSource>();
+  // Observers (the interceptor's onEvent) see the refreshes of every audience's source.
+  const observers: ClientAuthEventHandler[] = [];
+  const all: CachedTokenSource[] = [];
   const make = (audience: string | undefined): OAuth2TokenSource => {
     const parameters = new URLSearchParams();
     if (options.scopes !== undefined && options.scopes.length > 0) parameters.set("scope", options.scopes.join(" "));
@@ -152,8 +156,14 @@ export function createOAuth2TokenSource(options: OAuth2TokenSourceOptions): OAut
         return { token: result.access_token, expiresIn: result.expires_in };
       },
     });
+    observers.forEach((h) => cached.observe(h));
+    all.push(cached);
     return {
       ...cached,
+      observe(handler) {
+        observers.push(handler);
+        all.forEach((c) => c.observe(handler));
+      },
       forAudience(other) {
         if (typeof grant === "object") {
           throw new TypeError("connectauth: forAudience needs the client_credentials grant");

@@ -12,6 +12,10 @@ export const tokenUnavailableReason = "TOKEN_UNAVAILABLE";
  * The error of a call that could not get a token: `Unavailable` (the issuer may be down; the source
  * backs off), `ErrorInfo.reason` `TOKEN_UNAVAILABLE`, with the failure's stable code (never its message,
  * which may quote a response) in `metadata.cause`.
+ *
+ * ```ts
+ * throw tokenUnavailableError("OAUTH_RESPONSE_BODY_ERROR invalid_client");
+ * ```
  */
 export function tokenUnavailableError(cause: string): ConnectError {
   return clientError(
