@@ -1,45 +1,153 @@
-import type { Interceptor } from "@connectrpc/connect";
-import { authorizationHeader, ruleOf } from "@connectauth/core";
-import { type TokenInput, toTokenSource } from "./token-source.js";
-import { assertSecureTransport } from "./transport-guard.js";
+import { Code, ConnectError, type Interceptor, type StreamRequest, type StreamResponse } from "@connectrpc/connect";
+import { createAsyncIterable } from "@connectrpc/connect/protocol";
+import { authorizationHeader, isTokenReason, readAuthFailure, ruleOf } from "@connectauth/core";
+import { type TokenInput, type TokenSource, toTokenSource } from "./token-source.js";
+import { assertSecureTransport, insecureTransportReason, tokenUnavailableError } from "./transport-guard.js";
+import { type ClientAuthEventHandler, emit } from "./client-auth-event.js";
+import { errorCode } from "./cached-token-source.js";
+import { callTokenKey } from "./call-token.js";
+import { tokenHash } from "./token-hash.js";
 
 /** Options of {@link createAuthInterceptor}. */
 export interface AuthInterceptorOptions {
-  /** The bearer token of each call: a string, a function, or a {@link TokenSource}. */
+  /**
+   * The bearer token of each call: a string, a function, or a {@link TokenSource} (e.g.
+   * `createCachedTokenSource`, `createOAuth2TokenSource`). A call may override it with `withCallToken`.
+   */
   readonly token: TokenInput;
   /**
    * Send credentials over plaintext `http://` to hosts that are not loopback. Default `false`: such
    * calls fail before a request is made. Loopback hosts are always allowed.
    */
   readonly allowInsecureTransport?: boolean;
+  /**
+   * After `Unauthenticated` with a token reason (`TOKEN_EXPIRED`, `INVALID_TOKEN`, …): invalidate the
+   * token, get a new one and make the call once more. Default `true`.
+   */
+  readonly retryOnTokenRejection?: boolean;
+  /**
+   * Receives `retry` and `refusal` events, and the `refresh` events of the token source when it has
+   * `observe` (as the caching and OAuth2 sources do). Never a token; a short hash at most.
+   */
+  readonly onEvent?: ClientAuthEventHandler;
 }
 
 /**
  * Creates a client interceptor that sends `authorization: Bearer <token>` on every call whose method
- * is not public by its proto rule (`(connectauth.v1.method_rule) = {public: true}`), and refuses to send
- * it in plaintext to a remote host.
+ * is not public by its proto rule (`(connectauth.v1.method_rule) = {public: true}`), and:
+ *
+ * - refuses to send it in plaintext to a remote host (`FailedPrecondition`, `INSECURE_TRANSPORT`), before
+ *   the token is even fetched;
+ * - turns a failing token source into `Unavailable` with `TOKEN_UNAVAILABLE`;
+ * - when the server answers `Unauthenticated` with a token reason, invalidates that token, gets a new one
+ *   and retries once: unary calls, and server-streaming calls that failed before their first response
+ *   message. Client and bidi streams are never retried (their input cannot be replayed), nor are
+ *   `PermissionDenied` or `Unavailable` (a new token would not help), nor a call whose source gives the
+ *   same token again. A retry is never retried.
+ *
+ * For server-streaming calls the interceptor waits for the first response message (or the end of the
+ * stream) before handing the response on: that is where a rejection shows in every protocol.
  *
  * ```ts
  * const transport = createConnectTransport({
  *   baseUrl: "https://api.example.com",
- *   interceptors: [createAuthInterceptor({ token: () => auth.currentToken() })],
+ *   interceptors: [createAuthInterceptor({ token: createOAuth2TokenSource({ ... }) })],
  * });
  * ```
  *
- * @throws TypeError when the token option is missing or of the wrong type.
+ * @throws TypeError when the token option is missing or of the wrong type, or `onEvent` is not a function.
  */
 export function createAuthInterceptor(options: AuthInterceptorOptions): Interceptor {
   const source = toTokenSource(options.token);
   const allowInsecure = options.allowInsecureTransport === true;
+  const retry = options.retryOnTokenRejection !== false;
+  const onEvent = options.onEvent;
+  if (onEvent !== undefined && typeof onEvent !== "function") {
+    throw new TypeError("connectauth: onEvent must be a function");
+  }
+  if (onEvent !== undefined) source.observe?.(onEvent);
   return (next) => async (req) => {
     if (ruleOf(req.method).public) {
       return next(req);
     }
+    const procedure = `/${req.service.typeName}/${req.method.name}`;
     if (!allowInsecure) {
-      assertSecureTransport(req.url);
+      try {
+        assertSecureTransport(req.url);
+      } catch (error) {
+        emit(onEvent, { type: "refusal", procedure, reason: insecureTransportReason });
+        throw error;
+      }
     }
-    const token = await source.getToken();
-    req.header.set(authorizationHeader, `Bearer ${token}`);
-    return next(req);
+    const callSource = req.contextValues.get(callTokenKey) ?? source;
+    const getToken = async (): Promise<string> => {
+      try {
+        return await callSource.getToken();
+      } catch (error) {
+        emit(onEvent, { type: "refusal", procedure, reason: "TOKEN_UNAVAILABLE" });
+        throw error instanceof ConnectError ? error : tokenUnavailableError(errorCode(error));
+      }
+    };
+    const kind = req.method.methodKind;
+    const token = await getToken();
+    if (!retry || kind === "client_streaming" || kind === "bidi_streaming") {
+      req.header.set(authorizationHeader, `Bearer ${token}`);
+      return next(req);
+    }
+    // One attempt with a token; on a token rejection, one more with a new token.
+    const twice = async <R>(attempt: (token: string) => Promise<R>): Promise<R> => {
+      try {
+        return await attempt(token);
+      } catch (error) {
+        const reason = tokenRejection(error);
+        if (reason === undefined || req.signal.aborted) throw error;
+        callSource.invalidate?.(token);
+        let fresh: string;
+        try {
+          fresh = await callSource.getToken();
+        } catch {
+          throw error; // the rejection says more than the failed refresh
+        }
+        if (fresh === token) throw error;
+        if (onEvent !== undefined) {
+          emit(onEvent, { type: "retry", procedure, reason, tokenHash: await tokenHash(token) });
+        }
+        return attempt(fresh);
+      }
+    };
+    if (!req.stream) {
+      return twice((t) => {
+        req.header.set(authorizationHeader, `Bearer ${t}`);
+        return next(req);
+      });
+    }
+    // Server streaming: its single input message is kept so that the request can be sent again.
+    const input: unknown[] = [];
+    for await (const m of req.message) input.push(m);
+    return twice(async (t) => {
+      req.header.set(authorizationHeader, `Bearer ${t}`);
+      const res = (await next({ ...req, message: createAsyncIterable(input) } as StreamRequest)) as StreamResponse;
+      const it = res.message[Symbol.asyncIterator]();
+      const first = await it.next();
+      return { ...res, message: resume(first, it) } as StreamResponse;
+    });
   };
+}
+
+/** The token reason of an `Unauthenticated` failure, or `undefined` if a new token would not help. */
+function tokenRejection(error: unknown): string | undefined {
+  const failure = readAuthFailure(error);
+  return failure !== undefined && failure.code === Code.Unauthenticated && isTokenReason(failure.reason)
+    ? failure.reason
+    : undefined;
+}
+
+async function* resume<T>(first: IteratorResult<T>, it: AsyncIterator<T>): AsyncGenerator<T> {
+  try {
+    for (let r = first; !r.done; r = await it.next()) {
+      yield r.value;
+    }
+  } finally {
+    await it.return?.();
+  }
 }

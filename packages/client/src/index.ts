@@ -1,4 +1,24 @@
 export { createAuthInterceptor, type AuthInterceptorOptions } from "./auth-interceptor.js";
 export { type TokenSource, type TokenInput, toTokenSource } from "./token-source.js";
-export { isLoopbackUrl, assertSecureTransport, insecureTransportReason } from "./transport-guard.js";
+export {
+  createCachedTokenSource,
+  type CachedTokenSource,
+  type CachedTokenSourceOptions,
+  type IssuedToken,
+} from "./cached-token-source.js";
+export { withCallToken, callTokenKey } from "./call-token.js";
+export { type ClientAuthEvent, type ClientAuthEventHandler } from "./client-auth-event.js";
+export { tokenHash } from "./token-hash.js";
+export {
+  isLoopbackUrl,
+  assertSecureTransport,
+  insecureTransportReason,
+  tokenUnavailableReason,
+} from "./transport-guard.js";
+export {
+  readClientAuthFailure,
+  type ClientAuthFailure,
+  type ClientAuthReason,
+  type AuthFailureAction,
+} from "./auth-failure.js";
 export { readAuthFailure, type AuthFailure, Reason, isTokenReason } from "@connectauth/core";

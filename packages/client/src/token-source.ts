@@ -1,11 +1,22 @@
+import type { ClientAuthEventHandler } from "./client-auth-event.js";
+
 /**
  * Where the client interceptor gets the token of each call.
  */
 export interface TokenSource {
   /** The token to send now. May fetch or refresh one. The token is secret: never log it. */
   getToken(): Promise<string>;
-  /** Forgets the current token (e.g. after the server rejected it), so the next `getToken` gets a new one. */
-  invalidate?(): void;
+  /**
+   * Forgets the current token (e.g. after the server rejected it), so the next `getToken` gets a new one.
+   * Given the rejected token, forgets only that one: of many calls rejected with the same token, the
+   * first one's invalidation counts and the others join the refresh it started.
+   */
+  invalidate?(rejected?: string): void;
+  /**
+   * Adds a receiver of this source's `refresh` events. The interceptor calls it with its `onEvent`, so
+   * that one handler sees refreshes, retries and refusals.
+   */
+  observe?(handler: ClientAuthEventHandler): void;
 }
 
 /**

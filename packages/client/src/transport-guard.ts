@@ -5,6 +5,33 @@ import { ErrorInfoSchema, errorDomain } from "@connectauth/core";
 /** The `ErrorInfo.reason` of a call refused by the client because it would send a credential in clear. */
 export const insecureTransportReason = "INSECURE_TRANSPORT";
 
+/** The `ErrorInfo.reason` of a call refused by the client because its token source failed. */
+export const tokenUnavailableReason = "TOKEN_UNAVAILABLE";
+
+/**
+ * The error of a call that could not get a token: `Unavailable` (the issuer may be down; the source
+ * backs off), `ErrorInfo.reason` `TOKEN_UNAVAILABLE`, with the failure's stable code (never its message,
+ * which may quote a response) in `metadata.cause`.
+ *
+ * ```ts
+ * throw tokenUnavailableError("OAUTH_RESPONSE_BODY_ERROR invalid_client");
+ * ```
+ */
+export function tokenUnavailableError(cause: string): ConnectError {
+  return clientError(
+    `connectauth could not get a token for this call (${cause}); the token source backs off before trying again`,
+    Code.Unavailable,
+    tokenUnavailableReason,
+    { cause },
+  );
+}
+
+function clientError(message: string, code: Code, reason: string, metadata: Record<string, string> = {}): ConnectError {
+  return new ConnectError(message, code, undefined, [
+    { desc: ErrorInfoSchema, value: create(ErrorInfoSchema, { reason, domain: errorDomain, metadata }) },
+  ]);
+}
+
 /**
  * Whether a URL's host is a loopback address (`localhost`, `*.localhost`, `127.0.0.0/8`, `::1`), where
  * plaintext HTTP never leaves the machine.
@@ -42,11 +69,10 @@ export function assertSecureTransport(url: string): void {
   } catch {
     // keep the generic name
   }
-  throw new ConnectError(
+  throw clientError(
     `connectauth refused to send credentials in plaintext to ${origin}: use an https:// base URL, ` +
       `or set allowInsecureTransport: true if the network is secured otherwise (e.g. a mesh with mTLS)`,
     Code.FailedPrecondition,
-    undefined,
-    [{ desc: ErrorInfoSchema, value: create(ErrorInfoSchema, { reason: insecureTransportReason, domain: errorDomain }) }],
+    insecureTransportReason,
   );
 }

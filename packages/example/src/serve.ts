@@ -28,6 +28,7 @@ if (external.some((v) => v !== undefined) && external.some((v) => v === undefine
 }
 
 const server = await startExampleServer({
+  webPage: true,
   port,
   host: values.host,
   auth:
@@ -42,6 +43,7 @@ const server = await startExampleServer({
         },
 });
 console.log(`listening on ${server.url}`);
+console.log(`browser page: open ${server.url}/ in a browser`);
 if (server.devIssuer !== undefined) {
   const token = await server.devIssuer.mint({ subject: "dev-user", scopes: ["greet", "admin"], ttlSeconds: 3600 });
   console.log(`development issuer: ${server.devIssuer.issuer} (JWKS at ${server.devIssuer.discovery["jwks_uri"]})`);

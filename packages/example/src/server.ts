@@ -6,7 +6,9 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { type JwtKeySource, createJwtAuthenticator, createServerAuth } from "@connectauth/server";
 import { type DevIssuer, createDevIssuer } from "./dev-issuer.js";
 import { greeterRoutes } from "./greeter-service.js";
+import type { NodeHandler } from "./node-handler.js";
 import { GreeterService } from "./gen/example/v1/greeter_pb.js";
+import { createWebPage } from "./web-page.js"; // issue 5: the browser page
 
 /** How the example server verifies tokens. */
 export type ExampleAuthConfig =
@@ -29,6 +31,8 @@ export interface ExampleServerOptions {
   readonly host?: string;
   /** Default `{ kind: "dev" }`. */
   readonly auth?: ExampleAuthConfig;
+  /** Also serve the browser page (`/`, `/app.js`, `/demo/tokens`; see web-page.ts). Default false. */
+  readonly webPage?: boolean;
 }
 
 /** A running example server. */
@@ -39,12 +43,6 @@ export interface ExampleServer {
   readonly devIssuer: DevIssuer | undefined;
   close(): Promise<void>;
 }
-
-/** A request handler for both the HTTP/1.1 and the HTTP/2 server (what connectNodeAdapter returns). */
-type NodeHandler = (
-  req: http.IncomingMessage | http2.Http2ServerRequest,
-  res: http.ServerResponse | http2.Http2ServerResponse,
-) => void;
 
 /** Asymmetric algorithms accepted from an external issuer unless told otherwise. */
 export const defaultExternalAlgorithms = ["ES256", "ES384", "RS256", "PS256", "EdDSA"] as const;
@@ -118,6 +116,11 @@ export async function startExampleServer(options: ExampleServerOptions = {}): Pr
     interceptors: [auth.interceptor],
   });
   handler = withCors(withDevIssuerRoutes(connect, devIssuer));
+  // --- issue 5: the browser page, only when asked for ---
+  if (options.webPage === true) {
+    handler = (await createWebPage(devIssuer))(handler);
+  }
+  // --- end issue 5 ---
 
   return {
     url,

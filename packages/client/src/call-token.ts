@@ -1,0 +1,29 @@
+import { type ContextValues, createContextKey, createContextValues } from "@connectrpc/connect";
+import { type TokenInput, type TokenSource, toTokenSource } from "./token-source.js";
+
+/**
+ * The context key of a per-call token source; see {@link withCallToken}, which sets it.
+ *
+ * ```ts
+ * const values = createContextValues().set(callTokenKey, toTokenSource("other-token"));
+ * ```
+ */
+export const callTokenKey = createContextKey<TokenSource | undefined>(undefined, {
+  description: "connectauth: token source of this call",
+});
+
+/**
+ * Context values that make one call use another token (or token source) than the interceptor's: e.g. a
+ * token for another audience, or a user's token on a call made on their behalf. Everything else (the
+ * transport guard, the retry after a rejection) applies as usual.
+ *
+ * ```ts
+ * await client.greet({}, { contextValues: withCallToken(oauth.forAudience("billing")) });
+ * ```
+ *
+ * @param values Existing context values to add to (default: new ones).
+ * @throws TypeError for an input that is not a token input.
+ */
+export function withCallToken(token: TokenInput, values: ContextValues = createContextValues()): ContextValues {
+  return values.set(callTokenKey, toTokenSource(token));
+}

@@ -1,0 +1,37 @@
+// The example's browser page: runs the shared scenarios with connect-web (Connect and gRPC-web) against
+// the server that served the page, and shows each call and its outcome.
+import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
+import { type ScenarioResult, type ScenarioTokens, runScenarios } from "./scenarios.js";
+
+declare global {
+  interface Window {
+    /** Set when every scenario ran: read by the browser test suite. */
+    connectauthResults?: ScenarioResult[] | { error: string };
+  }
+}
+
+async function main(): Promise<void> {
+  const baseUrl = location.origin;
+  const tokens = (await (await fetch("/demo/tokens")).json()) as ScenarioTokens;
+  const results = await runScenarios(
+    (protocol, interceptors) =>
+      protocol === "connect"
+        ? createConnectTransport({ baseUrl, interceptors })
+        : createGrpcWebTransport({ baseUrl, interceptors }),
+    tokens,
+  );
+  const body = document.querySelector("tbody")!;
+  for (const r of results) {
+    const row = body.insertRow();
+    for (const text of [r.scenario, r.protocol, r.outcome, r.client]) row.insertCell().textContent = text;
+    row.className = r.outcome.startsWith("OK") ? "ok" : "refused";
+  }
+  document.querySelector("#status")!.textContent = `${results.length} calls made from this browser.`;
+  window.connectauthResults = results;
+}
+
+main().catch((e: unknown) => {
+  const message = e instanceof Error ? e.message : String(e);
+  document.querySelector("#status")!.textContent = `The page failed: ${message}`;
+  window.connectauthResults = { error: message };
+});

@@ -1,0 +1,65 @@
+// The browser suite: Debian's Chromium driven by playwright-core opens the example's browser page (its
+// bundle: src/web/app.ts with @connectrpc/connect-web, the generated stubs and @connectauth/client), which
+// runs the scenarios over Connect and gRPC-web against the example server; the outcomes must be the
+// contract's, the same as in Node (node-parity.test.ts). Chromium is required: without it this FAILS.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type BrowserContext, chromium } from "playwright-core";
+import { type ExampleServer, startExampleServer } from "../../packages/example/src/server.js";
+import { expectedResults } from "./expected.js";
+
+const executablePath = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
+const flags = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+let server: ExampleServer;
+let profile: string;
+let browser: BrowserContext;
+before(async () => {
+  assert.ok(
+    existsSync(executablePath),
+    `Chromium is not installed at ${executablePath}: run \`apt-get update && apt-get install -y chromium\` ` +
+      "(or set CHROMIUM_PATH). The browser suite does not skip.",
+  );
+  server = await startExampleServer({ webPage: true });
+  profile = await mkdtemp(join(tmpdir(), "connectauth-chromium-"));
+  // A fresh profile per run (playwright passes it as --user-data-dir).
+  browser = await chromium.launchPersistentContext(profile, { executablePath, headless: true, args: flags });
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  if (profile !== undefined) await rm(profile, { recursive: true, force: true });
+});
+
+test("Chromium (connect-web, Connect and gRPC-web): the scenarios end as the contract says", async () => {
+  const page = await browser.newPage();
+  const requests: string[] = [];
+  page.on("request", (r) => requests.push(r.url()));
+  await page.goto(`${server.url}/`);
+  await page.waitForFunction(() => window.connectauthResults !== undefined, undefined, { timeout: 20_000 });
+  const results = await page.evaluate(() => window.connectauthResults);
+  assert.deepEqual(results, expectedResults());
+  assert.equal(await page.locator("tbody tr").count(), expectedResults().length, "the page shows every call");
+  const origin = new URL(server.url).origin;
+  assert.ok(requests.every((u) => u.startsWith(`${origin}/`)), "the page only talks to the example server");
+  assert.ok(requests.some((u) => u.endsWith("/example.v1.GreeterService/GreetStream")), "calls went over the network");
+});
+
+declare global {
+  interface Window {
+    connectauthResults?: unknown;
+  }
+}
