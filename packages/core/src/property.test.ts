@@ -101,3 +101,43 @@ test("scopes: missingScopes is empty exactly when the requirement is met", () =>
     runs,
   );
 });
+
+test("rules: code method rules win, then proto method rules; random keys and rules throw only TypeError", async () => {
+  const { GreeterService } = await import("../../example/src/gen/example/v1/greeter_pb.js");
+  const { createRuleResolver, ruleOf } = await import("./rule.js");
+  const methods = GreeterService.methods;
+  const scopeList = fc.uniqueArray(fc.constantFrom("a", "b", "c"), { maxLength: 3 });
+  const ruleInit = fc.record(
+    { public: fc.boolean(), allScopes: scopeList, anyScopes: scopeList },
+    { requiredKeys: [] },
+  );
+  const key = fc.oneof(
+    fc.constantFrom(...methods.map((m) => `example.v1.GreeterService/${m.name}`), "example.v1.GreeterService"),
+    fc.string({ maxLength: 30 }),
+  );
+  fc.assert(
+    fc.property(fc.dictionary(key, ruleInit, { maxKeys: 6 }), (rules) => {
+      let resolve;
+      try {
+        resolve = createRuleResolver({ rules: { ...rules } });
+      } catch (e) {
+        assert.ok(e instanceof TypeError, `only TypeError, got ${String(e)}`);
+        return;
+      }
+      for (const method of methods) {
+        const own = rules[`example.v1.GreeterService/${method.name}`];
+        const rule = resolve(method);
+        if (own !== undefined) {
+          assert.equal(rule.origin, "code");
+          assert.equal(rule.public, own.public === true);
+          assert.deepEqual([...rule.allScopes], own.allScopes ?? []);
+          assert.deepEqual([...rule.anyScopes], own.anyScopes ?? []);
+        } else {
+          // Every Greeter method has a proto rule of its own, which beats any code service rule.
+          assert.equal(rule, ruleOf(method));
+        }
+      }
+    }),
+    { numRuns: 500 },
+  );
+});
