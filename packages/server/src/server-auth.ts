@@ -15,7 +15,7 @@ import {
   parseAuthorization,
   ruleOf,
 } from "@connectauth/core";
-import type { Authenticator } from "./authenticator.js";
+import type { AuthCall, AuthOutcome, Authenticator } from "./authenticator.js";
 import { authIdentityKey } from "./identity.js";
 
 /** Options of {@link createServerAuth}. */
@@ -78,13 +78,16 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
     values.set(checkedKey, true);
     const rule = ruleOf(method);
     const credentials = parseAuthorization(header.get(authorizationHeader), { maxLength, realm });
-    if (credentials === undefined) {
+    const call: AuthCall = { values, requestHeader: header };
+    // Without an Authorization header, a credential of the connection (a TLS client certificate) may decide.
+    const fromConnection = credentials === undefined ? await authenticateConnection(call) : undefined;
+    if (credentials === undefined && fromConnection === undefined) {
       if (rule.public) {
         return;
       }
       throw createAuthError(Reason.MissingCredentials, { realm });
     }
-    const authenticator = bySchemes.get(credentials.scheme);
+    const authenticator = fromConnection?.authenticator ?? bySchemes.get(credentials!.scheme);
     if (authenticator === undefined) {
       throw createAuthError(Reason.MalformedCredentials, {
         realm,
@@ -94,7 +97,7 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
     }
     let outcome;
     try {
-      outcome = await authenticator.authenticate(credentials);
+      outcome = fromConnection?.outcome ?? (await authenticator.authenticate(credentials!, call));
     } catch {
       // Deliberately without the cause: it may hold the credential.
       throw new ConnectError(`authenticator "${authenticator.name}" failed`, Code.Internal);
@@ -113,6 +116,23 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
       });
     }
     values.set(authIdentityKey, outcome.identity);
+  }
+
+  /** The first answer of an authenticator that reads connection credentials, or `undefined`. */
+  async function authenticateConnection(
+    call: AuthCall,
+  ): Promise<{ authenticator: Authenticator; outcome: AuthOutcome } | undefined> {
+    for (const authenticator of options.authenticators) {
+      if (authenticator.authenticateConnection === undefined) continue;
+      let outcome;
+      try {
+        outcome = await authenticator.authenticateConnection(call);
+      } catch {
+        throw new ConnectError(`authenticator "${authenticator.name}" failed`, Code.Internal);
+      }
+      if (outcome !== undefined) return { authenticator, outcome };
+    }
+    return undefined;
   }
 
   return {
