@@ -9,7 +9,7 @@ import type { ConnectRouter, ContextValues, Interceptor } from "@connectrpc/conn
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import { expressConnectMiddleware } from "@connectrpc/connect-express";
-import { fastify } from "fastify";
+import { type FastifyInstance, fastify } from "fastify";
 import express from "express";
 
 export type Protocol = "connect" | "grpc" | "grpc-web";
@@ -101,8 +101,10 @@ export const setups: readonly Setup[] = [
     protocols: all,
     tls: "optional",
     async start(o) {
-      const app =
-        o.tls === undefined ? fastify({ http2: true }) : fastify({ http2: true, https: { ...o.tls, allowHTTP1: true } });
+      // One type for both (the plugin is typed for Fastify's default server; it only uses the raw request).
+      const app = (
+        o.tls === undefined ? fastify({ http2: true }) : fastify({ http2: true, https: { ...o.tls, allowHTTP1: true } })
+      ) as unknown as FastifyInstance;
       await app.register(fastifyConnectPlugin, {
         routes: o.routes,
         requestGate: o.requestGate,
