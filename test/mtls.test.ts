@@ -92,6 +92,15 @@ for (const setup of setups.filter((s) => s.tls !== "never")) {
       assert.equal(untrusted.verified, false);
       assert.ok(untrusted.verificationError, "the reason verification failed");
       assert.equal(none, undefined);
+      if (setup.httpVersion === "2") {
+        // Two calls on one HTTP/2 connection: the certificate is read once, for the connection.
+        seen.length = 0;
+        const c = client("connect", pki.clients.billing);
+        await c.ping({});
+        await c.ping({});
+        assert.equal(seen.length, 2);
+        assert.equal(seen[0], seen[1]);
+      }
     });
 
     for (const protocol of setup.protocols) {

@@ -34,6 +34,11 @@ export interface PeerCertificate {
 /**
  * The context value holding the peer certificate of the call's connection, set by
  * {@link mtlsContextValues}; `undefined` on plaintext connections or when no certificate was sent.
+ * Prefer {@link getPeerCertificate}.
+ *
+ * ```ts
+ * const cert = ctx.values.get(peerCertificateKey);
+ * ```
  */
 export const peerCertificateKey = createContextKey<PeerCertificate | undefined>(undefined, {
   description: "connectauth peer certificate",
@@ -88,7 +93,20 @@ export function mtlsContextValues(
   request: { readonly socket?: unknown },
   values: ContextValues = createContextValues(),
 ): ContextValues {
-  return values.set(peerCertificateKey, readPeerCertificate(request.socket));
+  return values.set(peerCertificateKey, readPeerCertificate(connectionSocket(request)));
+}
+
+/**
+ * The socket of the request's connection. For HTTP/2 that is the session's socket, one per connection
+ * (each stream's `req.socket` is a proxy of its own), so the certificate is read once per connection.
+ * Fastify passes its own request, which holds Node's as `raw`.
+ */
+function connectionSocket(request: { readonly socket?: unknown; readonly raw?: unknown }): unknown {
+  const raw = (typeof request.raw === "object" && request.raw !== null ? request.raw : request) as {
+    readonly socket?: unknown;
+    readonly stream?: { readonly session?: { readonly socket?: unknown } };
+  };
+  return raw.stream?.session?.socket ?? raw.socket;
 }
 
 function parse(der: Buffer, socket: Partial<TLSSocket>): PeerCertificate {
