@@ -41,7 +41,7 @@ export interface RunningServer {
    * Body bytes the server read from the socket between the request headers and the end of the
    * response, for the last request: the measure of "rejected before the body was read".
    */
-  lastRequestBytesRead(): number | undefined;
+  lastRequestBytesRead(): Promise<number> | undefined;
   close(): Promise<void>;
 }
 
@@ -141,12 +141,17 @@ async function listen(server: net.Server, secure: boolean, close?: () => Promise
     sockets.add(s);
     s.once("close", () => sockets.delete(s));
   });
-  let last: number | undefined;
+  let last: Promise<number> | undefined;
   server.on("request", (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse) => {
     // HTTP/2: the session's socket (the stream's socket proxy is gone once the stream has closed).
     const socket = ("stream" in req ? req.stream.session!.socket : req.socket) as net.Socket;
     const start = socket.bytesRead;
-    res.once("finish", () => (last = socket.bytesRead - start));
+    // Measured when the response is done (a client may see a gRPC status before the server's "finish").
+    last = new Promise((resolve) => {
+      const done = () => resolve(socket.bytesRead - start);
+      res.once("finish", done);
+      res.once("close", done);
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
