@@ -148,7 +148,13 @@ async function listen(server: net.Server, secure: boolean, close?: () => Promise
     const start = socket.bytesRead;
     // Measured when the response is done (a client may see a gRPC status before the server's "finish").
     last = new Promise((resolve) => {
-      const done = () => resolve(socket.bytesRead - start);
+      const done = () => {
+        try {
+          resolve(socket.bytesRead - start);
+        } catch {
+          resolve(Number.NaN); // the HTTP/2 session is gone (server closing): no measure
+        }
+      };
       res.once("finish", done);
       res.once("close", done);
     });
