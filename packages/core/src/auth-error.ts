@@ -32,6 +32,7 @@ const defaultMessages: Readonly<Record<Reason, string>> = {
   INVALID_AUDIENCE: "the token was not issued for this service",
   INVALID_ISSUER: "the token was not issued by a trusted issuer",
   INVALID_API_KEY: "the API key is not valid",
+  INVALID_CLIENT_CERTIFICATE: "the client certificate is not verified or not known",
   INSUFFICIENT_SCOPE: "the caller lacks a scope this method needs",
   CLAIMS_REJECTED: "the caller's claims do not satisfy this method's rule",
   KEYS_UNAVAILABLE: "the server cannot verify credentials right now",

@@ -14,6 +14,7 @@ const contract: [Reason, Code, string | undefined | null][] = [
   ["INVALID_AUDIENCE", Code.Unauthenticated, "invalid_token"],
   ["INVALID_ISSUER", Code.Unauthenticated, "invalid_token"],
   ["INVALID_API_KEY", Code.Unauthenticated, null],
+  ["INVALID_CLIENT_CERTIFICATE", Code.Unauthenticated, null],
   ["INSUFFICIENT_SCOPE", Code.PermissionDenied, "insufficient_scope"],
   ["CLAIMS_REJECTED", Code.PermissionDenied, "insufficient_scope"],
   ["KEYS_UNAVAILABLE", Code.Unavailable, null],

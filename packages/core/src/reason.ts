@@ -29,6 +29,8 @@ export const Reason = {
   InvalidIssuer: "INVALID_ISSUER",
   /** The API key is not known. */
   InvalidApiKey: "INVALID_API_KEY",
+  /** The TLS client certificate was not verified against the server's trusted CAs, or maps to no known caller. */
+  InvalidClientCertificate: "INVALID_CLIENT_CERTIFICATE",
   /** The caller lacks a scope the method needs. */
   InsufficientScope: "INSUFFICIENT_SCOPE",
   /** The caller's claims do not satisfy the method's rule. */
@@ -63,6 +65,7 @@ const specs: Readonly<Record<Reason, ReasonSpec>> = {
   INVALID_AUDIENCE: { code: Code.Unauthenticated, challenge: true, bearerError: "invalid_token" },
   INVALID_ISSUER: { code: Code.Unauthenticated, challenge: true, bearerError: "invalid_token" },
   INVALID_API_KEY: { code: Code.Unauthenticated, challenge: false },
+  INVALID_CLIENT_CERTIFICATE: { code: Code.Unauthenticated, challenge: false },
   INSUFFICIENT_SCOPE: { code: Code.PermissionDenied, challenge: true, bearerError: "insufficient_scope" },
   CLAIMS_REJECTED: { code: Code.PermissionDenied, challenge: true, bearerError: "insufficient_scope" },
   KEYS_UNAVAILABLE: { code: Code.Unavailable, challenge: false },

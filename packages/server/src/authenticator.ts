@@ -1,3 +1,4 @@
+import type { ContextValues } from "@connectrpc/connect";
 import type { Credentials, Reason } from "@connectauth/core";
 import type { AuthIdentity } from "./identity.js";
 
@@ -44,7 +45,24 @@ export interface Authenticator {
   /** The `Authorization` schemes it takes, lowercase (e.g. `["bearer"]`). */
   readonly schemes: readonly string[];
   /** Decides on one credential. The credential is secret: never log it or put it in the outcome. */
-  authenticate(credentials: Credentials): Promise<AuthOutcome>;
+  authenticate(credentials: Credentials, call?: AuthCall): Promise<AuthOutcome>;
+  /**
+   * Optional: decides on a credential carried by the connection rather than the `Authorization` header,
+   * such as a TLS client certificate put in the context values by a `contextValues` hook (see
+   * `@connectauth/node`). Called, in the order of the authenticators, only when the request has no
+   * `Authorization` header; the first answer other than `undefined` decides. `undefined` means "no such
+   * credential here", so a public method stays anonymous and any other is `MISSING_CREDENTIALS`.
+   */
+  authenticateConnection?(call: AuthCall): Promise<AuthOutcome | undefined>;
+}
+
+/**
+ * What an authenticator may read of the call besides the credential: the context values (filled by the
+ * adapter's `contextValues` hook, e.g. with the TLS peer certificate) and the request headers.
+ */
+export interface AuthCall {
+  readonly values: ContextValues;
+  readonly requestHeader: Headers;
 }
 
 /** An accepting {@link AuthOutcome}. */

@@ -12,5 +12,5 @@ export {
   type JwtAuthenticatorOptions,
   type JwtKeySource,
 } from "./jwt-authenticator.js";
-export { type Authenticator, type AuthOutcome, accepted, rejected } from "./authenticator.js";
+export { type Authenticator, type AuthCall, type AuthOutcome, accepted, rejected } from "./authenticator.js";
 export { type AuthIdentity, authIdentityKey, getAuth } from "./identity.js";

@@ -13,7 +13,7 @@ import {
   createAuthError,
   parseAuthorization,
 } from "@connectauth/core";
-import type { Authenticator } from "./authenticator.js";
+import type { AuthCall, AuthOutcome, Authenticator } from "./authenticator.js";
 import { type AuthorizationOptions, createAuthorization } from "./authorization.js";
 import { authIdentityKey } from "./identity.js";
 
@@ -83,13 +83,16 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
     values.set(checkedKey, true);
     const rule = authorization.ruleOf(method);
     const credentials = parseAuthorization(header.get(authorizationHeader), { maxLength, realm });
-    if (credentials === undefined) {
+    const call: AuthCall = { values, requestHeader: header };
+    // Without an Authorization header, a credential of the connection (a TLS client certificate) may decide.
+    const fromConnection = credentials === undefined ? await authenticateConnection(call) : undefined;
+    if (credentials === undefined && fromConnection === undefined) {
       if (rule.public) {
         return;
       }
       throw createAuthError(Reason.MissingCredentials, { realm });
     }
-    const authenticator = bySchemes.get(credentials.scheme);
+    const authenticator = fromConnection?.authenticator ?? bySchemes.get(credentials!.scheme);
     if (authenticator === undefined) {
       throw createAuthError(Reason.MalformedCredentials, {
         realm,
@@ -99,7 +102,7 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
     }
     let outcome;
     try {
-      outcome = await authenticator.authenticate(credentials);
+      outcome = fromConnection?.outcome ?? (await authenticator.authenticate(credentials!, call));
     } catch {
       // Deliberately without the cause: it may hold the credential.
       throw new ConnectError(`authenticator "${authenticator.name}" failed`, Code.Internal);
@@ -111,6 +114,23 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
     }
     authorization.authorize(method, outcome.identity);
     values.set(authIdentityKey, outcome.identity);
+  }
+
+  /** The first answer of an authenticator that reads connection credentials, or `undefined`. */
+  async function authenticateConnection(
+    call: AuthCall,
+  ): Promise<{ authenticator: Authenticator; outcome: AuthOutcome } | undefined> {
+    for (const authenticator of options.authenticators) {
+      if (authenticator.authenticateConnection === undefined) continue;
+      let outcome;
+      try {
+        outcome = await authenticator.authenticateConnection(call);
+      } catch {
+        throw new ConnectError(`authenticator "${authenticator.name}" failed`, Code.Internal);
+      }
+      if (outcome !== undefined) return { authenticator, outcome };
+    }
+    return undefined;
   }
 
   return {
