@@ -52,15 +52,6 @@ export type RuleResolver = (method: DescMethod) => EffectiveRule;
 
 const cache = new WeakMap<DescMethod, EffectiveRule>();
 
-const noRule: EffectiveRule = Object.freeze({
-  public: false,
-  allScopes: Object.freeze([]),
-  anyScopes: Object.freeze([]),
-  claims: Object.freeze([]),
-  condition: undefined,
-  source: "default",
-  origin: "none",
-}) as EffectiveRule;
 
 /**
  * The effective rule of a method, from the `(connectauth.v1.method_rule)` and
@@ -147,25 +138,23 @@ export function requiredScopesOf(method: DescMethod, resolve: RuleResolver = rul
 }
 
 function resolveFromProto(method: DescMethod): EffectiveRule {
-  if (hasOption(method, method_rule)) {
-    return freezeRule(fromOption(getOption(method, method_rule)), "method", "proto");
-  }
-  if (hasOption(method.parent, service_rule)) {
-    return freezeRule(fromOption(getOption(method.parent, service_rule)), "service", "proto");
-  }
-  return noRule;
-}
-
-function fromOption(option: AuthRule): RuleInit {
-  return {
-    public: option.public,
-    allScopes: option.allScopes,
-    anyScopes: option.anyScopes,
-    claims: option.claims.map((c): ClaimMatch =>
-      c.match.case === "contains" ? { path: c.path, contains: c.match.value } : { path: c.path, equals: c.match.value ?? "" },
-    ),
-    condition: option.condition,
-  };
+  const [option, source]: [AuthRule?, EffectiveRule["source"]?] = hasOption(method, method_rule)
+    ? [getOption(method, method_rule), "method"]
+    : hasOption(method.parent, service_rule)
+      ? [getOption(method.parent, service_rule), "service"]
+      : [];
+  return option === undefined
+    ? freezeRule({}, "default", "none")
+    : freezeRule(
+        {
+          ...option,
+          claims: option.claims.map((c): ClaimMatch =>
+            c.match.case === "contains" ? { path: c.path, contains: c.match.value } : { path: c.path, equals: c.match.value ?? "" },
+          ),
+        },
+        source!,
+        "proto",
+      );
 }
 
 function freezeRule(init: RuleInit, source: EffectiveRule["source"], origin: EffectiveRule["origin"]): EffectiveRule {
