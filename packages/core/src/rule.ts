@@ -1,8 +1,6 @@
-import type { DescExtension, DescFile, DescMethod } from "@bufbuild/protobuf";
+import type { DescMethod } from "@bufbuild/protobuf";
 import { getOption, hasOption } from "@bufbuild/protobuf";
-import type { GenExtension } from "@bufbuild/protobuf/codegenv2";
-import type { MethodOptions, ServiceOptions } from "@bufbuild/protobuf/wkt";
-import type { AuthRule } from "./gen/connectauth/v1/auth_pb.js";
+import { type AuthRule, method_rule, service_rule } from "./gen/connectauth/v1/auth_pb.js";
 import type { ScopeRequirement } from "./scopes.js";
 
 /** One claim a caller must carry: found by a dot-separated path, equal to a value or containing one. */
@@ -140,14 +138,11 @@ export function requiredScopesOf(method: DescMethod, resolve: RuleResolver = rul
 }
 
 function resolveFromProto(method: DescMethod): EffectiveRule {
-  const methodRule = ruleExtension<MethodOptions>(method.parent.file, "method_rule");
-  const serviceRule = ruleExtension<ServiceOptions>(method.parent.file, "service_rule");
-  const [option, source]: [AuthRule?, EffectiveRule["source"]?] =
-    methodRule !== undefined && hasOption(method, methodRule)
-      ? [getOption(method, methodRule), "method"]
-      : serviceRule !== undefined && hasOption(method.parent, serviceRule)
-        ? [getOption(method.parent, serviceRule), "service"]
-        : [];
+  const [option, source]: [AuthRule?, EffectiveRule["source"]?] = hasOption(method, method_rule)
+    ? [getOption(method, method_rule), "method"]
+    : hasOption(method.parent, service_rule)
+      ? [getOption(method.parent, service_rule), "service"]
+      : [];
   return option === undefined
     ? freezeRule({}, "default", "none")
     : freezeRule(
@@ -160,27 +155,6 @@ function resolveFromProto(method: DescMethod): EffectiveRule {
         source!,
         "proto",
       );
-}
-
-/**
- * The `connectauth.v1.method_rule` or `service_rule` extension as the method's own file knows it: a file
- * that sets the options imports `connectauth/v1/auth.proto` (directly, or through an `import public`), so
- * its descriptor carries them. Found this way rather than imported from `./gen`, so that a client bundle
- * holds the descriptor of auth.proto only when the app's protos use it (their generated code imports it),
- * and so that descriptors from a registry (e.g. a buf image) work the same. `undefined`: nothing in the
- * file can set the option.
- */
-function ruleExtension<O extends MethodOptions | ServiceOptions>(
-  file: DescFile,
-  name: "method_rule" | "service_rule",
-): GenExtension<O, AuthRule> | undefined {
-  const files = [file];
-  for (const f of files) {
-    const found = f.extensions.find((e: DescExtension) => e.typeName === `connectauth.v1.${name}`);
-    if (found !== undefined) return found as GenExtension<O, AuthRule>;
-    files.push(...f.dependencies.filter((d) => !files.includes(d)));
-  }
-  return undefined;
 }
 
 function freezeRule(init: RuleInit, source: EffectiveRule["source"], origin: EffectiveRule["origin"]): EffectiveRule {
