@@ -7,7 +7,7 @@ import {
   type UnaryResponse,
 } from "@connectrpc/connect";
 import { createAsyncIterable } from "@connectrpc/connect/protocol";
-import { authorizationHeader, isTokenReason, readAuthFailure, ruleOf } from "@connectauth/core";
+import { authorizationHeader, isPublicMethod, isTokenReason, readAuthFailure } from "@connectauth/core";
 import { type TokenInput, type TokenSource, toTokenSource } from "./token-source.js";
 import {
   assertSecureTransport,
@@ -79,7 +79,7 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): Intercep
   }
   if (onEvent !== undefined) source.observe?.(onEvent);
   return (next) => async (req) => {
-    if (ruleOf(req.method).public) {
+    if (isPublicMethod(req.method)) {
       return next(req);
     }
     const procedure = `/${req.service.typeName}/${req.method.name}`;

@@ -25,6 +25,7 @@ export {
 } from "./scopes.js";
 export {
   ruleOf,
+  isPublicMethod,
   createRuleResolver,
   requiredScopesOf,
   type EffectiveRule,
