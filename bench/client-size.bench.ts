@@ -32,6 +32,9 @@ const bench: BenchModule = async () => {
   const coreShare = await gzippedSize(
     `export { readAuthFailure, ruleOf, isTokenReason, Reason, ErrorInfoSchema, authorizationHeader } from "@connectauth/core";`,
   );
+  const minimalApp = await gzippedSize(
+    `export { createAuthInterceptor, readClientAuthFailure } from "@connectauth/client";`,
+  );
   const withOAuth2 = await gzippedSize(
     `export { createAuthInterceptor, readClientAuthFailure } from "@connectauth/client";\n` +
       `export { createOAuth2TokenSource } from "@connectauth/client/oauth2";`,
@@ -43,6 +46,12 @@ const bench: BenchModule = async () => {
       a: `core+client ${browserApp} B gzip`,
       b: `budget ${budget} B`,
       target: "<= 1",
+    },
+    {
+      name: "client size: the minimal app (interceptor + failure reader) vs 3 KB budget, for information",
+      ratio: minimalApp / budget,
+      a: `core+client minimal ${minimalApp} B gzip`,
+      b: `budget ${budget} B`,
     },
     {
       name: "client size: the core part alone (reasons, challenge parser, generated descriptors) vs 3 KB budget",

@@ -1,5 +1,4 @@
-import { ConnectError } from "@connectrpc/connect";
-import { type AuthFailure, ErrorInfoSchema, Reason, errorDomain, isTokenReason, readAuthFailure } from "@connectauth/core";
+import { type AuthFailure, Reason, isReason, isTokenReason, readAuthFailureWith } from "@connectauth/core";
 import { insecureTransportReason, tokenUnavailableReason } from "./transport-guard.js";
 
 /** What an app should do about an auth failure. */
@@ -39,34 +38,19 @@ export interface ClientAuthFailure extends Omit<AuthFailure, "reason"> {
  * ```
  */
 export function readClientAuthFailure(error: unknown): ClientAuthFailure | undefined {
-  const failure = readAuthFailure(error);
-  if (failure !== undefined) {
-    return { ...failure, action: actionOf(failure.reason) };
-  }
-  // The client's own refusals are ConnectErrors with ErrorInfo in the same domain.
-  const info =
-    error instanceof ConnectError
-      ? error
-          .findDetails(ErrorInfoSchema)
-          .find((d) => d.domain === errorDomain && (d.reason === insecureTransportReason || d.reason === tokenUnavailableReason))
-      : undefined;
-  if (info === undefined) return undefined;
-  const insecure = info.reason === insecureTransportReason;
-  return {
-    code: (error as ConnectError).code,
-    reason: insecure ? insecureTransportReason : tokenUnavailableReason,
-    message: (error as ConnectError).rawMessage,
-    challenge: undefined,
-    requiredScopes: [],
-    metadata: { ...info.metadata },
-    action: insecure ? "fix_configuration" : "try_later",
-  };
+  // The client's own refusals are ConnectErrors with ErrorInfo in the same domain, read the same way.
+  const failure = readAuthFailureWith(error, isClientAuthReason);
+  return failure && { ...failure, action: actionOf(failure.reason) };
 }
 
-function actionOf(reason: Reason): AuthFailureAction {
+function isClientAuthReason(reason: string): reason is ClientAuthReason {
+  return isReason(reason) || reason === insecureTransportReason || reason === tokenUnavailableReason;
+}
+
+function actionOf(reason: ClientAuthReason): AuthFailureAction {
   if (reason === Reason.MissingCredentials || isTokenReason(reason)) return "sign_in";
   if (reason === Reason.InsufficientScope) return "consent";
   if (reason === Reason.ClaimsRejected) return "not_allowed";
-  if (reason === Reason.KeysUnavailable) return "try_later";
+  if (reason === Reason.KeysUnavailable || reason === tokenUnavailableReason) return "try_later";
   return "fix_configuration";
 }

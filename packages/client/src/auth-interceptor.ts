@@ -1,8 +1,20 @@
-import { Code, ConnectError, type Interceptor, type StreamRequest, type StreamResponse } from "@connectrpc/connect";
+import {
+  Code,
+  ConnectError,
+  type Interceptor,
+  type StreamRequest,
+  type StreamResponse,
+  type UnaryResponse,
+} from "@connectrpc/connect";
 import { createAsyncIterable } from "@connectrpc/connect/protocol";
-import { authorizationHeader, isTokenReason, readAuthFailure, ruleOf } from "@connectauth/core";
+import { authorizationHeader, isPublicMethod, isTokenReason, readAuthFailure } from "@connectauth/core";
 import { type TokenInput, type TokenSource, toTokenSource } from "./token-source.js";
-import { assertSecureTransport, insecureTransportReason, tokenUnavailableError } from "./transport-guard.js";
+import {
+  assertSecureTransport,
+  insecureTransportReason,
+  tokenUnavailableError,
+  tokenUnavailableReason,
+} from "./transport-guard.js";
 import { type ClientAuthEventHandler, emit } from "./client-auth-event.js";
 import { errorCode } from "./cached-token-source.js";
 import { callTokenKey } from "./call-token.js";
@@ -67,7 +79,7 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): Intercep
   }
   if (onEvent !== undefined) source.observe?.(onEvent);
   return (next) => async (req) => {
-    if (ruleOf(req.method).public) {
+    if (isPublicMethod(req.method)) {
       return next(req);
     }
     const procedure = `/${req.service.typeName}/${req.method.name}`;
@@ -84,15 +96,19 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): Intercep
       try {
         return await callSource.getToken();
       } catch (error) {
-        emit(onEvent, { type: "refusal", procedure, reason: "TOKEN_UNAVAILABLE" });
+        emit(onEvent, { type: "refusal", procedure, reason: tokenUnavailableReason });
         throw error instanceof ConnectError ? error : tokenUnavailableError(errorCode(error));
       }
+    };
+    // Sends the request (or a copy of it with a replayable body) with a token.
+    const send = (t: string, r = req): Promise<StreamResponse | UnaryResponse> => {
+      req.header.set(authorizationHeader, `Bearer ${t}`);
+      return next(r);
     };
     const kind = req.method.methodKind;
     const token = await getToken();
     if (!retry || kind === "client_streaming" || kind === "bidi_streaming") {
-      req.header.set(authorizationHeader, `Bearer ${token}`);
-      return next(req);
+      return send(token);
     }
     // One attempt with a token; on a token rejection, one more with a new token.
     const twice = async <R>(attempt: (token: string) => Promise<R>): Promise<R> => {
@@ -116,17 +132,13 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): Intercep
       }
     };
     if (!req.stream) {
-      return twice((t) => {
-        req.header.set(authorizationHeader, `Bearer ${t}`);
-        return next(req);
-      });
+      return twice(send);
     }
     // Server streaming: its single input message is kept so that the request can be sent again.
     const input: unknown[] = [];
     for await (const m of req.message) input.push(m);
     return twice(async (t) => {
-      req.header.set(authorizationHeader, `Bearer ${t}`);
-      const res = (await next({ ...req, message: createAsyncIterable(input) } as StreamRequest)) as StreamResponse;
+      const res = (await send(t, { ...req, message: createAsyncIterable(input) } as StreamRequest)) as StreamResponse;
       const it = res.message[Symbol.asyncIterator]();
       const first = await it.next();
       return { ...res, message: resume(first, it) } as StreamResponse;

@@ -78,10 +78,10 @@ export function createCachedTokenSource(options: CachedTokenSourceOptions): Cach
   if (typeof options.load !== "function") {
     throw new TypeError("connectauth: createCachedTokenSource needs a load function");
   }
-  const refreshBeforeMs = duration(options.refreshBeforeMs, 60_000, "refreshBeforeMs");
-  const jitterMs = duration(options.jitterMs, 5_000, "jitterMs");
-  const backoffMs = duration(options.backoffMs, 1_000, "backoffMs");
-  const maxBackoffMs = duration(options.maxBackoffMs, 60_000, "maxBackoffMs");
+  const refreshBeforeMs = duration(options, "refreshBeforeMs", 60_000);
+  const jitterMs = duration(options, "jitterMs", 5_000);
+  const backoffMs = duration(options, "backoffMs", 1_000);
+  const maxBackoffMs = duration(options, "maxBackoffMs", 60_000);
   const { load } = options;
   const handlers = new Set<ClientAuthEventHandler>(options.onEvent === undefined ? [] : [options.onEvent]);
   const onEvent = (event: ClientAuthEvent): void => handlers.forEach((h) => emit(h, event));
@@ -176,7 +176,12 @@ export function errorCode(error: unknown): string {
   return typeof oauthError === "string" && /^[\w.-]{1,64}$/.test(oauthError) ? `${name} ${oauthError}` : name;
 }
 
-function duration(value: number | undefined, fallback: number, name: string): number {
+function duration(
+  options: CachedTokenSourceOptions,
+  name: "refreshBeforeMs" | "jitterMs" | "backoffMs" | "maxBackoffMs",
+  fallback: number,
+): number {
+  const value = options[name];
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !(value >= 0)) {
     throw new TypeError(`connectauth: ${name} must be a number of ms >= 0`);

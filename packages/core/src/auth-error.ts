@@ -105,23 +105,38 @@ export interface AuthFailure {
  * ```
  */
 export function readAuthFailure(error: unknown): AuthFailure | undefined {
+  return readAuthFailureWith(error, isReason);
+}
+
+/**
+ * {@link readAuthFailure} for a wider set of reasons: the view of any error that carries a connectauth
+ * `ErrorInfo` whose reason `accepts` takes, e.g. a client's own refusals next to the server's reasons.
+ *
+ * ```ts
+ * const isMine = (r: string): r is Reason | "INSECURE_TRANSPORT" => isReason(r) || r === "INSECURE_TRANSPORT";
+ * const failure = readAuthFailureWith(error, isMine);
+ * ```
+ */
+export function readAuthFailureWith<R extends string>(
+  error: unknown,
+  accepts: (reason: string) => reason is R,
+): (Omit<AuthFailure, "reason"> & { readonly reason: R }) | undefined {
   // ConnectError's instanceof recognizes errors from other copies of @connectrpc/connect too.
   if (!(error instanceof ConnectError)) {
     return undefined;
   }
-  const connectError = error;
-  const info = connectError.findDetails(ErrorInfoSchema).find((d) => d.domain === errorDomain);
-  if (info === undefined || !isReason(info.reason)) {
+  const info = error.findDetails(ErrorInfoSchema).find((d) => d.domain === errorDomain);
+  if (info === undefined || !accepts(info.reason)) {
     return undefined;
   }
-  const challenge = parseChallenges(connectError.metadata.get(wwwAuthenticateHeader)).find(
+  const challenge = parseChallenges(error.metadata.get(wwwAuthenticateHeader)).find(
     (c) => c.scheme.toLowerCase() === "bearer",
   );
   const scopeText = info.metadata["required_scopes"] ?? challenge?.params["scope"] ?? "";
   return {
-    code: connectError.code,
+    code: error.code,
     reason: info.reason,
-    message: connectError.rawMessage,
+    message: error.rawMessage,
     challenge,
     requiredScopes: scopeText.split(" ").filter((s) => s !== ""),
     metadata: { ...info.metadata },

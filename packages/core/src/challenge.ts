@@ -53,94 +53,42 @@ export function formatChallenge(challenge: Challenge): string {
  * ```
  */
 export function parseChallenges(header: string | null | undefined): Challenge[] {
-  const out: { scheme: string; params: Record<string, string> }[] = [];
-  if (header == null) {
-    return out;
-  }
-  const s = header;
+  const out: Challenge[] = [];
+  const s = header ?? "";
   let i = 0;
-  const skipWs = () => {
-    while (i < s.length && (s[i] === " " || s[i] === "\t")) i++;
+  // Matches a sticky regex at i and moves past what it matched.
+  const eat = (re: RegExp): RegExpExecArray | null => {
+    re.lastIndex = i;
+    const m = re.exec(s);
+    if (m) i = re.lastIndex;
+    return m;
   };
-  const readToken = (): string => {
-    const start = i;
-    while (i < s.length && /[!#$%&'*+.^_`|~0-9A-Za-z-]/.test(s[i]!)) i++;
-    return s.slice(start, i);
-  };
-  const readQuoted = (): string | undefined => {
-    // s[i] === '"'
-    i++;
-    let value = "";
-    while (i < s.length) {
-      const c = s[i]!;
-      if (c === "\\" && i + 1 < s.length) {
-        value += s[i + 1];
-        i += 2;
-      } else if (c === '"') {
-        i++;
-        return value;
-      } else {
-        value += c;
-        i++;
-      }
-    }
-    return undefined; // unterminated
-  };
-  for (;;) {
-    skipWs();
-    while (s[i] === ",") {
-      i++;
-      skipWs();
-    }
-    if (i >= s.length) break;
-    const scheme = readToken();
-    if (scheme === "") break;
-    const challenge = { scheme, params: {} as Record<string, string> };
-    out.push(challenge);
-    skipWs();
+  // Commas and whitespace between challenges, then the scheme.
+  for (let scheme; eat(/[ \t,]*/y) && (scheme = eat(/[!#$%&'*+.^_`|~0-9A-Za-z-]+/y)); ) {
+    const params: Record<string, string> = {};
+    out.push({ scheme: scheme[0], params });
+    eat(/[ \t]*/y);
     // token68: a run of token68 chars followed by optional "=" and then end or comma.
-    const t68 = /^[A-Za-z0-9\-._~+/]+=*(?=\s*(,|$))/.exec(s.slice(i));
+    const t68 = eat(/[A-Za-z0-9\-._~+/]+=*(?=\s*(,|$))/y);
     if (t68) {
-      challenge.params["token68"] = t68[0];
-      i += t68[0].length;
+      params["token68"] = t68[0];
       continue;
     }
-    // auth-params: name = value, separated by commas, until the next "scheme " (a token followed by
-    // whitespace and not by "=").
-    for (;;) {
-      skipWs();
-      const save = i;
-      const name = readToken();
-      if (name === "") break;
-      skipWs();
-      if (s[i] !== "=") {
-        i = save; // the start of the next challenge
-        break;
-      }
-      i++;
-      skipWs();
-      let value: string | undefined;
-      if (s[i] === '"') {
-        value = readQuoted();
-        if (value === undefined) return out;
-      } else {
-        value = readToken();
-      }
+    // auth-params: name = token or quoted-string, separated by commas, until the next "scheme " (a token
+    // not followed by "="), where the match fails and i stays.
+    for (let p; eat(/[ \t]*/y) && (p = eat(/([!#$%&'*+.^_`|~0-9A-Za-z-]+)[ \t]*=[ \t]*(?:"((?:\\[^]|[^"\\])*)(")?|([!#$%&'*+.^_`|~0-9A-Za-z-]*))/y)); ) {
+      if (p[2] !== undefined && p[3] === undefined) return out; // unterminated quoted-string
       // defineProperty: a parameter named "__proto__" is an own property, not a prototype change.
-      Object.defineProperty(challenge.params, name.toLowerCase(), {
-        value,
+      Object.defineProperty(params, p[1]!.toLowerCase(), {
+        value: p[4] ?? p[2]!.replace(/\\([^])/g, "$1"),
         enumerable: true,
         writable: true,
         configurable: true,
       });
-      skipWs();
-      if (s[i] === ",") {
-        i++;
-        continue;
-      }
-      break;
+      eat(/[ \t]*/y);
+      if (!eat(/,/y)) break;
     }
-    if (i < s.length && s[i] !== "," && !/[!#$%&'*+.^_`|~0-9A-Za-z-]/.test(s[i]!)) {
+    if (i < s.length && !/[,!#$%&'*+.^_`|~0-9A-Za-z-]/.test(s[i]!)) {
       break; // garbage
     }
   }

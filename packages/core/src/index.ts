@@ -4,6 +4,7 @@ export { type Challenge, formatChallenge, parseChallenges } from "./challenge.js
 export {
   createAuthError,
   readAuthFailure,
+  readAuthFailureWith,
   wwwAuthenticateHeader,
   type AuthErrorOptions,
   type AuthFailure,
@@ -24,6 +25,7 @@ export {
 } from "./scopes.js";
 export {
   ruleOf,
+  isPublicMethod,
   createRuleResolver,
   requiredScopesOf,
   type EffectiveRule,

@@ -55,7 +55,9 @@ interface ReasonSpec {
   readonly bearerError?: BearerErrorCode;
 }
 
-const specs: Readonly<Record<Reason, ReasonSpec>> = {
+// Built by a pure call: the table reads `Code` of another module, which a bundler would otherwise keep
+// (a property read may have effects), and a client that only needs isReason/isTokenReason does not need it.
+const specs: Readonly<Record<Reason, ReasonSpec>> = /* @__PURE__ */ (() => ({
   MISSING_CREDENTIALS: { code: Code.Unauthenticated, challenge: true },
   MALFORMED_CREDENTIALS: { code: Code.Unauthenticated, challenge: true, bearerError: "invalid_request" },
   MULTIPLE_CREDENTIALS: { code: Code.Unauthenticated, challenge: true, bearerError: "invalid_request" },
@@ -69,7 +71,7 @@ const specs: Readonly<Record<Reason, ReasonSpec>> = {
   INSUFFICIENT_SCOPE: { code: Code.PermissionDenied, challenge: true, bearerError: "insufficient_scope" },
   CLAIMS_REJECTED: { code: Code.PermissionDenied, challenge: true, bearerError: "insufficient_scope" },
   KEYS_UNAVAILABLE: { code: Code.Unavailable, challenge: false },
-};
+}))();
 
 /**
  * The Connect code of a reason, per the contract: `Unauthenticated` for credential problems,
@@ -122,5 +124,7 @@ const tokenReasons: ReadonlySet<string> = new Set<string>([
 
 /** Whether a string is one of the {@link Reason} values. */
 export function isReason(value: string): value is Reason {
-  return Object.prototype.hasOwnProperty.call(specs, value);
+  return reasons.has(value);
 }
+
+const reasons: ReadonlySet<string> = new Set<string>(Object.values(Reason));

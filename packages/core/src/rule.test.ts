@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 // The example's generated descriptors carry every kind of rule.
 import { GreeterService } from "../../example/src/gen/example/v1/greeter_pb.js";
-import { createRuleResolver, requiredScopesOf, ruleOf } from "./rule.js";
+import { createRuleResolver, isPublicMethod, requiredScopesOf, ruleOf } from "./rule.js";
 import { claimAt, scopesFromClaims } from "./scopes.js";
 
 const m = GreeterService.method;
@@ -67,4 +67,12 @@ test("claim paths: nested objects, whole dotted names first, nothing through arr
     [...scopesFromClaims({ scope: "a", permissions: ["p"], realm_access: { roles: ["ops"] } }, ["permissions", "realm_access.roles"])].sort(),
     ["ops", "p"],
   );
+});
+
+test("isPublicMethod agrees with ruleOf(method).public on every method", () => {
+  assert.equal(isPublicMethod(m.ping), true);
+  assert.equal(isPublicMethod(m.greet), false);
+  for (const method of GreeterService.methods) {
+    assert.equal(isPublicMethod(method), ruleOf(method).public, method.name);
+  }
 });

@@ -50,17 +50,19 @@ export interface RuleResolverOptions {
 /** Finds the effective rule of a method. */
 export type RuleResolver = (method: DescMethod) => EffectiveRule;
 
-const cache = new WeakMap<DescMethod, EffectiveRule>();
+/** `resolve` with its results kept per method descriptor: rules are resolved once per method. */
+function perMethod<T>(resolve: (method: DescMethod) => T): (method: DescMethod) => T {
+  const cache = new WeakMap<DescMethod, { value: T }>();
+  return (method) => {
+    let entry = cache.get(method);
+    if (entry === undefined) {
+      entry = { value: resolve(method) };
+      cache.set(method, entry);
+    }
+    return entry.value;
+  };
+}
 
-const noRule: EffectiveRule = Object.freeze({
-  public: false,
-  allScopes: Object.freeze([]),
-  anyScopes: Object.freeze([]),
-  claims: Object.freeze([]),
-  condition: undefined,
-  source: "default",
-  origin: "none",
-}) as EffectiveRule;
 
 /**
  * The effective rule of a method, from the `(connectauth.v1.method_rule)` and
@@ -74,13 +76,33 @@ const noRule: EffectiveRule = Object.freeze({
  * ruleOf(GreeterService.method.admin); // { public: false, allScopes: ["admin", "greet"], …, source: "method" }
  * ```
  */
-export function ruleOf(method: DescMethod): EffectiveRule {
-  let rule = cache.get(method);
-  if (rule === undefined) {
-    rule = resolveFromProto(method);
-    cache.set(method, rule);
-  }
-  return rule;
+export const ruleOf: RuleResolver = /* @__PURE__ */ perMethod((method) => {
+  const found = protoRule(method);
+  if (found === undefined) return freezeRule({}, "default", "none");
+  const [option, source] = found;
+  const claims = option.claims.map((c): ClaimMatch =>
+    c.match.case === "contains" ? { path: c.path, contains: c.match.value } : { path: c.path, equals: c.match.value ?? "" },
+  );
+  return freezeRule({ ...option, claims }, source, "proto");
+});
+
+/**
+ * Whether a method is public by its proto rule: `ruleOf(method).public`, without building the rest of
+ * the rule (a client needs nothing else, and its bundle then holds no more). Cached per method.
+ *
+ * ```ts
+ * isPublicMethod(GreeterService.method.ping); // true: (connectauth.v1.method_rule) = { public: true }
+ * ```
+ */
+export const isPublicMethod: (method: DescMethod) => boolean = /* @__PURE__ */ perMethod(
+  (method) => protoRule(method)?.[0].public === true,
+);
+
+/** The rule option in force for a method in its proto (a method's rule replaces its service's), and its level. */
+function protoRule(method: DescMethod): [AuthRule, "method" | "service"] | undefined {
+  if (hasOption(method, method_rule)) return [getOption(method, method_rule), "method"];
+  if (hasOption(method.parent, service_rule)) return [getOption(method.parent, service_rule), "service"];
+  return undefined;
 }
 
 /**
@@ -112,23 +134,16 @@ export function createRuleResolver(options: RuleResolverOptions = {}): RuleResol
     byName.set(name, init);
     validate(freezeRule(init, "method", "code"), key);
   }
-  const resolved = new WeakMap<DescMethod, EffectiveRule>();
-  return (method) => {
-    let rule = resolved.get(method);
-    if (rule === undefined) {
-      const own = byName.get(`${method.parent.typeName}/${method.name}`);
-      const service = byName.get(method.parent.typeName);
-      const proto = ruleOf(method);
-      rule =
-        own !== undefined
-          ? freezeRule(own, "method", "code")
-          : proto.source === "method" || service === undefined
-            ? proto
-            : freezeRule(service, "service", "code");
-      resolved.set(method, rule);
-    }
-    return rule;
-  };
+  return perMethod((method) => {
+    const own = byName.get(`${method.parent.typeName}/${method.name}`);
+    const service = byName.get(method.parent.typeName);
+    const proto = ruleOf(method);
+    return own !== undefined
+      ? freezeRule(own, "method", "code")
+      : proto.source === "method" || service === undefined
+        ? proto
+        : freezeRule(service, "service", "code");
+  });
 }
 
 /**
@@ -144,28 +159,6 @@ export function createRuleResolver(options: RuleResolverOptions = {}): RuleResol
 export function requiredScopesOf(method: DescMethod, resolve: RuleResolver = ruleOf): ScopeRequirement {
   const rule = resolve(method);
   return rule.public ? { allScopes: [], anyScopes: [] } : { allScopes: rule.allScopes, anyScopes: rule.anyScopes };
-}
-
-function resolveFromProto(method: DescMethod): EffectiveRule {
-  if (hasOption(method, method_rule)) {
-    return freezeRule(fromOption(getOption(method, method_rule)), "method", "proto");
-  }
-  if (hasOption(method.parent, service_rule)) {
-    return freezeRule(fromOption(getOption(method.parent, service_rule)), "service", "proto");
-  }
-  return noRule;
-}
-
-function fromOption(option: AuthRule): RuleInit {
-  return {
-    public: option.public,
-    allScopes: option.allScopes,
-    anyScopes: option.anyScopes,
-    claims: option.claims.map((c): ClaimMatch =>
-      c.match.case === "contains" ? { path: c.path, contains: c.match.value } : { path: c.path, equals: c.match.value ?? "" },
-    ),
-    condition: option.condition,
-  };
 }
 
 function freezeRule(init: RuleInit, source: EffectiveRule["source"], origin: EffectiveRule["origin"]): EffectiveRule {
