@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createCachedTokenSource } from "./cached-token-source.js";
+import { createCachedTokenSource, errorCode } from "./cached-token-source.js";
 import type { ClientAuthEvent } from "./client-auth-event.js";
 
 function clock(start = 1_000_000) {
@@ -159,4 +159,13 @@ test("a token without expiry is kept until invalidated; a load that throws synch
 test("bad options fail at creation", () => {
   assert.throws(() => createCachedTokenSource({} as never), TypeError);
   assert.throws(() => createCachedTokenSource({ load: async () => "t", jitterMs: -1 }), TypeError);
+});
+
+test("errorCode names an error by a short word only, never by free text a loader put in it", () => {
+  const secret = "eyJhbGciOiJFUzI1NiJ9.c2VjcmV0.c2ln";
+  assert.equal(errorCode(Object.assign(new Error(secret), { code: secret + " leaked" })), "Error");
+  assert.equal(errorCode(Object.assign(new Error("x"), { code: "ECONNREFUSED" })), "ECONNREFUSED");
+  assert.equal(errorCode(Object.assign(new Error("x"), { code: "OAUTH_RESPONSE_BODY_ERROR", error: "invalid_client" })), "OAUTH_RESPONSE_BODY_ERROR invalid_client");
+  assert.equal(errorCode(Object.assign(new Error("x"), { code: "E", error: "bad value with spaces" })), "E");
+  assert.equal(errorCode("a string"), "unknown");
 });

@@ -168,12 +168,14 @@ function normalize(issued: IssuedToken | string): IssuedToken {
 /** A stable, secret-free name for an error: its `code` if it has a string one, else its name. */
 export function errorCode(error: unknown): string {
   const e = error as { code?: unknown; error?: unknown; cause?: unknown } | null;
-  const name = typeof e?.code === "string" ? e.code : error instanceof Error ? error.name : "unknown";
+  const word = (v: unknown): v is string => typeof v === "string" && /^[\w.-]{1,64}$/.test(v);
+  // Only short identifier-like words pass: a loader's own error could carry anything in `code`.
+  const name = word(e?.code) ? e.code : error instanceof Error && word(error.name) ? error.name : "unknown";
   // OAuth2 errors carry a registered `error` code (e.g. invalid_client), in the body or in a
   // WWW-Authenticate challenge (oauth4webapi puts the parsed challenges in `cause`): safe and useful.
   const challenge = Array.isArray(e?.cause) ? (e.cause[0] as { parameters?: { error?: unknown } })?.parameters : undefined;
   const oauthError = typeof e?.error === "string" ? e.error : challenge?.error;
-  return typeof oauthError === "string" && /^[\w.-]{1,64}$/.test(oauthError) ? `${name} ${oauthError}` : name;
+  return word(oauthError) ? `${name} ${oauthError}` : name;
 }
 
 function duration(
