@@ -18,6 +18,16 @@ export type AuthOutcome =
     };
 
 /**
+ * One credential as an authenticator receives it: from the `Authorization` header (`scheme` lowercase,
+ * `header` `"authorization"`), or the whole value of another request header the authenticator named in
+ * {@link Authenticator.headers} (`scheme` `""`, `header` that header's name, lowercase).
+ */
+export interface PresentedCredentials extends Credentials {
+  /** The request header the credential came from, lowercase. Absent when built by hand (then `authorization`). */
+  readonly header?: string;
+}
+
+/**
  * Checks one kind of credential. Implement it for your own credentials (opaque-token introspection,
  * session cookies); connectauth ships JWT ({@link createJwtAuthenticator}).
  *
@@ -41,10 +51,17 @@ export type AuthOutcome =
 export interface Authenticator {
   /** Names the authenticator in identities, decision events and `ErrorInfo.metadata.authenticator`. */
   readonly name: string;
-  /** The `Authorization` schemes it takes, lowercase (e.g. `["bearer"]`). */
+  /** The `Authorization` schemes it takes, lowercase (e.g. `["bearer"]`); may be empty. */
   readonly schemes: readonly string[];
+  /**
+   * Request headers other than `Authorization` whose whole value is a credential for it, lowercase
+   * (e.g. `["x-api-key"]`). Optional. A request carrying credentials in two places (an `Authorization`
+   * header and one of these, or two of these) is refused as `MULTIPLE_CREDENTIALS` before any
+   * authenticator runs.
+   */
+  readonly headers?: readonly string[];
   /** Decides on one credential. The credential is secret: never log it or put it in the outcome. */
-  authenticate(credentials: Credentials): Promise<AuthOutcome>;
+  authenticate(credentials: PresentedCredentials): Promise<AuthOutcome>;
 }
 
 /** An accepting {@link AuthOutcome}. */

@@ -2,7 +2,35 @@ export { createServerAuth, type ServerAuth, type ServerAuthOptions } from "./ser
 export {
   createJwtAuthenticator,
   type JwtAuthenticatorOptions,
+  type JwtIssuerOptions,
   type JwtKeySource,
 } from "./jwt-authenticator.js";
-export { type Authenticator, type AuthOutcome, accepted, rejected } from "./authenticator.js";
+export {
+  createMultiIssuerJwtAuthenticator,
+  type MultiIssuerJwtAuthenticatorOptions,
+} from "./multi-issuer-jwt-authenticator.js";
+export {
+  type RemoteKeyOptions,
+  KeySourceUnavailableError,
+  createDiscoveryKeySource,
+  createRemoteKeySource,
+} from "./key-source.js";
+export {
+  type VerifiedTokenCache,
+  type VerifiedTokenCacheOptions,
+  createVerifiedTokenCache,
+} from "./verified-token-cache.js";
+export {
+  type ApiKeyAuthenticatorOptions,
+  type ApiKeyEntry,
+  createApiKeyAuthenticator,
+  hashApiKey,
+} from "./api-key-authenticator.js";
+export {
+  type Authenticator,
+  type AuthOutcome,
+  type PresentedCredentials,
+  accepted,
+  rejected,
+} from "./authenticator.js";
 export { type AuthIdentity, authIdentityKey, getAuth } from "./identity.js";

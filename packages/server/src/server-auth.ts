@@ -7,27 +7,22 @@ import {
   createContextKey,
 } from "@connectrpc/connect";
 import type { DescMethod } from "@bufbuild/protobuf";
-import {
-  Reason,
-  authorizationHeader,
-  createAuthError,
-  missingScopes,
-  parseAuthorization,
-  ruleOf,
-} from "@connectauth/core";
+import { Reason, createAuthError, missingScopes, ruleOf } from "@connectauth/core";
 import type { Authenticator } from "./authenticator.js";
+import { createCredentialSource } from "./credential-source.js";
 import { authIdentityKey } from "./identity.js";
 
 /** Options of {@link createServerAuth}. */
 export interface ServerAuthOptions {
   /**
-   * The authenticators, tried by the scheme of the presented credential: the first one that takes the
-   * scheme decides. At least one.
+   * The authenticators, chosen by where the presented credential is: the one that takes its
+   * `Authorization` scheme, or the one that named its header (`Authenticator.headers`, e.g. an API key
+   * in `x-api-key`). At least one; no scheme or header taken twice.
    */
   readonly authenticators: readonly Authenticator[];
   /** The `realm` of `WWW-Authenticate` challenges. Default: none. */
   readonly realm?: string;
-  /** The largest `Authorization` header accepted, in characters. Default 8192. */
+  /** The largest credential header (`Authorization` or another) accepted, in characters. Default 8192. */
   readonly maxCredentialLength?: number;
 }
 
@@ -66,10 +61,11 @@ const checkedKey = createContextKey(false, { description: "connectauth checked" 
  * @throws TypeError without authenticators, or when two of them claim the same scheme.
  */
 export function createServerAuth(options: ServerAuthOptions): ServerAuth {
-  const bySchemes = indexBySchemes(options.authenticators);
   const realm = options.realm;
   const maxLength = options.maxCredentialLength ?? 8192;
-  const accepted = [...bySchemes.keys()].join(", ");
+  // Credential extraction (issue 3): exactly one credential, from Authorization or a named header.
+  const source = createCredentialSource(options.authenticators, { maxLength, realm });
+  const accepted = source.schemes.join(", ");
 
   async function check(method: DescMethod, header: Headers, values: ContextValues): Promise<void> {
     if (values.get(checkedKey)) {
@@ -77,14 +73,14 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
     }
     values.set(checkedKey, true);
     const rule = ruleOf(method);
-    const credentials = parseAuthorization(header.get(authorizationHeader), { maxLength, realm });
-    if (credentials === undefined) {
+    const found = source.read(header);
+    if (found === undefined) {
       if (rule.public) {
         return;
       }
       throw createAuthError(Reason.MissingCredentials, { realm });
     }
-    const authenticator = bySchemes.get(credentials.scheme);
+    const { credentials, authenticator } = found;
     if (authenticator === undefined) {
       throw createAuthError(Reason.MalformedCredentials, {
         realm,
@@ -131,23 +127,4 @@ function requiredScopes(
 ): string[] {
   const anySatisfied = rule.anyScopes.length === 0 || rule.anyScopes.some((s) => granted.has(s));
   return anySatisfied ? [...rule.allScopes] : [...rule.allScopes, ...rule.anyScopes];
-}
-
-function indexBySchemes(authenticators: readonly Authenticator[]): Map<string, Authenticator> {
-  if (!Array.isArray(authenticators) || authenticators.length === 0) {
-    throw new TypeError("createServerAuth: at least one authenticator is required");
-  }
-  const map = new Map<string, Authenticator>();
-  for (const a of authenticators) {
-    for (const scheme of a.schemes) {
-      const key = scheme.toLowerCase();
-      if (map.has(key)) {
-        throw new TypeError(
-          `createServerAuth: authenticators "${map.get(key)!.name}" and "${a.name}" both take the "${key}" scheme`,
-        );
-      }
-      map.set(key, a);
-    }
-  }
-  return map;
 }
