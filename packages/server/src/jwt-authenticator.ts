@@ -236,10 +236,11 @@ export function createCachingTokenAuthenticator(options: CachingTokenAuthenticat
       if (token.length > maxTokenLength) {
         return rejected(Reason.InvalidToken, { message: "the token is too large", detail: "too_large" });
       }
-      const hit = cache?.get(token);
+      const key = cache?.keyOf(token);
+      const hit = cache?.get(key);
       if (hit !== undefined) return hit;
       const { outcome, expiresAtMs } = await verify(token);
-      if (outcome.ok && expiresAtMs !== undefined) cache?.set(token, outcome, expiresAtMs);
+      if (outcome.ok && expiresAtMs !== undefined) cache?.set(key, outcome, expiresAtMs);
       return outcome;
     },
   };

@@ -13,12 +13,21 @@ export interface VerifiedTokenCacheOptions {
   readonly now?: () => number;
 }
 
+/**
+ * Where a token would sit in the cache: the hash of its signature and its signing input. Computed
+ * once per call ({@link VerifiedTokenCache.keyOf}) and used for both `get` and `set`; `undefined` for
+ * a token that cannot be cached (not ASCII).
+ */
+export type TokenCacheKey = { readonly hash: string; readonly signingInput: string } | undefined;
+
 /** A bounded cache of verification results, keyed by a hash of the token. */
 export interface VerifiedTokenCache<T> {
+  /** The key of a token, for `get` and `set`. */
+  keyOf(token: string): TokenCacheKey;
   /** The cached result for this exact token, or `undefined` (absent, or expired). */
-  get(token: string): T | undefined;
+  get(key: TokenCacheKey): T | undefined;
   /** Caches a result until `expiresAtMs` (the token's `exp`), or the TTL if it comes first. */
-  set(token: string, value: T, expiresAtMs: number): void;
+  set(key: TokenCacheKey, value: T, expiresAtMs: number): void;
   /** Drops every entry. */
   clear(): void;
   /** The number of entries held (expired ones included until they are looked up or pushed out). */
@@ -41,8 +50,9 @@ interface Entry<T> {
  *
  * ```ts
  * const cache = createVerifiedTokenCache<AuthIdentity>({ ttlSeconds: 60 });
- * cache.set(token, identity, payload.exp * 1000);
- * cache.get(token); // identity, until exp or 60 s have passed
+ * const key = cache.keyOf(token);
+ * cache.get(key) ?? cache.set(key, await verify(token), payload.exp * 1000);
+ * cache.get(key); // the result, until exp or 60 s have passed
  * ```
  *
  * @throws TypeError on a `maxEntries` below 1 or a negative `ttlSeconds`.
@@ -58,33 +68,42 @@ export function createVerifiedTokenCache<T>(options: VerifiedTokenCacheOptions =
     throw new TypeError("createVerifiedTokenCache: ttlSeconds must be a finite number >= 0");
   }
   const entries = new Map<string, Entry<T>>();
-  const encoder = new TextEncoder();
-  const split = (token: string) => {
+  const keyOf = (token: string): TokenCacheKey => {
     const dot = token.lastIndexOf(".");
-    const digest = sha256(encoder.encode(token.slice(dot + 1)));
-    return { key: String.fromCharCode(...digest), signingInput: token.slice(0, dot) };
+    const signature = new Uint8Array(token.length - dot - 1);
+    let bits = 0;
+    for (let i = 0; i < signature.length; i++) {
+      const c = token.charCodeAt(dot + 1 + i);
+      bits |= c;
+      signature[i] = c;
+    }
+    if (bits > 0x7f) return undefined;
+    const digest = sha256(signature);
+    let hash = "";
+    for (let i = 0; i < digest.length; i += 2) hash += String.fromCharCode((digest[i]! << 8) | digest[i + 1]!);
+    return { hash, signingInput: token.slice(0, dot) };
   };
   return {
-    get(token) {
-      if (entries.size === 0) return undefined;
-      const { key, signingInput } = split(token);
-      const entry = entries.get(key);
-      if (entry === undefined || entry.signingInput !== signingInput) return undefined;
+    keyOf,
+    get(key) {
+      if (key === undefined || entries.size === 0) return undefined;
+      const entry = entries.get(key.hash);
+      if (entry === undefined || entry.signingInput !== key.signingInput) return undefined;
       if (now() >= entry.expiresAt) {
-        entries.delete(key);
+        entries.delete(key.hash);
         return undefined;
       }
       return entry.value;
     },
-    set(token, value, expiresAtMs) {
+    set(key, value, expiresAtMs) {
+      if (key === undefined) return;
       const expiresAt = Math.min(expiresAtMs, now() + ttlMs);
       if (!(expiresAt > now())) return;
-      const { key, signingInput } = split(token);
-      entries.delete(key);
+      entries.delete(key.hash);
       while (entries.size >= maxEntries) {
         entries.delete(entries.keys().next().value as string);
       }
-      entries.set(key, { signingInput, value, expiresAt });
+      entries.set(key.hash, { signingInput: key.signingInput, value, expiresAt });
     },
     clear() {
       entries.clear();
