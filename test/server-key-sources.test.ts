@@ -4,6 +4,7 @@
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Code } from "@connectrpc/connect";
+import { CompactEncrypt } from "jose";
 import {
   type Authenticator,
   type RemoteKeyOptions,
@@ -197,6 +198,10 @@ describe("several issuers", () => {
     for (const protocol of protocols) {
       assertRefused(await refusal(server.url, protocol, bearer(stranger)), { code: Code.Unauthenticated, reason: "INVALID_ISSUER", detail: "iss" }, [stranger]);
     }
-    assert.deepEqual([a.keys.requests.jwks, b.keys.requests.jwks], before, "an unknown issuer causes no fetch");
+    const jwe = await new CompactEncrypt(new TextEncoder().encode(JSON.stringify(claims(a.keys.url))))
+      .setProtectedHeader({ alg: "dir", enc: "A256GCM" })
+      .encrypt(new Uint8Array(32));
+    assertRefused(await refusal(server.url, "connect", bearer(jwe)), { code: Code.Unauthenticated, reason: "INVALID_TOKEN", detail: "encrypted" }, [jwe]);
+    assert.deepEqual([a.keys.requests.jwks, b.keys.requests.jwks], before, "an unknown issuer or a JWE causes no fetch");
   });
 });

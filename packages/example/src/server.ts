@@ -103,7 +103,7 @@ export async function startExampleServer(options: ExampleServerOptions = {}): Pr
     authenticators:
       config.kind === "authenticators"
         ? config.authenticators(devIssuer!)
-        : [createJwtAuthenticator({ issuer, audience, algorithms, keys })],
+        : [createJwtAuthenticator({ issuer, audience, algorithms, keys, remote: { allowInsecureLoopback: true } })],
     realm: "greeter",
   });
   const connect = connectNodeAdapter({

@@ -74,7 +74,13 @@ export function createMultiIssuerJwtAuthenticator(options: MultiIssuerJwtAuthent
       try {
         iss = decodeJwt(token).iss;
       } catch {
-        return { outcome: rejected(Reason.InvalidToken, { message: "the token is malformed", detail: "format" }) };
+        const encrypted = token.split(".").length === 5;
+        return {
+          outcome: rejected(Reason.InvalidToken, {
+            message: encrypted ? "encrypted tokens (JWE) are not accepted" : "the token is malformed",
+            detail: encrypted ? "encrypted" : "format",
+          }),
+        };
       }
       const verify = typeof iss === "string" ? byIssuer.get(iss) : undefined;
       if (verify === undefined) {
