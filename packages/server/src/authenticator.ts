@@ -19,8 +19,9 @@ export type AuthOutcome =
 
 /**
  * One credential as an authenticator receives it: from the `Authorization` header (`scheme` lowercase,
- * `header` `"authorization"`), or the whole value of another request header the authenticator named in
- * {@link Authenticator.headers} (`scheme` `""`, `header` that header's name, lowercase).
+ * `header` `"authorization"`), the whole value of another request header the authenticator named in
+ * {@link Authenticator.headers} (`scheme` `""`, `header` that header's name, lowercase), or what its
+ * {@link Authenticator.extract} returned (`scheme` `""`, no `header`).
  */
 export interface PresentedCredentials extends Credentials {
   /** The request header the credential came from, lowercase. Absent when built by hand (then `authorization`). */
@@ -60,6 +61,18 @@ export interface Authenticator {
    * authenticator runs.
    */
   readonly headers?: readonly string[];
+  /**
+   * Reads the authenticator's credential from the request headers itself, for credentials that are
+   * not a whole header value (a session cookie among other cookies). Returns `undefined` when the
+   * request carries none; throws `createAuthError(Reason.MalformedCredentials)` for one that is
+   * present but unreadable. Optional. A credential found here counts as one more place for
+   * `MULTIPLE_CREDENTIALS`, like {@link Authenticator.headers}.
+   *
+   * ```ts
+   * extract: (headers) => /(?:^|;\s*)session=([^;]+)/.exec(headers.get("cookie") ?? "")?.[1],
+   * ```
+   */
+  readonly extract?: (headers: Headers) => string | undefined;
   /** Decides on one credential. The credential is secret: never log it or put it in the outcome. */
   authenticate(credentials: PresentedCredentials): Promise<AuthOutcome>;
 }

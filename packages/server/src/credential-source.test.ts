@@ -46,3 +46,15 @@ test("a scheme or header taken twice, or Authorization as a credential header, t
   assert.throws(() => createCredentialSource([make("b", [], ["Authorization"])], { maxLength: 100 }), TypeError);
   assert.throws(() => createCredentialSource([], { maxLength: 100 }), TypeError);
 });
+
+test("an authenticator's own extract() is one more place for a credential", () => {
+  const cookie: Authenticator = {
+    ...make("cookie", []),
+    extract: (h) => /(?:^|;\s*)sid=([^;]+)/.exec(h.get("cookie") ?? "")?.[1],
+  };
+  const withCookie = createCredentialSource([jwt, cookie], { maxLength: 100 });
+  const found = withCookie.read(new Headers({ cookie: "a=1; sid=xyz" }));
+  assert.deepEqual([found?.credentials.value, found?.credentials.header, found?.authenticator?.name], ["xyz", undefined, "cookie"]);
+  assert.equal(withCookie.read(new Headers({ cookie: "a=1" })), undefined);
+  assert.equal(reasonOf(() => withCookie.read(new Headers({ cookie: "sid=xyz", authorization: "Bearer a" }))), "MULTIPLE_CREDENTIALS");
+});

@@ -1,7 +1,10 @@
 import { Reason, authorizationHeader, createAuthError, parseAuthorization } from "@connectauth/core";
 import type { Authenticator, PresentedCredentials } from "./authenticator.js";
 
-/** Where credentials are read from: `Authorization` schemes and other headers, each to one authenticator. */
+/**
+ * Where credentials are read from: `Authorization` schemes, other headers and authenticators' own
+ * `extract`, each to one authenticator.
+ */
 export interface CredentialSource {
   /**
    * Reads the request's one credential and the authenticator that takes it; `undefined` when none was
@@ -51,6 +54,7 @@ export function createCredentialSource(
       claim(byHeaders, h, a, "header");
     }
   }
+  const extractors = authenticators.filter((a) => typeof a.extract === "function");
   const { maxLength, realm } = options;
   const multiple = () =>
     createAuthError(Reason.MultipleCredentials, { realm, message: "more than one credential was sent" });
@@ -73,6 +77,15 @@ export function createCredentialSource(
           throw createAuthError(Reason.MalformedCredentials, { realm, message: `the ${header} header is malformed` });
         }
         found = { credentials: { scheme: "", value, header }, authenticator };
+      }
+      for (const authenticator of extractors) {
+        const value = authenticator.extract!(headers);
+        if (value === undefined || value === "") continue;
+        if (found !== undefined) throw multiple();
+        if (value.length > maxLength) {
+          throw createAuthError(Reason.MalformedCredentials, { realm, message: "the credential is too long" });
+        }
+        found = { credentials: { scheme: "", value }, authenticator };
       }
       const parsed = parseAuthorization(headers.get(authorizationHeader), { maxLength, realm });
       if (parsed !== undefined) {
