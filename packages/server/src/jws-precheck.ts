@@ -12,7 +12,7 @@ export interface JwsPrecheckOptions {
 
 // Header parameters that make the token name its own key: never trusted, never fetched (RFC 8725 §3.10).
 const embeddedKeyParameters = ["jwk", "jku", "x5u", "x5c"] as const;
-const segment = /^[A-Za-z0-9_-]*$/;
+const segment = /^[A-Za-z0-9_-]+$/;
 
 /**
  * Checks a compact JWS before any key is looked up or any signature is checked, from the raw token and
@@ -31,11 +31,14 @@ export function precheckJws(
   if (token.length > options.maxTokenLength) {
     return rejected(Reason.InvalidToken, { message: "the token is too large", detail: "too_large" });
   }
-  const parts = token.split(".");
-  if (parts.length === 5) {
+  // The payload and signature segments are decoded (strictly) by jose; only the shape is checked here.
+  const firstDot = token.indexOf(".");
+  const lastDot = token.lastIndexOf(".");
+  const dots = firstDot < 0 ? 0 : firstDot === lastDot ? 1 : token.indexOf(".", firstDot + 1) === lastDot ? 2 : 3;
+  if (dots === 3 && token.split(".").length === 5) {
     return rejected(Reason.InvalidToken, { message: "encrypted tokens (JWE) are not accepted", detail: "encrypted" });
   }
-  if (parts.length !== 3 || parts.some((p, i) => !segment.test(p) || (i < 2 && p === ""))) {
+  if (dots !== 2 || firstDot === 0 || lastDot === firstDot + 1 || !segment.test(token.slice(0, firstDot))) {
     return rejected(Reason.InvalidToken, { message: "the token is not a compact JWS", detail: "format" });
   }
   let header: ProtectedHeaderParameters;

@@ -107,8 +107,7 @@ export function resolveKeySource(keys: JwtKeySource, remote: RemoteKeyOptions, w
   if (typeof keys === "object" && keys !== null && Array.isArray((keys as JSONWebKeySet).keys)) {
     const set = keys as JSONWebKeySet;
     for (const k of set.keys) checkPublicJwk(k, what);
-    const local = createLocalJWKSet(set);
-    return { getKey: (header, token) => local(header, token) };
+    return { getKey: createLocalJWKSet(set) };
   }
   if (typeof keys === "object" && keys !== null && "type" in keys && "algorithm" in keys) {
     const key = keys as CryptoKey;
@@ -123,8 +122,7 @@ export function resolveKeySource(keys: JwtKeySource, remote: RemoteKeyOptions, w
     if (jwk.kty === "oct") {
       throw new TypeError(`${what}: pass an HMAC secret as bytes (Uint8Array), not as a JWK`);
     }
-    const local = createLocalJWKSet({ keys: [jwk] });
-    return { getKey: (header, token) => local(header, token), family: "asymmetric" };
+    return { getKey: createLocalJWKSet({ keys: [jwk] }), family: "asymmetric" };
   }
   throw new TypeError(`${what}: keys must be a JWKS, a JWKS URL, a CryptoKey, a JWK, an HMAC secret or a key getter`);
 }

@@ -16,8 +16,8 @@ import { authIdentityKey } from "./identity.js";
 export interface ServerAuthOptions {
   /**
    * The authenticators, chosen by where the presented credential is: the one that takes its
-   * `Authorization` scheme, or the one that named its header (`Authenticator.headers`, e.g. an API key
-   * in `x-api-key`). At least one; no scheme or header taken twice.
+   * `Authorization` scheme, the one that named its header (`Authenticator.headers`, e.g. an API key
+   * in `x-api-key`), or the one whose `extract` found it. At least one; no scheme or header taken twice.
    */
   readonly authenticators: readonly Authenticator[];
   /** The `realm` of `WWW-Authenticate` challenges. Default: none. */
@@ -58,12 +58,12 @@ const checkedKey = createContextKey(false, { description: "connectauth checked" 
  * );
  * ```
  *
- * @throws TypeError without authenticators, or when two of them claim the same scheme.
+ * @throws TypeError without authenticators, or when two of them claim the same scheme or header.
  */
 export function createServerAuth(options: ServerAuthOptions): ServerAuth {
   const realm = options.realm;
   const maxLength = options.maxCredentialLength ?? 8192;
-  // Credential extraction (issue 3): exactly one credential, from Authorization or a named header.
+  // Exactly one credential, from Authorization, a named header or an authenticator's extract().
   const source = createCredentialSource(options.authenticators, { maxLength, realm });
   const accepted = source.schemes.join(", ");
 
