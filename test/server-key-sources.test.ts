@@ -129,6 +129,34 @@ describe("remote JWKS", () => {
   });
 });
 
+describe("verified-token cache with a remote JWKS", () => {
+  test("a key removed from the JWKS stops working within the cache TTL", async () => {
+    const { keys, signer } = await keyServerWith("k1");
+    let clock = Date.now();
+    const server = await serve(
+      createJwtAuthenticator({
+        issuer: keys.url,
+        audience: "greeter",
+        algorithms: ["ES256"],
+        keys: keys.jwksUrl,
+        remote: { allowInsecureLoopback: true, cacheMaxAge: 100, cooldownDuration: 50 },
+        cache: { ttlSeconds: 30 },
+        now: () => clock,
+      }),
+    );
+    const token = await signer.sign({ iss: keys.url, aud: "greeter", sub: "alice", scope: "greet" });
+    await assertAccepted(server, token);
+    keys.jwks = { keys: [] }; // the issuer withdraws its key
+    await sleep(150);
+    const fetches = keys.requests.jwks;
+    await assertAccepted(server, token, "connect"); // served from the cache, within the TTL
+    assert.equal(keys.requests.jwks, fetches, "a cache hit looks no key up");
+    clock += 31_000; // past the TTL (the token itself is valid for 300 s)
+    const error = await refusal(server.url, "grpc-web", bearer(token));
+    assertRefused(error, { code: Code.Unauthenticated, reason: "INVALID_TOKEN", detail: "unknown_key" }, [token]);
+  });
+});
+
 describe("OIDC discovery", () => {
   async function discoverySetup(remote: RemoteKeyOptions = {}) {
     const { keys, signer } = await keyServerWith("d1");
