@@ -7,6 +7,7 @@ import { Code } from "@connectrpc/connect";
 import { CompactEncrypt } from "jose";
 import {
   type Authenticator,
+  type JwtAuthenticatorOptions,
   type RemoteKeyOptions,
   createJwtAuthenticator,
   createMultiIssuerJwtAuthenticator,
@@ -34,9 +35,15 @@ async function serve(authenticator: Authenticator): Promise<ExampleServer> {
   return server;
 }
 
-/** A JWT authenticator on a remote JWKS, without the token cache (so every call looks its key up). */
-async function remoteSetup(remote: RemoteKeyOptions, kid = "k1") {
-  const { keys, signer } = await keyServerWith(kid);
+/**
+ * A JWT authenticator on a remote JWKS, by default without the token cache (so every call looks its
+ * key up).
+ */
+async function remoteSetup(
+  remote: RemoteKeyOptions,
+  more: Pick<JwtAuthenticatorOptions, "cache" | "now"> = { cache: false },
+) {
+  const { keys, signer } = await keyServerWith("k1");
   const server = await serve(
     createJwtAuthenticator({
       issuer: keys.url,
@@ -44,7 +51,7 @@ async function remoteSetup(remote: RemoteKeyOptions, kid = "k1") {
       algorithms: ["ES256"],
       keys: keys.jwksUrl,
       remote: { allowInsecureLoopback: true, ...remote },
-      cache: false,
+      ...more,
     }),
   );
   const token = (s: TestSigner = signer) => s.sign({ iss: keys.url, aud: "greeter", sub: "alice", scope: "greet" });
@@ -131,20 +138,12 @@ describe("remote JWKS", () => {
 
 describe("verified-token cache with a remote JWKS", () => {
   test("a key removed from the JWKS stops working within the cache TTL", async () => {
-    const { keys, signer } = await keyServerWith("k1");
     let clock = Date.now();
-    const server = await serve(
-      createJwtAuthenticator({
-        issuer: keys.url,
-        audience: "greeter",
-        algorithms: ["ES256"],
-        keys: keys.jwksUrl,
-        remote: { allowInsecureLoopback: true, cacheMaxAge: 100, cooldownDuration: 50 },
-        cache: { ttlSeconds: 30 },
-        now: () => clock,
-      }),
+    const { keys, server, token: mint } = await remoteSetup(
+      { cacheMaxAge: 100, cooldownDuration: 50 },
+      { cache: { ttlSeconds: 30 }, now: () => clock },
     );
-    const token = await signer.sign({ iss: keys.url, aud: "greeter", sub: "alice", scope: "greet" });
+    const token = await mint();
     await assertAccepted(server, token);
     keys.jwks = { keys: [] }; // the issuer withdraws its key
     await sleep(150);
