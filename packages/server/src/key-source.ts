@@ -60,6 +60,12 @@ export type KeyFamily = "hmac" | "asymmetric";
  * Thrown by a key lookup when the key source itself failed (network, timeout, HTTP status, an invalid
  * JWKS or discovery document), as opposed to a fault of the token. Carries no cause: fetch errors may
  * name URLs with secrets in them.
+ *
+ * ```ts
+ * const myKeys: JWTVerifyGetKey = async (header) => {
+ *   try { return await vault.key(header.kid); } catch { throw new KeySourceUnavailableError("vault down"); }
+ * };
+ * ```
  */
 export class KeySourceUnavailableError extends Error {
   override name = "KeySourceUnavailableError";
@@ -177,6 +183,11 @@ type RemoteSet = ReturnType<typeof createRemoteJWKSet>;
  * made to hold through outages: when a refetch fails, the keys fetched before keep verifying, and for
  * `failureBackoff` ms no new fetch is tried. With nothing fetched yet, an outage throws
  * {@link KeySourceUnavailableError}.
+ *
+ * ```ts
+ * const keys = createRemoteKeySource(new URL("https://issuer.example.com/jwks"), { timeoutDuration: 2000 });
+ * createJwtAuthenticator({ issuer, audience, algorithms: ["ES256"], keys });
+ * ```
  */
 export function createRemoteKeySource(url: URL, remote: RemoteKeyOptions = {}, what = "createRemoteKeySource"): JWTVerifyGetKey {
   checkUrl(url, remote, what);
@@ -193,7 +204,13 @@ export function createRemoteKeySource(url: URL, remote: RemoteKeyOptions = {}, w
  * Keys found by OpenID Connect discovery (`oauth4webapi`): `<issuer>/.well-known/openid-configuration`
  * is fetched once, its `issuer` must equal the configured issuer exactly (not just as a normalized URL),
  * and its `jwks_uri` becomes a remote key set as in {@link createRemoteKeySource}. A failed discovery is
- * retried after `failureBackoff` ms; meanwhile calls get `KEYS_UNAVAILABLE`.
+ * retried after `failureBackoff` ms; meanwhile calls get `KEYS_UNAVAILABLE`. The `jwks_uri` found is
+ * kept for the life of the process.
+ *
+ * ```ts
+ * const keys = createDiscoveryKeySource("https://issuer.example.com/");
+ * // the same as createJwtAuthenticator({ issuer: "https://issuer.example.com/", discovery: true, ... })
+ * ```
  */
 export function createDiscoveryKeySource(issuer: string, remote: RemoteKeyOptions = {}, what = "createDiscoveryKeySource"): JWTVerifyGetKey {
   let issuerUrl: URL;
