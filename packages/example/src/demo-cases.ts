@@ -1,4 +1,4 @@
-import { Code, ConnectError, type Transport, createClient } from "@connectrpc/connect";
+import { Code, ConnectError, type Interceptor, type Transport, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { createAuthInterceptor, readAuthFailure } from "@connectauth/client";
 import type { DevIssuer } from "./dev-issuer.js";
@@ -8,9 +8,14 @@ import { GreeterService } from "./gen/example/v1/greeter_pb.js";
 export const protocols = ["connect", "grpc", "grpc-web"] as const;
 export type Protocol = (typeof protocols)[number];
 
-/** Creates a Node transport of one protocol to the example server, with an optional token. */
-export function exampleTransport(baseUrl: string, protocol: Protocol, token?: string): Transport {
-  const interceptors = token === undefined ? [] : [createAuthInterceptor({ token })];
+/** Creates a Node transport of one protocol to the example server, with an optional token (and interceptors). */
+export function exampleTransport(
+  baseUrl: string,
+  protocol: Protocol,
+  token?: string,
+  extra: readonly Interceptor[] = [],
+): Transport {
+  const interceptors = [...(token === undefined ? [] : [createAuthInterceptor({ token })]), ...extra];
   switch (protocol) {
     case "connect":
       return createConnectTransport({ baseUrl, httpVersion: "2", interceptors });

@@ -3,7 +3,7 @@ import * as http2 from "node:http2";
 import * as net from "node:net";
 import { cors } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { type JwtKeySource, createJwtAuthenticator, createServerAuth } from "@connectauth/server";
+import { type Authenticator, type JwtKeySource, createJwtAuthenticator, createServerAuth } from "@connectauth/server";
 import { type DevIssuer, createDevIssuer } from "./dev-issuer.js";
 import { greeterRoutes } from "./greeter-service.js";
 import type { NodeHandler } from "./node-handler.js";
@@ -21,7 +21,9 @@ export type ExampleAuthConfig =
       readonly audience: string;
       readonly jwksUrl: string;
       readonly algorithms?: readonly string[];
-    };
+    }
+  /** Your own authenticators (tests: API keys, remote JWKS, several issuers); the dev issuer is still started. */
+  | { readonly kind: "authenticators"; readonly authenticators: (devIssuer: DevIssuer) => readonly Authenticator[] };
 
 /** Options of {@link startExampleServer}. */
 export interface ExampleServerOptions {
@@ -94,8 +96,8 @@ export async function startExampleServer(options: ExampleServerOptions = {}): Pr
   let issuer: string;
   let audience: string;
   let algorithms: readonly string[];
-  if (config.kind === "dev") {
-    devIssuer = await createDevIssuer({ issuer: url, audience: config.audience ?? "greeter" });
+  if (config.kind !== "external") {
+    devIssuer = await createDevIssuer({ issuer: url, audience: (config.kind === "dev" ? config.audience : undefined) ?? "greeter" });
     ({ issuer, audience } = devIssuer);
     keys = devIssuer.jwks;
     algorithms = ["ES256"];
@@ -105,7 +107,10 @@ export async function startExampleServer(options: ExampleServerOptions = {}): Pr
     algorithms = config.algorithms ?? defaultExternalAlgorithms;
   }
   const auth = createServerAuth({
-    authenticators: [createJwtAuthenticator({ issuer, audience, algorithms, keys })],
+    authenticators:
+      config.kind === "authenticators"
+        ? config.authenticators(devIssuer!)
+        : [createJwtAuthenticator({ issuer, audience, algorithms, keys, remote: { allowInsecureLoopback: true } })],
     realm: "greeter",
     // The rules live in greeter.proto; listing the service compiles its conditions at start.
     authorization: { services: [GreeterService] },

@@ -19,6 +19,17 @@ export type AuthOutcome =
     };
 
 /**
+ * One credential as an authenticator receives it: from the `Authorization` header (`scheme` lowercase,
+ * `header` `"authorization"`), the whole value of another request header the authenticator named in
+ * {@link Authenticator.headers} (`scheme` `""`, `header` that header's name, lowercase), or what its
+ * {@link Authenticator.extract} returned (`scheme` `""`, no `header`).
+ */
+export interface PresentedCredentials extends Credentials {
+  /** The request header the credential came from, lowercase. Absent when built by hand (then `authorization`). */
+  readonly header?: string;
+}
+
+/**
  * Checks one kind of credential. Implement it for your own credentials (opaque-token introspection,
  * session cookies); connectauth ships JWT ({@link createJwtAuthenticator}).
  *
@@ -42,10 +53,29 @@ export type AuthOutcome =
 export interface Authenticator {
   /** Names the authenticator in identities, decision events and `ErrorInfo.metadata.authenticator`. */
   readonly name: string;
-  /** The `Authorization` schemes it takes, lowercase (e.g. `["bearer"]`). */
+  /** The `Authorization` schemes it takes, lowercase (e.g. `["bearer"]`); may be empty. */
   readonly schemes: readonly string[];
+  /**
+   * Request headers other than `Authorization` whose whole value is a credential for it, lowercase
+   * (e.g. `["x-api-key"]`). Optional. A request carrying credentials in two places (an `Authorization`
+   * header and one of these, or two of these) is refused as `MULTIPLE_CREDENTIALS` before any
+   * authenticator runs.
+   */
+  readonly headers?: readonly string[];
+  /**
+   * Reads the authenticator's credential from the request headers itself, for credentials that are
+   * not a whole header value (a session cookie among other cookies). Returns `undefined` when the
+   * request carries none; throws `createAuthError(Reason.MalformedCredentials)` for one that is
+   * present but unreadable. Optional. A credential found here counts as one more place for
+   * `MULTIPLE_CREDENTIALS`, like {@link Authenticator.headers}.
+   *
+   * ```ts
+   * extract: (headers) => /(?:^|;\s*)session=([^;]+)/.exec(headers.get("cookie") ?? "")?.[1],
+   * ```
+   */
+  readonly extract?: (headers: Headers) => string | undefined;
   /** Decides on one credential. The credential is secret: never log it or put it in the outcome. */
-  authenticate(credentials: Credentials, call?: AuthCall): Promise<AuthOutcome>;
+  authenticate(credentials: PresentedCredentials, call?: AuthCall): Promise<AuthOutcome>;
   /**
    * Optional: decides on a credential carried by the connection rather than the `Authorization` header,
    * such as a TLS client certificate put in the context values by a `contextValues` hook (see

@@ -10,7 +10,36 @@ export { compileCondition, type CompiledCondition, type ConditionInput } from ".
 export {
   createJwtAuthenticator,
   type JwtAuthenticatorOptions,
+  type JwtIssuerOptions,
   type JwtKeySource,
 } from "./jwt-authenticator.js";
-export { type Authenticator, type AuthCall, type AuthOutcome, accepted, rejected } from "./authenticator.js";
+export {
+  createMultiIssuerJwtAuthenticator,
+  type MultiIssuerJwtAuthenticatorOptions,
+} from "./multi-issuer-jwt-authenticator.js";
+export {
+  type RemoteKeyOptions,
+  KeySourceUnavailableError,
+  createDiscoveryKeySource,
+  createRemoteKeySource,
+} from "./key-source.js";
+export {
+  type VerifiedTokenCache,
+  type VerifiedTokenCacheOptions,
+  createVerifiedTokenCache,
+} from "./verified-token-cache.js";
+export {
+  type ApiKeyAuthenticatorOptions,
+  type ApiKeyEntry,
+  createApiKeyAuthenticator,
+  hashApiKey,
+} from "./api-key-authenticator.js";
+export {
+  type Authenticator,
+  type AuthCall,
+  type AuthOutcome,
+  type PresentedCredentials,
+  accepted,
+  rejected,
+} from "./authenticator.js";
 export { type AuthIdentity, authIdentityKey, getAuth } from "./identity.js";

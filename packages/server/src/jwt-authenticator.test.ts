@@ -96,3 +96,81 @@ test("misconfiguration fails at creation with TypeError", () => {
 function b64(o: object): string {
   return btoa(JSON.stringify(o)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
 }
+
+test("HMAC secrets: weak or PEM-looking ones are refused at creation; a good one verifies HS256 only", async () => {
+  const base = { issuer, audience, now: () => now };
+  assert.throws(() => createJwtAuthenticator({ ...base, algorithms: ["HS256"], keys: new Uint8Array(31) }), /at least 32 bytes/);
+  const pem = new TextEncoder().encode(`-----BEGIN PUBLIC KEY-----\n${"A".repeat(64)}\n-----END PUBLIC KEY-----\n`);
+  assert.throws(() => createJwtAuthenticator({ ...base, algorithms: ["HS256"], keys: pem }), /PEM/);
+  const secret = crypto.getRandomValues(new Uint8Array(32));
+  assert.throws(() => createJwtAuthenticator({ ...base, algorithms: ["HS256", "ES256"], keys: secret }), /does not fit/);
+  const hmac = createJwtAuthenticator({ ...base, algorithms: ["HS256"], keys: secret });
+  const token = await new SignJWT({ iss: issuer, aud: audience, sub: "svc", exp: nowS + 60 })
+    .setProtectedHeader({ alg: "HS256" })
+    .sign(secret);
+  assert.ok((await hmac.authenticate({ scheme: "bearer", value: token })).ok);
+});
+
+test("no HMAC with an asymmetric key, ever: refused at creation, and at run time from a key getter", async () => {
+  const base = { issuer, audience, now: () => now };
+  assert.throws(() => createJwtAuthenticator({ ...base, algorithms: ["HS256"], keys: es.publicKey }), /does not fit/);
+  assert.throws(() => createJwtAuthenticator({ ...base, algorithms: ["HS256"], keys: jwks }), /does not fit/);
+  assert.throws(() => createJwtAuthenticator({ ...base, algorithms: ["ES256"], keys: es.privateKey }), /private/);
+  // A getter may serve both families; the key it returns must still fit the token's algorithm.
+  const spki = new Uint8Array(await crypto.subtle.exportKey("spki", es.publicKey));
+  const mixed = createJwtAuthenticator({ ...base, algorithms: ["ES256", "HS256"], keys: async () => es.publicKey });
+  const confused = await new SignJWT({ iss: issuer, aud: audience, exp: nowS + 60 })
+    .setProtectedHeader({ alg: "HS256" })
+    .sign(spki);
+  assertRejected(await mixed.authenticate({ scheme: "bearer", value: confused }), "INVALID_TOKEN", "key_type");
+  assert.ok((await mixed.authenticate({ scheme: "bearer", value: await sign({}) })).ok);
+});
+
+test("the RFC 9068 profile requires typ at+jwt and its claims", async () => {
+  const profiled = createJwtAuthenticator({ issuer, audience, algorithms: ["ES256"], keys: jwks, profile: "rfc9068", now: () => now });
+  const at = (claims: JWTPayload, typ = "at+jwt") =>
+    new SignJWT({ iss: issuer, aud: audience, sub: "alice", iat: nowS, exp: nowS + 300, client_id: "app", jti: "j1", ...claims })
+      .setProtectedHeader({ alg: "ES256", kid: "k1", typ })
+      .sign(es.privateKey);
+  assert.ok((await profiled.authenticate({ scheme: "bearer", value: await at({}) })).ok);
+  assertRejected(await profiled.authenticate({ scheme: "bearer", value: await at({}, "JWT") }), "INVALID_TOKEN", "typ");
+  assertRejected(await profiled.authenticate({ scheme: "bearer", value: await at({ client_id: undefined }) }), "INVALID_TOKEN", "claim_client_id");
+  assertRejected(await profiled.authenticate({ scheme: "bearer", value: await at({ jti: undefined }) }), "INVALID_TOKEN", "claim_jti");
+});
+
+test("the verified-token cache: a hit skips the key lookup, and lives no longer than exp nor the TTL", async () => {
+  let clock = now;
+  let lookups = 0;
+  const local = createJwtAuthenticator({ issuer, audience, algorithms: ["ES256"], keys: jwks, now: () => now });
+  const cached = createJwtAuthenticator({
+    issuer,
+    audience,
+    algorithms: ["ES256"],
+    keys: async (header, token) => {
+      lookups++;
+      return (await import("jose")).createLocalJWKSet(jwks)(header, token);
+    },
+    cache: { ttlSeconds: 60 },
+    clockToleranceSeconds: 0,
+    now: () => clock,
+  });
+  const run = async (token: string) => cached.authenticate({ scheme: "bearer", value: token });
+  const long = await sign({ exp: nowS + 300 });
+  assert.ok((await run(long)).ok);
+  assert.ok((await run(long)).ok);
+  assert.equal(lookups, 1, "the second call is a cache hit");
+  clock = now + 61_000; // past the TTL: verified again
+  assert.ok((await run(long)).ok);
+  assert.equal(lookups, 2);
+  const short = await sign({ exp: nowS + 10 });
+  clock = now;
+  assert.ok((await run(short)).ok);
+  clock = now + 11_000; // past exp: not served from the cache, and refused
+  assertRejected(await run(short), "TOKEN_EXPIRED");
+  assert.equal(lookups, 4);
+  // A token differing from a cached one in its payload only is not a hit.
+  const [h, , s] = long.split(".");
+  clock = now;
+  assertRejected(await run(`${h}.${b64({ iss: issuer, aud: audience, sub: "mallory", exp: nowS + 300 })}.${s}`), "INVALID_TOKEN", "signature");
+  assert.ok((await local.authenticate({ scheme: "bearer", value: long })).ok);
+});

@@ -1,46 +1,61 @@
-import {
-  type CryptoKey,
-  type JSONWebKeySet,
-  type JWTVerifyGetKey,
-  createLocalJWKSet,
-  createRemoteJWKSet,
-  jwtVerify,
-} from "jose";
+import { type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
 import { Reason, defaultScopeClaims, scopesFromClaims } from "@connectauth/core";
 import { type AuthOutcome, type Authenticator, accepted, rejected } from "./authenticator.js";
+import type { AuthIdentity } from "./identity.js";
+import { precheckJws } from "./jws-precheck.js";
+import {
+  type JwtKeySource,
+  type KeyFamily,
+  KeySourceUnavailableError,
+  type RemoteKeyOptions,
+  createDiscoveryKeySource,
+  familyOf,
+  isTokenFault,
+  resolveKeySource,
+} from "./key-source.js";
+import { type VerifiedTokenCacheOptions, createVerifiedTokenCache } from "./verified-token-cache.js";
 
-/** Where the JWT authenticator gets its verification keys. */
-export type JwtKeySource =
-  /** A JSON Web Key Set held in memory (`{ keys: [...] }`). */
-  | JSONWebKeySet
-  /** The URL of a JSON Web Key Set, fetched and cached by jose's remote key set. */
-  | URL
-  /** One key (public key, or HMAC secret). */
-  | CryptoKey
-  /** Your own key lookup, with jose's `JWTVerifyGetKey` signature. */
-  | JWTVerifyGetKey;
+export type { JwtKeySource } from "./key-source.js";
 
-/** Options of {@link createJwtAuthenticator}. */
-export interface JwtAuthenticatorOptions {
+/** What one issuer's tokens must satisfy. Shared by {@link createJwtAuthenticator} and the multi-issuer one. */
+export interface JwtIssuerOptions {
   /** The issuer(s) to trust: the `iss` claim must equal one of them exactly. Required. */
   readonly issuer: string | readonly string[];
   /** This service's audience(s): the `aud` claim must hold one of them. Required. */
   readonly audience: string | readonly string[];
   /**
    * The JWS algorithms to accept, e.g. `["ES256"]`. Required: there is no default, so that an
-   * attacker can never choose the algorithm (RFC 8725 §3.1). `none` is never accepted.
+   * attacker can never choose the algorithm (RFC 8725 §3.1). `none` is never accepted, and every
+   * algorithm must fit the key: HMAC (`HS*`) only with a secret, never with a public key or key set.
    */
   readonly algorithms: readonly string[];
-  /** The verification keys. */
-  readonly keys: JwtKeySource;
+  /** The verification keys. Exactly one of `keys` and `discovery`. */
+  readonly keys?: JwtKeySource;
+  /**
+   * Find the keys by OpenID Connect discovery of the issuer (one issuer only): its
+   * `/.well-known/openid-configuration` must name exactly that issuer, and its `jwks_uri` is used.
+   */
+  readonly discovery?: boolean;
+  /** How remote keys (a JWKS `URL`, or discovery) are fetched: timeout, cooldown, cache age, backoff. */
+  readonly remote?: RemoteKeyOptions;
   /** Seconds of clock skew tolerated for `exp`, `nbf` and `iat`. Default 30. */
   readonly clockToleranceSeconds?: number;
-  /** The largest token accepted, in characters, checked before any decoding. Default 8192. */
-  readonly maxTokenLength?: number;
-  /** The current time in milliseconds since the epoch. Default `Date.now`. For tests. */
-  readonly now?: () => number;
-  /** The authenticator's name in identities and events. Default `"jwt"`. */
-  readonly name?: string;
+  /** The oldest token accepted, in seconds since its `iat` (then required). Default: no limit. */
+  readonly maxTokenAgeSeconds?: number;
+  /**
+   * The longest lifetime accepted, in seconds from `iat` (or `nbf`, or now when neither is present) to
+   * `exp`: a token valid for years is refused even if its signature is good. Default 86400 (one day).
+   */
+  readonly maxLifetimeSeconds?: number;
+  /**
+   * `"rfc9068"`: JWT access tokens as RFC 9068 defines them: `typ` `at+jwt`, and the claims `iss`,
+   * `exp`, `aud`, `sub`, `client_id`, `iat` and `jti` required. Default: no profile.
+   */
+  readonly profile?: "rfc9068";
+  /** The `typ` header the token must carry (e.g. `"at+jwt"`). Default: any (or `at+jwt` with the profile). */
+  readonly typ?: string;
+  /** Claims that must be present, besides `exp` (always required). */
+  readonly requiredClaims?: readonly string[];
   /**
    * The claims read as granted scopes, as dot-separated paths: e.g. `["permissions"]` (Auth0) or
    * `["scope", "realm_access.roles"]` (Keycloak roles, handled as scopes). Default `["scope", "scp"]`.
@@ -49,9 +64,28 @@ export interface JwtAuthenticatorOptions {
   readonly scopeClaims?: readonly string[];
 }
 
+/** Options of {@link createJwtAuthenticator}. */
+export interface JwtAuthenticatorOptions extends JwtIssuerOptions {
+  /** The largest token accepted, in characters, checked before any decoding. Default 8192. */
+  readonly maxTokenLength?: number;
+  /**
+   * The verified-token cache: a token seen again is not verified again while its entry lives (until
+   * its `exp`, at most `ttlSeconds`, default 60). On by default; `false` turns it off.
+   */
+  readonly cache?: false | VerifiedTokenCacheOptions;
+  /** The current time in milliseconds since the epoch. Default `Date.now`. For tests. */
+  readonly now?: () => number;
+  /** The authenticator's name in identities and events. Default `"jwt"`. */
+  readonly name?: string;
+}
+
 /**
- * Creates an authenticator of bearer JWTs, verified with `jose`: signature by a trusted key with an
- * allowed algorithm, `iss`, `aud`, `exp` (required), `nbf`. Scopes come from `scope` and `scp`.
+ * Creates an authenticator of bearer JWTs, verified with `jose`.
+ *
+ * Before any key is looked up (so never causing a fetch): the size cap, the compact JWS shape (JWE and
+ * nested tokens refused), the algorithm allow-list, `crit`, keys named by the header (`jwk`, `jku`,
+ * `x5u`, `x5c`) and `typ`. Then: the signature by a trusted key of the right type, `iss`, `aud`, `exp`
+ * (required, finite), `nbf`, the maximum age and lifetime. Scopes come from `scope` and `scp`.
  *
  * ```ts
  * const jwt = createJwtAuthenticator({
@@ -62,107 +96,224 @@ export interface JwtAuthenticatorOptions {
  * });
  * ```
  *
- * Not checked: `jti` replay, `typ`. A key source that cannot be reached answers `KEYS_UNAVAILABLE`
- * (`Unavailable`), never a token reason, so that clients do not refresh good tokens during an outage.
+ * Not checked: `jti` replay. A key source that cannot be reached, with no keys fetched before, answers
+ * `KEYS_UNAVAILABLE` (`Unavailable`), never a token reason, so that clients do not refresh good tokens
+ * during an outage; keys fetched before keep verifying through the outage.
  *
- * @throws TypeError on missing issuer, audience or algorithms, on `none`, or on a bad option.
+ * @throws TypeError on missing issuer, audience or algorithms, `none`, an algorithm that does not fit
+ * the key, a weak or PEM-looking HMAC secret, or any other bad option.
  */
 export function createJwtAuthenticator(options: JwtAuthenticatorOptions): Authenticator {
-  const issuer = nonEmptyList(options.issuer, "issuer");
-  const audience = nonEmptyList(options.audience, "audience");
-  const algorithms = nonEmptyList(options.algorithms, "algorithms");
-  if (algorithms.some((a) => a.toLowerCase() === "none")) {
-    throw new TypeError('createJwtAuthenticator: the algorithm "none" cannot be allowed');
-  }
-  const clockTolerance = options.clockToleranceSeconds ?? 30;
-  if (!Number.isFinite(clockTolerance) || clockTolerance < 0) {
-    throw new TypeError("createJwtAuthenticator: clockToleranceSeconds must be a finite number >= 0");
-  }
-  const maxTokenLength = options.maxTokenLength ?? 8192;
-  const now = options.now ?? Date.now;
+  const what = "createJwtAuthenticator";
   const name = options.name ?? "jwt";
+  const now = options.now ?? Date.now;
+  const verify = createIssuerVerifier(options, { what, name, now });
+  return createCachingTokenAuthenticator({
+    name,
+    maxTokenLength: options.maxTokenLength,
+    cache: options.cache,
+    now,
+    what,
+    verify: (token) => verify(token),
+  });
+}
+
+/** The outcome of verifying one token, with the instant its acceptance ends (for the cache). */
+export type TokenVerification = { readonly outcome: AuthOutcome; readonly expiresAtMs?: number };
+
+/** @internal Settings shared by the issuer verifiers of one authenticator. */
+export interface VerifierContext {
+  readonly what: string;
+  readonly name: string;
+  readonly now: () => number;
+}
+
+/**
+ * @internal Builds the verification of one issuer's tokens (no cache, no size cap beyond the
+ * precheck's). Validates the options at once.
+ */
+export function createIssuerVerifier(
+  options: JwtIssuerOptions & { readonly maxTokenLength?: number },
+  context: VerifierContext,
+): (token: string) => Promise<TokenVerification> {
+  const { what, name, now } = context;
+  const issuer = nonEmptyList(options.issuer, "issuer", what);
+  const audience = nonEmptyList(options.audience, "audience", what);
+  const algorithms = nonEmptyList(options.algorithms, "algorithms", what);
+  if (algorithms.some((a) => a.toLowerCase() === "none")) {
+    throw new TypeError(`${what}: the algorithm "none" cannot be allowed`);
+  }
+  const clockTolerance = nonNegative(options.clockToleranceSeconds, 30, "clockToleranceSeconds", what);
+  const maxLifetime = nonNegative(options.maxLifetimeSeconds, 86400, "maxLifetimeSeconds", what);
+  const maxTokenAge =
+    options.maxTokenAgeSeconds === undefined
+      ? undefined
+      : nonNegative(options.maxTokenAgeSeconds, 0, "maxTokenAgeSeconds", what);
+  const maxTokenLength = positiveInteger(options.maxTokenLength, 8192, "maxTokenLength", what);
+  const rfc9068 = options.profile === "rfc9068";
+  if (options.profile !== undefined && !rfc9068) {
+    throw new TypeError(`${what}: profile must be "rfc9068" or absent`);
+  }
+  const typ = options.typ ?? (rfc9068 ? "at+jwt" : undefined);
+  const requiredClaims = [
+    ...new Set(["exp", ...(options.requiredClaims ?? []), ...(rfc9068 ? ["iss", "aud", "sub", "client_id", "iat", "jti"] : [])]),
+  ];
+
+  if ((options.keys === undefined) === (options.discovery !== true)) {
+    throw new TypeError(`${what}: give exactly one of keys and discovery`);
+  }
+  let getKey: JWTVerifyGetKey;
+  let family: KeyFamily | undefined;
+  if (options.discovery === true) {
+    if (issuer.length !== 1) throw new TypeError(`${what}: discovery needs exactly one issuer`);
+    getKey = createDiscoveryKeySource(issuer[0]!, options.remote ?? {}, what);
+  } else {
+    ({ getKey, family } = resolveKeySource(options.keys!, options.remote ?? {}, what));
+  }
+  const isKeySet = options.keys === undefined || typeof options.keys !== "function";
+  for (const alg of algorithms) {
+    const algFamily = familyOf(alg);
+    if (family !== undefined ? algFamily !== family : isKeySet && algFamily === "hmac") {
+      throw new TypeError(`${what}: the algorithm "${alg}" does not fit the key (HMAC needs a secret, others a public key)`);
+    }
+  }
   const scopeClaims = options.scopeClaims ?? defaultScopeClaims;
   if (!Array.isArray(scopeClaims) || scopeClaims.some((p) => typeof p !== "string" || p === "")) {
-    throw new TypeError("createJwtAuthenticator: scopeClaims must be a list of claim paths");
+    throw new TypeError(`${what}: scopeClaims must be a list of claim paths`);
   }
-  const getKey = guardKeySource(toKeyGetter(options.keys));
+  const allowed = new Set(algorithms);
+  const guardedGetKey = guardKeySource(getKey);
 
+  return async (token) => {
+    const checked = precheckJws(token, { maxTokenLength, algorithms: allowed, typ });
+    if ("ok" in checked) return { outcome: checked };
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, guardedGetKey, {
+        issuer,
+        audience,
+        algorithms,
+        requiredClaims,
+        clockTolerance,
+        maxTokenAge,
+        currentDate: new Date(now()),
+      }));
+    } catch (error) {
+      return { outcome: classify(error) };
+    }
+    const exp = payload.exp!;
+    if (!Number.isFinite(exp)) {
+      return { outcome: rejected(Reason.InvalidToken, { message: "the token's exp is not a finite time", detail: "claim_exp" }) };
+    }
+    const start = [payload.iat, payload.nbf].find((t) => typeof t === "number" && Number.isFinite(t)) ?? now() / 1000;
+    if (exp - start > maxLifetime) {
+      return { outcome: rejected(Reason.InvalidToken, { message: "the token's lifetime is too long", detail: "lifetime" }) };
+    }
+    return { outcome: accepted(identityOf(payload, name, scopeClaims)), expiresAtMs: exp * 1000 };
+  };
+}
+
+function identityOf(payload: JWTPayload, name: string, scopeClaims: readonly string[]): AuthIdentity {
+  const subject =
+    typeof payload.sub === "string" ? payload.sub : typeof payload["client_id"] === "string" ? payload["client_id"] : "";
+  return { subject, scopes: scopesFromClaims(payload, scopeClaims), claims: payload, authenticator: name };
+}
+
+/** @internal Options of {@link createCachingTokenAuthenticator}. */
+export interface CachingTokenAuthenticatorOptions {
+  readonly name: string;
+  readonly what: string;
+  readonly maxTokenLength?: number;
+  readonly cache?: false | VerifiedTokenCacheOptions;
+  readonly now: () => number;
+  /** Verifies a token that passed the size cap and is not in the cache. */
+  readonly verify: (token: string) => Promise<TokenVerification>;
+}
+
+/**
+ * @internal A bearer-token authenticator around a verification: the size cap first (before any
+ * decoding), then the verified-token cache, then the verification, whose acceptances are cached.
+ */
+export function createCachingTokenAuthenticator(options: CachingTokenAuthenticatorOptions): Authenticator {
+  const maxTokenLength = positiveInteger(options.maxTokenLength, 8192, "maxTokenLength", options.what);
+  const cache =
+    options.cache === false ? undefined : createVerifiedTokenCache<AuthOutcome>({ now: options.now, ...options.cache });
+  const { verify } = options;
   return {
-    name,
+    name: options.name,
     schemes: ["bearer"],
     async authenticate({ value: token }): Promise<AuthOutcome> {
       if (token.length > maxTokenLength) {
         return rejected(Reason.InvalidToken, { message: "the token is too large", detail: "too_large" });
       }
-      try {
-        const { payload } = await jwtVerify(token, getKey, {
-          issuer,
-          audience,
-          algorithms,
-          requiredClaims: ["exp"],
-          clockTolerance,
-          currentDate: new Date(now()),
-        });
-        const subject =
-          typeof payload.sub === "string" ? payload.sub : typeof payload["client_id"] === "string" ? payload["client_id"] : "";
-        return accepted({ subject, scopes: scopesFromClaims(payload, scopeClaims), claims: payload, authenticator: name });
-      } catch (error) {
-        return classify(error);
-      }
+      const key = cache?.keyOf(token);
+      const hit = cache?.get(key);
+      if (hit !== undefined) return hit;
+      const { outcome, expiresAtMs } = await verify(token);
+      if (outcome.ok && expiresAtMs !== undefined) cache?.set(key, outcome, expiresAtMs);
+      return outcome;
     },
   };
 }
 
-function nonEmptyList(value: string | readonly string[] | undefined, what: string): string[] {
+function nonEmptyList(value: string | readonly string[] | undefined, option: string, what: string): string[] {
   const list = typeof value === "string" ? [value] : [...(value ?? [])];
   if (list.length === 0 || list.some((v) => typeof v !== "string" || v === "")) {
-    throw new TypeError(`createJwtAuthenticator: ${what} is required (a non-empty string or list of strings)`);
+    throw new TypeError(`${what}: ${option} is required (a non-empty string or list of strings)`);
   }
   return list;
 }
 
-function toKeyGetter(keys: JwtKeySource): JWTVerifyGetKey {
-  if (typeof keys === "function") {
-    return keys;
+function nonNegative(value: number | undefined, fallback: number, option: string, what: string): number {
+  const v = value ?? fallback;
+  if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
+    throw new TypeError(`${what}: ${option} must be a finite number >= 0`);
   }
-  if (keys instanceof URL) {
-    return createRemoteJWKSet(keys);
-  }
-  if (typeof keys === "object" && keys !== null && Array.isArray((keys as JSONWebKeySet).keys)) {
-    return createLocalJWKSet(keys as JSONWebKeySet);
-  }
-  if (typeof keys === "object" && keys !== null && "type" in keys && "algorithm" in keys) {
-    const key = keys as CryptoKey;
-    return () => key;
-  }
-  throw new TypeError("createJwtAuthenticator: keys must be a JWKS, a JWKS URL, a CryptoKey or a key getter");
+  return v;
 }
 
-/** Marks failures of the key source itself (network, timeout, bad JWKS), as opposed to token faults. */
-class KeySourceUnavailable extends Error {
-  override name = "KeySourceUnavailable";
+function positiveInteger(value: number | undefined, fallback: number, option: string, what: string): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < 1) throw new TypeError(`${what}: ${option} must be an integer >= 1`);
+  return v;
 }
 
-const tokenFaultsFromKeySource = new Set([
-  "ERR_JWKS_NO_MATCHING_KEY",
-  "ERR_JWKS_MULTIPLE_MATCHING_KEYS",
-  "ERR_JOSE_ALG_NOT_ALLOWED",
-  "ERR_JOSE_NOT_SUPPORTED",
-  "ERR_JWS_INVALID",
-  "ERR_JWT_INVALID",
-]);
+/** Marks a key whose type does not fit the token's algorithm (HMAC with a public key, or the reverse). */
+class KeyTypeMismatch extends Error {
+  override name = "KeyTypeMismatch";
+}
 
+function keyFamilyOf(key: unknown): KeyFamily | "private" | undefined {
+  if (key instanceof Uint8Array) return "hmac";
+  const k = key as { type?: unknown; kty?: unknown } | null;
+  if (k !== null && typeof k === "object") {
+    if (k.type === "secret") return "hmac";
+    if (k.type === "public") return "asymmetric";
+    if (k.type === "private") return "private";
+    if (typeof k.kty === "string") return k.kty === "oct" ? "hmac" : "asymmetric";
+  }
+  return undefined;
+}
+
+/**
+ * Wraps a key lookup: outages become {@link KeySourceUnavailableError} (no cause), token faults pass,
+ * and every key must be of the family of the token's algorithm, whatever the lookup returned.
+ */
 function guardKeySource(getKey: JWTVerifyGetKey): JWTVerifyGetKey {
   return async (header, token) => {
+    let key;
     try {
-      return await getKey(header, token);
+      key = await getKey(header, token);
     } catch (error) {
-      if (tokenFaultsFromKeySource.has(codeOf(error) ?? "")) {
-        throw error;
-      }
+      if (isTokenFault(error) || error instanceof KeySourceUnavailableError) throw error;
       // Deliberately without a cause: fetch errors may name URLs with secrets in them.
-      throw new KeySourceUnavailable("the key source cannot be reached");
+      throw new KeySourceUnavailableError("the key source cannot be reached");
     }
+    const keyFamily = keyFamilyOf(key);
+    if (keyFamily === undefined || keyFamily !== familyOf(String(header.alg))) {
+      throw new KeyTypeMismatch("the key does not fit the token's algorithm");
+    }
+    return key;
   };
 }
 
@@ -172,31 +323,30 @@ function codeOf(error: unknown): string | undefined {
 }
 
 // jose's errors carry the token's payload (as `payload` and in `cause`): they are only read here, for
-// their code and claim, and never passed on.
+// their code, claim and reason, and never passed on.
 function classify(error: unknown): AuthOutcome {
-  if (error instanceof KeySourceUnavailable) {
+  if (error instanceof KeySourceUnavailableError) {
     return rejected(Reason.KeysUnavailable, { detail: "key_source" });
+  }
+  if (error instanceof KeyTypeMismatch) {
+    return rejected(Reason.InvalidToken, { message: "the token's algorithm does not fit the key", detail: "key_type" });
   }
   const code = codeOf(error);
   const claim = (error as { claim?: unknown }).claim;
+  const failed = (error as { reason?: unknown }).reason === "check_failed";
   switch (code) {
     case "ERR_JWT_EXPIRED":
-      return rejected(Reason.TokenExpired, { detail: "exp" });
+      return rejected(Reason.TokenExpired, { detail: claim === "iat" ? "max_age" : "exp" });
     case "ERR_JWT_CLAIM_VALIDATION_FAILED":
-      switch (claim) {
-        case "nbf":
-        case "iat":
-          return rejected(Reason.TokenNotYetValid, { detail: claim });
-        case "aud":
-          return rejected(Reason.InvalidAudience, { detail: "aud" });
-        case "iss":
-          return rejected(Reason.InvalidIssuer, { detail: "iss" });
-        default:
-          return rejected(Reason.InvalidToken, {
-            message: "a claim of the token is missing or invalid",
-            detail: typeof claim === "string" && /^[a-z_]{1,16}$/.test(claim) ? `claim_${claim}` : "claim",
-          });
+      if (failed && (claim === "nbf" || claim === "iat")) {
+        return rejected(Reason.TokenNotYetValid, { detail: claim });
       }
+      if (claim === "aud") return rejected(Reason.InvalidAudience, { detail: "aud" });
+      if (claim === "iss") return rejected(Reason.InvalidIssuer, { detail: "iss" });
+      return rejected(Reason.InvalidToken, {
+        message: "a claim of the token is missing or invalid",
+        detail: typeof claim === "string" && /^[a-z_]{1,16}$/.test(claim) ? `claim_${claim}` : "claim",
+      });
     case "ERR_JWKS_NO_MATCHING_KEY":
       return rejected(Reason.InvalidToken, { message: "the token's signing key is not known", detail: "unknown_key" });
     case "ERR_JOSE_ALG_NOT_ALLOWED":

@@ -7,26 +7,23 @@ import {
   createContextKey,
 } from "@connectrpc/connect";
 import type { DescMethod } from "@bufbuild/protobuf";
-import {
-  Reason,
-  authorizationHeader,
-  createAuthError,
-  parseAuthorization,
-} from "@connectauth/core";
+import { Reason, createAuthError } from "@connectauth/core";
 import type { AuthCall, AuthOutcome, Authenticator } from "./authenticator.js";
 import { type AuthorizationOptions, createAuthorization } from "./authorization.js";
+import { createCredentialSource } from "./credential-source.js";
 import { authIdentityKey } from "./identity.js";
 
 /** Options of {@link createServerAuth}. */
 export interface ServerAuthOptions {
   /**
-   * The authenticators, tried by the scheme of the presented credential: the first one that takes the
-   * scheme decides. At least one.
+   * The authenticators, chosen by where the presented credential is: the one that takes its
+   * `Authorization` scheme, the one that named its header (`Authenticator.headers`, e.g. an API key
+   * in `x-api-key`), or the one whose `extract` found it. At least one; no scheme or header taken twice.
    */
   readonly authenticators: readonly Authenticator[];
   /** The `realm` of `WWW-Authenticate` challenges. Default: none. */
   readonly realm?: string;
-  /** The largest `Authorization` header accepted, in characters. Default 8192. */
+  /** The largest credential header (`Authorization` or another) accepted, in characters. Default 8192. */
   readonly maxCredentialLength?: number;
   /**
    * Rules set in code, what methods without a rule admit (default: nobody), and the services whose
@@ -67,13 +64,14 @@ const checkedKey = createContextKey(false, { description: "connectauth checked" 
  * );
  * ```
  *
- * @throws TypeError without authenticators, or when two of them claim the same scheme.
+ * @throws TypeError without authenticators, or when two of them claim the same scheme or header.
  */
 export function createServerAuth(options: ServerAuthOptions): ServerAuth {
-  const bySchemes = indexBySchemes(options.authenticators);
   const realm = options.realm;
   const maxLength = options.maxCredentialLength ?? 8192;
-  const accepted = [...bySchemes.keys()].join(", ");
+  // Exactly one credential, from Authorization, a named header or an authenticator's extract().
+  const source = createCredentialSource(options.authenticators, { maxLength, realm });
+  const accepted = source.schemes.join(", ");
   const authorization = createAuthorization({ ...options.authorization, realm });
 
   async function check(method: DescMethod, header: Headers, values: ContextValues): Promise<void> {
@@ -82,17 +80,17 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
     }
     values.set(checkedKey, true);
     const rule = authorization.ruleOf(method);
-    const credentials = parseAuthorization(header.get(authorizationHeader), { maxLength, realm });
+    const found = source.read(header);
     const call: AuthCall = { values, requestHeader: header };
-    // Without an Authorization header, a credential of the connection (a TLS client certificate) may decide.
-    const fromConnection = credentials === undefined ? await authenticateConnection(call) : undefined;
-    if (credentials === undefined && fromConnection === undefined) {
+    // Without a credential in the headers, a credential of the connection (a TLS client certificate) may decide.
+    const fromConnection = found === undefined ? await authenticateConnection(call) : undefined;
+    if (found === undefined && fromConnection === undefined) {
       if (rule.public) {
         return;
       }
       throw createAuthError(Reason.MissingCredentials, { realm });
     }
-    const authenticator = fromConnection?.authenticator ?? bySchemes.get(credentials!.scheme);
+    const authenticator = fromConnection?.authenticator ?? found!.authenticator;
     if (authenticator === undefined) {
       throw createAuthError(Reason.MalformedCredentials, {
         realm,
@@ -102,7 +100,7 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
     }
     let outcome;
     try {
-      outcome = fromConnection?.outcome ?? (await authenticator.authenticate(credentials!, call));
+      outcome = fromConnection?.outcome ?? (await authenticator.authenticate(found!.credentials, call));
     } catch {
       // Deliberately without the cause: it may hold the credential.
       throw new ConnectError(`authenticator "${authenticator.name}" failed`, Code.Internal);
@@ -140,23 +138,4 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
       return next(authorization.guardRequest(req));
     },
   };
-}
-
-function indexBySchemes(authenticators: readonly Authenticator[]): Map<string, Authenticator> {
-  if (!Array.isArray(authenticators) || authenticators.length === 0) {
-    throw new TypeError("createServerAuth: at least one authenticator is required");
-  }
-  const map = new Map<string, Authenticator>();
-  for (const a of authenticators) {
-    for (const scheme of a.schemes) {
-      const key = scheme.toLowerCase();
-      if (map.has(key)) {
-        throw new TypeError(
-          `createServerAuth: authenticators "${map.get(key)!.name}" and "${a.name}" both take the "${key}" scheme`,
-        );
-      }
-      map.set(key, a);
-    }
-  }
-  return map;
 }

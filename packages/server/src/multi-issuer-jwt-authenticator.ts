@@ -1,0 +1,92 @@
+import { decodeJwt } from "jose";
+import { Reason } from "@connectauth/core";
+import { type Authenticator, rejected } from "./authenticator.js";
+import {
+  type JwtIssuerOptions,
+  type TokenVerification,
+  createCachingTokenAuthenticator,
+  createIssuerVerifier,
+} from "./jwt-authenticator.js";
+import type { VerifiedTokenCacheOptions } from "./verified-token-cache.js";
+
+/** Options of {@link createMultiIssuerJwtAuthenticator}. */
+export interface MultiIssuerJwtAuthenticatorOptions {
+  /**
+   * One configuration per trusted issuer (each with one `issuer` string): its audience, algorithms and
+   * keys apply to its tokens only. At least one; no issuer twice.
+   */
+  readonly issuers: readonly (JwtIssuerOptions & { readonly issuer: string })[];
+  /** The largest token accepted, in characters, checked before any decoding. Default 8192. */
+  readonly maxTokenLength?: number;
+  /** The verified-token cache, as in {@link createJwtAuthenticator}. On by default. */
+  readonly cache?: false | VerifiedTokenCacheOptions;
+  /** The current time in milliseconds since the epoch. Default `Date.now`. */
+  readonly now?: () => number;
+  /** The authenticator's name. Default `"jwt"`. */
+  readonly name?: string;
+}
+
+/**
+ * Creates a bearer-JWT authenticator for several issuers at once (multi-tenant): the issuer's
+ * configuration is chosen by the token's `iss`, read without verification, and the token is then
+ * verified strictly against that issuer alone (its keys, algorithms, audience). A token naming an
+ * unknown issuer is `INVALID_ISSUER` at once, without any key lookup.
+ *
+ * ```ts
+ * const jwt = createMultiIssuerJwtAuthenticator({
+ *   issuers: [
+ *     { issuer: "https://a.example.com/", audience: "api", algorithms: ["ES256"], discovery: true },
+ *     { issuer: "https://b.example.com/", audience: "api", algorithms: ["RS256"], keys: new URL("https://b.example.com/jwks") },
+ *   ],
+ * });
+ * ```
+ *
+ * @throws TypeError with no issuer, an issuer twice, or a bad issuer configuration.
+ */
+export function createMultiIssuerJwtAuthenticator(options: MultiIssuerJwtAuthenticatorOptions): Authenticator {
+  const what = "createMultiIssuerJwtAuthenticator";
+  const name = options.name ?? "jwt";
+  const now = options.now ?? Date.now;
+  if (!Array.isArray(options.issuers) || options.issuers.length === 0) {
+    throw new TypeError(`${what}: at least one issuer is required`);
+  }
+  const byIssuer = new Map<string, (token: string) => Promise<TokenVerification>>();
+  for (const config of options.issuers) {
+    if (typeof config.issuer !== "string") {
+      throw new TypeError(`${what}: each issuer configuration names exactly one issuer (a string)`);
+    }
+    if (byIssuer.has(config.issuer)) {
+      throw new TypeError(`${what}: the issuer "${config.issuer}" is configured twice`);
+    }
+    byIssuer.set(
+      config.issuer,
+      createIssuerVerifier({ ...config, maxTokenLength: options.maxTokenLength }, { what, name, now }),
+    );
+  }
+  return createCachingTokenAuthenticator({
+    name,
+    what,
+    maxTokenLength: options.maxTokenLength,
+    cache: options.cache,
+    now,
+    async verify(token) {
+      let iss: unknown;
+      try {
+        iss = decodeJwt(token).iss;
+      } catch {
+        const encrypted = token.split(".").length === 5;
+        return {
+          outcome: rejected(Reason.InvalidToken, {
+            message: encrypted ? "encrypted tokens (JWE) are not accepted" : "the token is malformed",
+            detail: encrypted ? "encrypted" : "format",
+          }),
+        };
+      }
+      const verify = typeof iss === "string" ? byIssuer.get(iss) : undefined;
+      if (verify === undefined) {
+        return { outcome: rejected(Reason.InvalidIssuer, { message: "the token's issuer is not trusted", detail: "iss" }) };
+      }
+      return verify(token);
+    },
+  });
+}

@@ -1,0 +1,52 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createVerifiedTokenCache } from "./verified-token-cache.js";
+
+const token = (n: number) => `eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ${n}In0.sig${n}`;
+
+test("entries live until the earlier of exp and the TTL, by the injected clock", () => {
+  let clock = 1_000_000;
+  const cache = createVerifiedTokenCache<string>({ ttlSeconds: 60, now: () => clock });
+  cache.set(cache.keyOf(token(1)), "one", clock + 10_000);
+  cache.set(cache.keyOf(token(2)), "two", clock + 600_000);
+  assert.equal(cache.get(cache.keyOf(token(1))), "one");
+  clock += 10_000;
+  assert.equal(cache.get(cache.keyOf(token(1))), undefined, "expired at exp");
+  assert.equal(cache.get(cache.keyOf(token(2))), "two");
+  clock += 50_000;
+  assert.equal(cache.get(cache.keyOf(token(2))), undefined, "expired at the TTL");
+  cache.set(cache.keyOf(token(3)), "three", clock - 1);
+  assert.equal(cache.size, 0, "an already expired token is not cached");
+});
+
+test("bounded: the oldest entry goes when full", () => {
+  const cache = createVerifiedTokenCache<number>({ maxEntries: 3 });
+  for (let i = 0; i < 5; i++) cache.set(cache.keyOf(token(i)), i, Date.now() + 60_000);
+  assert.equal(cache.size, 3);
+  assert.deepEqual([0, 1, 2, 3, 4].map((i) => cache.get(cache.keyOf(token(i)))), [undefined, undefined, 2, 3, 4]);
+  cache.clear();
+  assert.equal(cache.size, 0);
+});
+
+test("a hit needs the exact token: same signature with another header or payload is a miss", () => {
+  const cache = createVerifiedTokenCache<string>();
+  cache.set(cache.keyOf("aaa.bbb.sig"), "x", Date.now() + 60_000);
+  assert.equal(cache.get(cache.keyOf("aaa.bbb.sig")), "x");
+  assert.equal(cache.get(cache.keyOf("aaa.bbc.sig")), undefined);
+  assert.equal(cache.get(cache.keyOf("aab.bbb.sig")), undefined);
+  assert.equal(cache.get(cache.keyOf("aaa.bbb.sih")), undefined);
+});
+
+test("bad options throw TypeError", () => {
+  assert.throws(() => createVerifiedTokenCache({ maxEntries: 0 }), TypeError);
+  assert.throws(() => createVerifiedTokenCache({ ttlSeconds: -1 }), TypeError);
+});
+
+test("a token that is not ASCII has no key and is never cached", () => {
+  const cache = createVerifiedTokenCache<string>();
+  assert.equal(cache.keyOf("aaa.bbb.s\u0169g"), undefined);
+  cache.set(cache.keyOf("aaa.bbb.s\u0169g"), "x", Date.now() + 60_000);
+  assert.equal(cache.size, 0);
+  cache.set(cache.keyOf("aaa.bbb.sig"), "x", Date.now() + 60_000);
+  assert.equal(cache.get(cache.keyOf("aaa.bbb.s\u0169g")), undefined);
+});
