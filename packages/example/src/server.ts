@@ -4,7 +4,7 @@ import * as net from "node:net";
 import { cors } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { type JwtKeySource, createJwtAuthenticator, createServerAuth } from "@connectauth/server";
-import { type DevIssuer, createDevIssuer } from "./dev-issuer.js";
+import { type DevIssuer, createDevIssuer } from "@connectauth/cli";
 import { greeterRoutes } from "./greeter-service.js";
 
 /** How the example server verifies tokens. */

@@ -17,6 +17,7 @@ import {
 } from "@connectauth/core";
 import type { Authenticator } from "./authenticator.js";
 import { authIdentityKey } from "./identity.js";
+import { type DecisionListener, type DecisionTrace, recordDecisions } from "./decision.js";
 
 /** Options of {@link createServerAuth}. */
 export interface ServerAuthOptions {
@@ -29,6 +30,12 @@ export interface ServerAuthOptions {
   readonly realm?: string;
   /** The largest `Authorization` header accepted, in characters. Default 8192. */
   readonly maxCredentialLength?: number;
+  /**
+   * Called once per call with its redacted decision (allowed or denied, reason, authenticator, subject,
+   * a short hash of the token, latency). Ready listeners: `@connectauth/server/pino` and
+   * `@connectauth/server/otel`. Default: none.
+   */
+  readonly onDecision?: DecisionListener;
 }
 
 /**
@@ -70,12 +77,17 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
   const realm = options.realm;
   const maxLength = options.maxCredentialLength ?? 8192;
   const accepted = [...bySchemes.keys()].join(", ");
+  const record = recordDecisions(options.onDecision);
 
   async function check(method: DescMethod, header: Headers, values: ContextValues): Promise<void> {
     if (values.get(checkedKey)) {
       return;
     }
     values.set(checkedKey, true);
+    await record(method, (trace) => decide(method, header, values, trace));
+  }
+
+  async function decide(method: DescMethod, header: Headers, values: ContextValues, trace: DecisionTrace): Promise<void> {
     const rule = ruleOf(method);
     const credentials = parseAuthorization(header.get(authorizationHeader), { maxLength, realm });
     if (credentials === undefined) {
@@ -84,6 +96,7 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
       }
       throw createAuthError(Reason.MissingCredentials, { realm });
     }
+    trace.credential = credentials.value;
     const authenticator = bySchemes.get(credentials.scheme);
     if (authenticator === undefined) {
       throw createAuthError(Reason.MalformedCredentials, {
@@ -92,6 +105,7 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
         message: `the auth scheme is not accepted here (accepted: ${accepted})`,
       });
     }
+    trace.authenticator = authenticator.name;
     let outcome;
     try {
       outcome = await authenticator.authenticate(credentials);
@@ -104,6 +118,7 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
       if (outcome.detail !== undefined) metadata["detail"] = outcome.detail;
       throw createAuthError(outcome.reason, { realm, message: outcome.message, metadata });
     }
+    trace.subject = outcome.identity.subject;
     const missing = missingScopes(rule, outcome.identity.scopes);
     if (missing.length > 0) {
       throw createAuthError(Reason.InsufficientScope, {
