@@ -150,6 +150,15 @@ test("doctor: a token file's final newline is not part of the token; the JSON ha
     assert.deepEqual(Object.keys(diagnosis.verdict).sort(), ["fix", "id", "ok", "summary"]);
     assert.deepEqual(diagnosis.target, { baseUrl: server.url, method: Greet, protocol: "connect", httpVersion: "2" });
     assert.equal(diagnosis.token?.sub, "alice");
+    // Every documented field is printed, absent ones as null.
+    assert.deepEqual(Object.keys(diagnosis.transport).sort(), ["alpn", "certificateError", "connectError", "http1", "http2", "reachable", "speaksTls"]);
+    assert.equal(diagnosis.transport.alpn, null);
+    assert.deepEqual(Object.keys(diagnosis.call!).sort(), ["challenge", "code", "codeName", "grantedScopes", "message", "metadata", "missingScopes", "reason", "requiredScopes"]);
+    assert.equal(diagnosis.call!.reason, null);
+    assert.deepEqual(Object.keys(diagnosis.token!).sort(), [
+      "alg", "aud", "exp", "expiresInSeconds", "formatProblem", "hash", "iat", "isJwt", "iss", "kid", "nbf", "notBeforeInSeconds", "scopes", "sub", "typ",
+    ]);
+    assert.equal(diagnosis.token!.nbf, null);
     assert.equal(diagnosis.transport.http1 && diagnosis.transport.http2, true);
   } finally {
     await rm(dir, { recursive: true });

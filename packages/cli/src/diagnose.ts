@@ -2,6 +2,7 @@ import { Code } from "@connectrpc/connect";
 import { type AuthFailure, readAuthFailure, wwwAuthenticateHeader } from "@connectauth/core";
 import { type Protocol, rawUnaryCall } from "./raw-call.js";
 import { type TokenFacts, tokenFacts } from "./token-facts.js";
+import { humanDuration } from "./duration.js";
 import { type TransportFacts, probeTransport } from "./transport-probe.js";
 
 /**
@@ -249,8 +250,8 @@ function explainFailure(f: AuthFailure, call: CallOutcome, t: TokenFacts | null,
       return {
         id: "token_expired",
         summary: skew
-          ? `the server says the token expired, but by this machine's clock it is valid for ${duration(localAgo)} more: the clocks differ.`
-          : `the token expired${t?.exp !== undefined ? ` ${duration(-(localAgo ?? 0))} ago (exp ${iso(t.exp)})` : ""}.`,
+          ? `the server says the token expired, but by this machine's clock it is valid for ${humanDuration(localAgo)} more: the clocks differ.`
+          : `the token expired${t?.exp !== undefined ? ` ${humanDuration(-(localAgo ?? 0))} ago (exp ${iso(t.exp)})` : ""}.`,
         fix: skew
           ? "synchronize the server's clock (NTP)."
           : "get a new token. In code, use a token source that refreshes ahead of expiry (the client interceptor retries once after a refresh on TOKEN_EXPIRED).",
@@ -262,7 +263,7 @@ function explainFailure(f: AuthFailure, call: CallOutcome, t: TokenFacts | null,
         id: "token_not_yet_valid",
         summary:
           ahead !== undefined && ahead > 0
-            ? `the token is not valid yet: nbf is ${duration(ahead)} ahead of this machine's clock (nbf ${iso(t!.nbf!)}).`
+            ? `the token is not valid yet: nbf is ${humanDuration(ahead)} ahead of this machine's clock (nbf ${iso(t!.nbf!)}).`
             : "the token is not valid yet by the server's clock (nbf or iat in its future).",
         fix: "clock skew between the issuer and the server: synchronize their clocks (NTP); a verifier may tolerate a little skew (clockToleranceSeconds).",
       };
@@ -358,9 +359,9 @@ function tokenNotes(t: TokenFacts): string[] {
   if (t.formatProblem !== undefined) notes.push(`token: ${t.formatProblem}.`);
   if (!t.isJwt) return notes;
   if (t.exp === undefined) notes.push("token: no exp claim (connectauth servers require one).");
-  else if (t.expiresInSeconds! <= 0) notes.push(`token: expired ${duration(-t.expiresInSeconds!)} ago by this machine's clock.`);
-  else if (t.expiresInSeconds! < 60) notes.push(`token: expires in ${duration(t.expiresInSeconds!)}.`);
-  if (t.notBeforeInSeconds !== undefined && t.notBeforeInSeconds > 0) notes.push(`token: not valid for ${duration(t.notBeforeInSeconds)} more by this machine's clock (nbf).`);
+  else if (t.expiresInSeconds! <= 0) notes.push(`token: expired ${humanDuration(-t.expiresInSeconds!)} ago by this machine's clock.`);
+  else if (t.expiresInSeconds! < 60) notes.push(`token: expires in ${humanDuration(t.expiresInSeconds!)}.`);
+  if (t.notBeforeInSeconds !== undefined && t.notBeforeInSeconds > 0) notes.push(`token: not valid for ${humanDuration(t.notBeforeInSeconds)} more by this machine's clock (nbf).`);
   if (t.alg === "none") notes.push('token: alg "none" (unsigned); no server should accept it.');
   return notes;
 }
@@ -386,14 +387,6 @@ function certificateFix(code: string, host: string): string {
 function isLoopback(host: string): boolean {
   const h = host.replace(/^\[(.*)\]$/, "$1");
   return h === "localhost" || h === "::1" || /^127\./.test(h);
-}
-
-function duration(seconds: number): string {
-  const s = Math.abs(Math.round(seconds));
-  if (s < 120) return `${s} s`;
-  if (s < 7200) return `${Math.round(s / 60)} min`;
-  if (s < 172800) return `${Math.round(s / 3600)} h`;
-  return `${Math.round(s / 86400)} days`;
 }
 
 function iso(seconds: number): string {

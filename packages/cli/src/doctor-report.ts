@@ -1,6 +1,7 @@
 import type { Diagnosis } from "./diagnose.js";
 import type { Style } from "./style.js";
 import type { TokenFacts } from "./token-facts.js";
+import { humanDuration } from "./duration.js";
 
 /**
  * The readable report of a {@link Diagnosis}: transport, token, call, notes, then the verdict and fix.
@@ -77,7 +78,7 @@ export function tokenLines(t: TokenFacts, s: Style): string[] {
   field("aud", t.aud.join(" ") || undefined);
   field("scopes", t.scopes.join(" ") || undefined);
   const when = (sec: number | undefined, rel: number | undefined, past: string, future: string) =>
-    sec === undefined ? undefined : `${new Date(sec * 1000).toISOString()} (${rel! <= 0 ? `${past} ${-rel!} s ago` : `${future} ${rel} s`})`;
+    sec === undefined ? undefined : `${new Date(sec * 1000).toISOString()} (${rel! <= 0 ? `${past} ${humanDuration(rel!)} ago` : `${future} ${humanDuration(rel!)}`})`;
   field("exp", t.exp === undefined ? undefined : when(t.exp, t.expiresInSeconds, s.red("expired"), "valid for"));
   field("nbf", t.nbf === undefined ? undefined : when(t.nbf, t.notBeforeInSeconds, "valid since", s.red("not valid for")));
   field("iat", t.iat === undefined ? undefined : new Date(t.iat * 1000).toISOString());

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import type { Command } from "../command.js";
 import { diagnose } from "../diagnose.js";
+import { stableJson } from "../json.js";
 import { formatDiagnosis } from "../doctor-report.js";
 import { type Protocol, protocols } from "../raw-call.js";
 import { styleFor } from "../style.js";
@@ -74,7 +75,7 @@ export const doctorCommand: Command = {
       if (e instanceof TypeError) return fail(e.message);
       throw e;
     }
-    io.stdout.write(v.json ? JSON.stringify(diagnosis, null, 2) + "\n" : formatDiagnosis(diagnosis, styleFor(io)));
+    io.stdout.write(v.json ? stableJson(diagnosis) : formatDiagnosis(diagnosis, styleFor(io)));
     return diagnosis.verdict.ok ? 0 : 1;
   },
 };

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import type { Command, CommandIo } from "../command.js";
 import { tokenLines } from "../doctor-report.js";
+import { stableJson } from "../json.js";
 import { styleFor } from "../style.js";
 import { tokenFacts } from "../token-facts.js";
 
@@ -84,7 +85,7 @@ async function decode(args: string[], io: CommandIo): Promise<number> {
     return 2;
   }
   const facts = tokenFacts(token, Date.now());
-  io.stdout.write(values.json ? `${JSON.stringify(facts, null, 2)}\n` : `${tokenLines(facts, styleFor(io)).join("\n")}\n`);
+  io.stdout.write(values.json ? stableJson(facts) : `${tokenLines(facts, styleFor(io)).join("\n")}\n`);
   return facts.isJwt ? 0 : 1;
 }
 
