@@ -6,7 +6,6 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as http2 from "node:http2";
 import { randomUUID } from "node:crypto";
-import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { context } from "@opentelemetry/api";
@@ -22,6 +21,7 @@ import { createDevIssuer, type DevIssuer } from "../packages/cli/src/dev-issuer.
 import { GreeterService } from "../packages/example/src/gen/example/v1/greeter_pb.js";
 import { greeterRoutes } from "../packages/example/src/greeter-service.js";
 import { closedPort } from "./support/run-cli.js";
+import { type Listening, listenOnLoopback } from "./support/listen.js";
 
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 const spans = new InMemorySpanExporter();
@@ -41,7 +41,7 @@ const logger = pino(
 const pinoListener = createPinoDecisionListener(logger);
 const otelListener = createOtelDecisionListener({ meter: meterProvider.getMeter("test") });
 
-const servers: http2.Http2Server[] = [];
+const servers: Listening[] = [];
 let issuer: DevIssuer;
 let stranger: DevIssuer;
 let url: string; // keys in memory
@@ -64,9 +64,9 @@ async function start(keys: JwtKeySource): Promise<string> {
       handler(req, res);
     }),
   );
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const listening = await listenOnLoopback(server);
+  servers.push(listening);
+  return `http://${listening.hostPort}`;
 }
 
 before(async () => {
@@ -76,7 +76,7 @@ before(async () => {
   keylessUrl = await start(new URL(`http://127.0.0.1:${await closedPort()}/jwks.json`));
 });
 after(async () => {
-  for (const s of servers) await new Promise<void>((resolve) => s.close(() => resolve()));
+  for (const s of servers) await s.close();
   await meterProvider.shutdown();
 });
 

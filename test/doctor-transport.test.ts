@@ -5,7 +5,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as http from "node:http";
 import * as http2 from "node:http2";
-import type { AddressInfo } from "node:net";
+import type { Server } from "node:net";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,10 +16,10 @@ import { createDevIssuer } from "../packages/cli/src/dev-issuer.js";
 import { greeterRoutes } from "../packages/example/src/greeter-service.js";
 import { type ExampleServer, startExampleServer } from "../packages/example/src/server.js";
 import { closedPort, doctorJson } from "./support/run-cli.js";
+import { type Listening, listenOnLoopback } from "./support/listen.js";
 
 const Greet = "example.v1.GreeterService/Greet";
 
-type Listening = http.Server | http2.Http2Server | http2.Http2SecureServer;
 const servers: Listening[] = [];
 let example: ExampleServer;
 let dir: string;
@@ -31,10 +31,10 @@ let h2cOnlyUrl: string;
 let h1OnlyUrl: string;
 let token: string;
 
-async function listen(server: Listening): Promise<string> {
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+async function listen(server: Server): Promise<string> {
+  const listening = await listenOnLoopback(server);
+  servers.push(listening);
+  return listening.hostPort;
 }
 
 before(async () => {
@@ -67,10 +67,7 @@ before(async () => {
 });
 after(async () => {
   await example.close();
-  for (const s of servers) {
-    (s as http.Server).closeAllConnections?.();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
-  }
+  for (const s of servers) await s.close();
   await rm(dir, { recursive: true });
 });
 
