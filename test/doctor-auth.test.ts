@@ -135,6 +135,31 @@ test("doctor: the server cannot reach its keys (KEYS_UNAVAILABLE), not the token
   }
 });
 
+test("doctor: a proxy that drops the Authorization header", async () => {
+  const http = await import("node:http");
+  const { listenOnLoopback } = await import("./support/listen.js");
+  // An HTTP/1.1 reverse proxy that forwards everything but the credential.
+  const proxy = http.createServer((req, res) => {
+    const headers = { ...req.headers };
+    delete headers.authorization;
+    const upstream = http.request(new URL(req.url ?? "/", server.url), { method: req.method, headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    req.pipe(upstream);
+  });
+  const listening = await listenOnLoopback(proxy);
+  try {
+    const token = await issuer.mint({ subject: "alice", scopes: ["greet"] });
+    const { diagnosis } = await doctorJson([`http://${listening.hostPort}`, Greet, "--token", token]);
+    assert.equal(diagnosis.target.httpVersion, "1.1");
+    assert.equal(diagnosis.verdict.id, "credentials_dropped");
+    assert.match(diagnosis.verdict.fix, /drops the header/);
+  } finally {
+    await listening.close();
+  }
+});
+
 test("doctor: a token file's final newline is not part of the token; the JSON has the documented shape", async () => {
   const { mkdtemp, writeFile, rm } = await import("node:fs/promises");
   const { join } = await import("node:path");
