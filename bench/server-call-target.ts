@@ -5,7 +5,7 @@ import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { createJwtAuthenticator, createServerAuth } from "@connectauth/server";
-import { createDevIssuer } from "../packages/example/src/dev-issuer.js";
+import { createDevIssuer } from "../packages/cli/src/dev-issuer.js";
 import { greeterRoutes } from "../packages/example/src/greeter-service.js";
 
 async function listen(handler: ReturnType<typeof connectNodeAdapter>): Promise<string> {

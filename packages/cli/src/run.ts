@@ -1,8 +1,14 @@
 import type { Command, CommandIo } from "./command.js";
 import { auditCommand } from "./audit.js";
+import { devCommand } from "./commands/dev.js";
+import { doctorCommand } from "./commands/doctor.js";
+import { tokenCommand } from "./commands/token.js";
 
 /** Every subcommand, in the order `help` lists them. Add a command by adding its module here. */
 export const commands: readonly Command[] = [
+  doctorCommand,
+  devCommand,
+  tokenCommand,
   auditCommand,
 ];
 

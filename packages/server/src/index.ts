@@ -43,3 +43,4 @@ export {
   rejected,
 } from "./authenticator.js";
 export { type AuthIdentity, authIdentityKey, getAuth } from "./identity.js";
+export { type DecisionEvent, type DecisionListener, shortHash } from "./decision.js";

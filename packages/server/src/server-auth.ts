@@ -12,6 +12,7 @@ import type { AuthCall, AuthOutcome, Authenticator } from "./authenticator.js";
 import { type AuthorizationOptions, createAuthorization } from "./authorization.js";
 import { createCredentialSource } from "./credential-source.js";
 import { authIdentityKey } from "./identity.js";
+import { type DecisionListener, type DecisionTrace, recordDecisions } from "./decision.js";
 
 /** Options of {@link createServerAuth}. */
 export interface ServerAuthOptions {
@@ -30,6 +31,16 @@ export interface ServerAuthOptions {
    * conditions compile at start. See {@link createAuthorization}.
    */
   readonly authorization?: AuthorizationOptions;
+  /**
+   * Called once per call with its redacted decision (allowed or denied, reason, authenticator, subject,
+   * a short hash of the token, latency). Ready listeners: `@connectauth/server/pino` and
+   * `@connectauth/server/otel`. Default: none.
+   *
+   * Not covered: a rule's CEL condition over the request message runs later, in the interceptor, once
+   * the message is parsed; the event says what the gate decided, and a call that such a condition then
+   * refuses reaches the caller as `CLAIMS_REJECTED` (detail `condition`) without a second event.
+   */
+  readonly onDecision?: DecisionListener;
 }
 
 /**
@@ -73,12 +84,17 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
   const source = createCredentialSource(options.authenticators, { maxLength, realm });
   const accepted = source.schemes.join(", ");
   const authorization = createAuthorization({ ...options.authorization, realm });
+  const record = recordDecisions(options.onDecision);
 
   async function check(method: DescMethod, header: Headers, values: ContextValues): Promise<void> {
     if (values.get(checkedKey)) {
       return;
     }
     values.set(checkedKey, true);
+    await record(method, (trace) => decide(method, header, values, trace));
+  }
+
+  async function decide(method: DescMethod, header: Headers, values: ContextValues, trace: DecisionTrace): Promise<void> {
     const rule = authorization.ruleOf(method);
     const found = source.read(header);
     const call: AuthCall = { values, requestHeader: header };
@@ -90,6 +106,7 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
       }
       throw createAuthError(Reason.MissingCredentials, { realm });
     }
+    if (found !== undefined) trace.credential = found.credentials.value;
     const authenticator = fromConnection?.authenticator ?? found!.authenticator;
     if (authenticator === undefined) {
       throw createAuthError(Reason.MalformedCredentials, {
@@ -98,6 +115,7 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
         message: `the auth scheme is not accepted here (accepted: ${accepted})`,
       });
     }
+    trace.authenticator = authenticator.name;
     let outcome;
     try {
       outcome = fromConnection?.outcome ?? (await authenticator.authenticate(found!.credentials, call));
@@ -110,6 +128,7 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
       if (outcome.detail !== undefined) metadata["detail"] = outcome.detail;
       throw createAuthError(outcome.reason, { realm, message: outcome.message, metadata });
     }
+    trace.subject = outcome.identity.subject;
     authorization.authorize(method, outcome.identity);
     values.set(authIdentityKey, outcome.identity);
   }

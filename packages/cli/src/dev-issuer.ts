@@ -22,6 +22,10 @@ export interface MintOptions {
   readonly issuer?: string;
   /** `nbf` in seconds from now. */
   readonly notBeforeSeconds?: number;
+  /** More claims (they cannot replace the registered ones set above). */
+  readonly claims?: Readonly<Record<string, unknown>>;
+  /** Override the `kid` of the header (e.g. to show an unknown signing key). */
+  readonly keyId?: string;
 }
 
 /** A development issuer: one ES256 key pair made at start, its JWKS, and a token mint. */
@@ -32,6 +36,8 @@ export interface DevIssuer {
   readonly jwks: JSONWebKeySet;
   /** The OpenID discovery document (issuer and jwks_uri), as served at `/.well-known/openid-configuration`. */
   readonly discovery: Readonly<Record<string, string>>;
+  /** The `kid` of its key. */
+  readonly keyId: string;
   /** Mints a signed access token. */
   mint(options: MintOptions): Promise<string>;
 }
@@ -48,18 +54,19 @@ export interface DevIssuer {
 export async function createDevIssuer(options: DevIssuerOptions): Promise<DevIssuer> {
   const now = options.now ?? Date.now;
   const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
-  const kid = `dev-${Math.floor(now() / 1000).toString(36)}`;
+  const kid = `dev-${crypto.randomUUID().slice(0, 8)}`;
   const jwk = { ...(await exportJWK(publicKey)), kid, alg: "ES256", use: "sig" };
   const base = options.issuer.replace(/\/$/, "");
   return {
     issuer: options.issuer,
     audience: options.audience,
     jwks: { keys: [jwk] },
+    keyId: kid,
     discovery: { issuer: options.issuer, jwks_uri: `${base}/.well-known/jwks.json` },
     async mint(m) {
       const iat = Math.floor(now() / 1000);
-      const jwt = new SignJWT({ scope: (m.scopes ?? []).join(" ") })
-        .setProtectedHeader({ alg: "ES256", kid, typ: "at+jwt" })
+      const jwt = new SignJWT({ ...m.claims, scope: (m.scopes ?? []).join(" ") })
+        .setProtectedHeader({ alg: "ES256", kid: m.keyId ?? kid, typ: "at+jwt" })
         .setIssuer(m.issuer ?? options.issuer)
         .setAudience(m.audience ?? options.audience)
         .setSubject(m.subject)

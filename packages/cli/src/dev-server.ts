@@ -1,0 +1,174 @@
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import { timingSafeEqual } from "node:crypto";
+import { type DevIssuer, createDevIssuer } from "./dev-issuer.js";
+
+/** Options of {@link startDevServer}. */
+export interface DevServerOptions {
+  /** Default 0 (any free port). */
+  readonly port?: number;
+  /** Default `"127.0.0.1"`. Keep it on loopback: anyone who reaches it can mint tokens. */
+  readonly host?: string;
+  /** The `aud` of issued tokens. Default `"greeter"` (the example's). */
+  readonly audience?: string;
+  /** The one OAuth client of the token endpoint. Default `"dev-client"`. */
+  readonly clientId?: string;
+  /** Its secret. Default `"dev-secret"`. */
+  readonly clientSecret?: string;
+  /** Scopes granted by `client_credentials` when the request names none. Default none. */
+  readonly defaultScopes?: readonly string[];
+  /** Lifetime of issued tokens, in seconds. Default 3600. */
+  readonly ttlSeconds?: number;
+}
+
+/** A running development issuer. */
+export interface DevServer {
+  /** Its URL, which is also the `iss` of its tokens, e.g. `http://127.0.0.1:8181`. */
+  readonly url: string;
+  readonly issuer: DevIssuer;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a local development issuer over HTTP: the JWKS (`/.well-known/jwks.json`), the discovery
+ * documents (`/.well-known/openid-configuration` and `/.well-known/oauth-authorization-server`), a token
+ * endpoint for the `client_credentials` grant (RFC 6749 §4.4, client authentication
+ * `client_secret_basic` or `client_secret_post`) at `/token`, and a development mint at `POST /dev/mint`
+ * (JSON `{ sub, scope, ttl, aud }`, used by `connectauth token mint`). For development only.
+ *
+ * ```ts
+ * const dev = await startDevServer({ port: 8181 });
+ * // tokens: POST http://127.0.0.1:8181/token, grant_type=client_credentials, dev-client:dev-secret
+ * ```
+ *
+ * Not implemented: other grants, refresh tokens, client registration, `private_key_jwt`.
+ */
+export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  const host = options.host ?? "127.0.0.1";
+  const clientId = options.clientId ?? "dev-client";
+  const clientSecret = options.clientSecret ?? "dev-secret";
+  const ttlSeconds = options.ttlSeconds ?? 3600;
+  const defaultScopes = options.defaultScopes ?? [];
+  let issuer: DevIssuer | undefined;
+  const server = http.createServer((req, res) => {
+    void handle(issuer!, req, res).catch(() => send(res, 500, { error: "server_error" }));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  issuer = await createDevIssuer({ issuer: url, audience: options.audience ?? "greeter" });
+  const discovery = {
+    ...issuer.discovery,
+    token_endpoint: `${url}/token`,
+    grant_types_supported: ["client_credentials"],
+    token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
+    id_token_signing_alg_values_supported: ["ES256"],
+  };
+
+  async function handle(i: DevIssuer, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? "/", url).pathname;
+    if (req.method === "GET" && path === "/.well-known/jwks.json") return send(res, 200, i.jwks);
+    if (req.method === "GET" && (path === "/.well-known/openid-configuration" || path === "/.well-known/oauth-authorization-server")) {
+      return send(res, 200, discovery);
+    }
+    if (req.method === "POST" && path === "/token") {
+      const form = new URLSearchParams(await readBody(req));
+      const client = clientOf(req.headers.authorization, form);
+      if (client === "invalid_request") {
+        return send(res, 400, { error: "invalid_request", error_description: "use one client authentication method" });
+      }
+      if (client === undefined || !same(client.id, clientId) || !same(client.secret, clientSecret)) {
+        const header: Record<string, string> =
+          req.headers.authorization === undefined ? {} : { "www-authenticate": 'Basic realm="connectauth dev"' };
+        return send(res, 401, { error: "invalid_client" }, header);
+      }
+      if (form.get("grant_type") !== "client_credentials") {
+        return send(res, 400, { error: "unsupported_grant_type" });
+      }
+      const requested = (form.get("scope") ?? "").split(" ").filter((s) => s !== "");
+      const scopes = requested.length > 0 ? requested : [...defaultScopes];
+      const token = await i.mint({ subject: clientId, scopes, ttlSeconds, claims: { client_id: clientId } });
+      return send(res, 200, { access_token: token, token_type: "Bearer", expires_in: ttlSeconds, scope: scopes.join(" ") });
+    }
+    if (req.method === "POST" && path === "/dev/mint") {
+      let body: { sub?: unknown; scope?: unknown; ttl?: unknown; aud?: unknown };
+      try {
+        body = JSON.parse(await readBody(req)) as typeof body;
+      } catch {
+        return send(res, 400, { error: "invalid_request", error_description: "a JSON body is expected" });
+      }
+      if (typeof body.sub !== "string" || body.sub === "") {
+        return send(res, 400, { error: "invalid_request", error_description: "sub is required" });
+      }
+      const token = await i.mint({
+        subject: body.sub,
+        scopes: typeof body.scope === "string" ? body.scope.split(" ").filter((s) => s !== "") : [],
+        ttlSeconds: typeof body.ttl === "number" ? body.ttl : ttlSeconds,
+        audience: typeof body.aud === "string" ? body.aud : undefined,
+      });
+      return send(res, 200, { access_token: token, token_type: "Bearer" });
+    }
+    send(res, 404, { error: "not_found" });
+  }
+
+  return {
+    url,
+    issuer,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** The client of a token request: `client_secret_basic` (RFC 6749 §2.3.1) or `client_secret_post`. */
+function clientOf(
+  authorization: string | undefined,
+  form: URLSearchParams,
+): { id: string; secret: string } | "invalid_request" | undefined {
+  const posted = form.has("client_id") || form.has("client_secret");
+  if (authorization !== undefined) {
+    if (posted) return "invalid_request";
+    const match = /^Basic +([A-Za-z0-9+/]+=*)$/i.exec(authorization);
+    if (match === null) return undefined;
+    const decoded = Buffer.from(match[1]!, "base64").toString("utf8");
+    const colon = decoded.indexOf(":");
+    if (colon < 0) return undefined;
+    // Both parts are form-urlencoded before encoding (RFC 6749 §2.3.1).
+    const unform = (s: string) => decodeURIComponent(s.replace(/\+/g, " "));
+    try {
+      return { id: unform(decoded.slice(0, colon)), secret: unform(decoded.slice(colon + 1)) };
+    } catch {
+      return undefined;
+    }
+  }
+  const id = form.get("client_id");
+  const secret = form.get("client_secret");
+  return id === null || secret === null ? undefined : { id, secret };
+}
+
+function same(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+async function readBody(req: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > 65536) throw new Error("body too large");
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store", ...headers });
+  res.end(JSON.stringify(body));
+}

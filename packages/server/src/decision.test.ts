@@ -1,0 +1,130 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Code, ConnectError, type Interceptor, createClient, createRouterTransport } from "@connectrpc/connect";
+import { GreeterService } from "../../example/src/gen/example/v1/greeter_pb.js";
+import { type Authenticator, accepted, rejected } from "./authenticator.js";
+import { type DecisionEvent, shortHash } from "./decision.js";
+import { createServerAuth } from "./server-auth.js";
+
+const tokens: Record<string, string[]> = { "greet-token": ["greet"], "admin-token": ["admin", "greet"] };
+const fixed: Authenticator = {
+  name: "fixed",
+  schemes: ["bearer"],
+  async authenticate({ value }) {
+    if (value === "boom") throw new Error(`cannot check ${value}`);
+    const scopes = tokens[value];
+    if (scopes === undefined) return rejected("INVALID_TOKEN", { detail: "unknown" });
+    return accepted({ subject: `user-of-${value}`, scopes: new Set(scopes), claims: {}, authenticator: "fixed" });
+  },
+};
+
+function client(gate: boolean, onDecision: (e: DecisionEvent) => void, authorization?: string) {
+  const auth = createServerAuth({ authenticators: [fixed], onDecision });
+  const setHeader: Interceptor = (next) => (req) => {
+    if (authorization !== undefined) req.header.set("authorization", authorization);
+    return next(req);
+  };
+  const transport = createRouterTransport(
+    (router) =>
+      router.service(GreeterService, {
+        greet: () => ({ greeting: "hi" }),
+        async *greetStream() {
+          yield { greeting: "hi" };
+        },
+        greetMany: async () => ({ greeting: "" }),
+        whoAmI: () => ({}),
+        admin: () => ({ message: "ok" }),
+        ping: () => ({ message: "pong" }),
+      }),
+    {
+      router: gate ? { requestGate: auth.requestGate, interceptors: [auth.interceptor] } : { interceptors: [auth.interceptor] },
+      transport: { interceptors: [setHeader] },
+    },
+  );
+  return createClient(GreeterService, transport);
+}
+
+async function events(gate: boolean, authorization: string | undefined, call: (c: ReturnType<typeof client>) => Promise<unknown>) {
+  const seen: DecisionEvent[] = [];
+  const c = client(gate, (e) => seen.push(e), authorization);
+  let code: Code | "OK" = "OK";
+  try {
+    await call(c);
+  } catch (e) {
+    code = ConnectError.from(e).code;
+  }
+  return { seen, code };
+}
+
+test("shortHash is the first 8 hex digits of SHA-256", async () => {
+  assert.equal(await shortHash("abc"), "ba7816bf"); // FIPS 180-2 test vector
+  assert.match(await shortHash("greet-token"), /^[0-9a-f]{8}$/);
+});
+
+for (const gate of [true, false]) {
+  const mode = gate ? "gate" : "interceptor only";
+
+  test(`${mode}: one allowed event with subject, authenticator and token hash`, async () => {
+    const { seen, code } = await events(gate, "Bearer greet-token", (c) => c.greet({}));
+    assert.equal(code, "OK");
+    assert.equal(seen.length, 1);
+    const [e] = seen;
+    assert.deepEqual(
+      { ...e, durationMs: 0 },
+      {
+        allowed: true,
+        method: "example.v1.GreeterService/Greet",
+        code: undefined,
+        reason: undefined,
+        detail: undefined,
+        authenticator: "fixed",
+        subject: "user-of-greet-token",
+        tokenHash: await shortHash("greet-token"),
+        durationMs: 0,
+      },
+    );
+    assert.ok(e!.durationMs >= 0 && e!.durationMs < 1000);
+  });
+
+  test(`${mode}: one denied event per failure, with code and reason`, async () => {
+    const cases = [
+      { auth: undefined, call: "greet", code: Code.Unauthenticated, reason: "MISSING_CREDENTIALS", hash: false, subject: undefined },
+      { auth: "Bearer a b", call: "greet", code: Code.Unauthenticated, reason: "MALFORMED_CREDENTIALS", hash: false, subject: undefined },
+      { auth: "Bearer nope", call: "greet", code: Code.Unauthenticated, reason: "INVALID_TOKEN", hash: true, subject: undefined },
+      { auth: "Bearer greet-token", call: "admin", code: Code.PermissionDenied, reason: "INSUFFICIENT_SCOPE", hash: true, subject: "user-of-greet-token" },
+      { auth: "Bearer boom", call: "greet", code: Code.Internal, reason: undefined, hash: true, subject: undefined },
+    ] as const;
+    for (const k of cases) {
+      const { seen, code } = await events(gate, k.auth, (c) => (k.call === "admin" ? c.admin({}) : c.greet({})));
+      assert.equal(code, k.code, String(k.auth));
+      assert.equal(seen.length, 1, String(k.auth));
+      assert.equal(seen[0]!.allowed, false);
+      assert.equal(seen[0]!.code, k.code);
+      assert.equal(seen[0]!.reason, k.reason);
+      assert.equal(seen[0]!.subject, k.subject);
+      assert.equal(seen[0]!.tokenHash !== undefined, k.hash);
+    }
+    const invalid = await events(gate, "Bearer nope", (c) => c.greet({}));
+    assert.equal(invalid.seen[0]!.detail, "unknown");
+    assert.equal(invalid.seen[0]!.authenticator, "fixed");
+  });
+
+  test(`${mode}: an anonymous call to a public method is allowed without subject`, async () => {
+    const { seen } = await events(gate, undefined, (c) => c.ping({}));
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0]!.allowed, true);
+    assert.equal(seen[0]!.subject, undefined);
+    assert.equal(seen[0]!.tokenHash, undefined);
+  });
+
+  test(`${mode}: a throwing listener changes nothing`, async () => {
+    const allowed = client(gate, () => {
+      throw new Error("listener bug");
+    }, "Bearer greet-token");
+    assert.equal((await allowed.greet({})).greeting, "hi");
+    const denied = client(gate, () => {
+      throw new Error("listener bug");
+    });
+    await assert.rejects(denied.greet({}), (e) => ConnectError.from(e).code === Code.Unauthenticated);
+  });
+}

@@ -1,0 +1,109 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { DescMethod } from "@bufbuild/protobuf";
+import { type Reason, readAuthFailure } from "@connectauth/core";
+
+/**
+ * One auth decision of the server: emitted exactly once per call by the gate (or the interceptor when
+ * the gate did not run), allowed or denied. It never holds the credential nor anything read from it
+ * other than the subject: the credential is named by {@link DecisionEvent.tokenHash} only.
+ */
+export interface DecisionEvent {
+  /** Whether the call may proceed to the handler. */
+  readonly allowed: boolean;
+  /** The method, as `"package.Service/Method"`, e.g. `"example.v1.GreeterService/Greet"`. */
+  readonly method: string;
+  /** The Connect code of a denial (e.g. `16` Unauthenticated); `undefined` when allowed. */
+  readonly code: Code | undefined;
+  /** The connectauth reason of a denial; `undefined` when allowed or when the authenticator threw. */
+  readonly reason: Reason | undefined;
+  /** `ErrorInfo.metadata.detail` of a denial, a fixed word such as `"unknown_key"`, `"signature"`. */
+  readonly detail: string | undefined;
+  /** The authenticator that decided on the credential; `undefined` when none was reached. */
+  readonly authenticator: string | undefined;
+  /** The caller's subject once a credential was accepted (also on a later scope denial). */
+  readonly subject: string | undefined;
+  /**
+   * The first 8 hex digits of the SHA-256 of the credential, to match events with the token a client
+   * holds (`connectauth token decode` prints the same); `undefined` when no credential was parsed.
+   */
+  readonly tokenHash: string | undefined;
+  /** How long the auth step took, in milliseconds. */
+  readonly durationMs: number;
+}
+
+/**
+ * Receives the {@link DecisionEvent}s of {@link createServerAuth}'s `onDecision` option. It is called
+ * synchronously on the request path: keep it cheap. What it throws is ignored (it cannot fail a call).
+ *
+ * ```ts
+ * const onDecision: DecisionListener = (e) => { if (!e.allowed) denied.add(1, { reason: e.reason }); };
+ * ```
+ */
+export type DecisionListener = (event: DecisionEvent) => void;
+
+/**
+ * The first 8 hex digits of the SHA-256 of a secret: enough to tell tokens apart in logs, useless to
+ * replay one. The same value `connectauth token decode` and `connectauth doctor` print.
+ *
+ * ```ts
+ * await shortHash(token); // "3fa1c09e"
+ * ```
+ */
+export async function shortHash(secret: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(secret));
+  return [...new Uint8Array(digest, 0, 4)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** What the auth step learns on its way, for its decision event. Filled in by the check of a call. */
+export interface DecisionTrace {
+  authenticator?: string;
+  subject?: string;
+  /** The parsed credential: only hashed, never kept in the event. */
+  credential?: string;
+}
+
+/**
+ * Wraps the auth step of one call so that it emits one {@link DecisionEvent} to the listener, allowed
+ * when the step resolves and denied when it throws (the error is rethrown unchanged). Without a
+ * listener the step runs as is, at no cost.
+ */
+export function recordDecisions(
+  listener: DecisionListener | undefined,
+): (method: DescMethod, step: (trace: DecisionTrace) => Promise<void>) => Promise<void> {
+  if (listener === undefined) {
+    return (_method, step) => step({});
+  }
+  return async (method, step) => {
+    const trace: DecisionTrace = {};
+    const started = performance.now();
+    let error: unknown;
+    let failed = false;
+    try {
+      await step(trace);
+    } catch (e) {
+      failed = true;
+      error = e;
+    }
+    const durationMs = performance.now() - started;
+    const failure = failed ? readAuthFailure(error) : undefined;
+    const event: DecisionEvent = {
+      allowed: !failed,
+      method: `${method.parent.typeName}/${method.name}`,
+      code: failed ? (error instanceof ConnectError ? error.code : Code.Internal) : undefined,
+      reason: failure?.reason,
+      detail: failure?.metadata["detail"],
+      authenticator: trace.authenticator,
+      subject: trace.subject,
+      tokenHash: trace.credential === undefined ? undefined : await shortHash(trace.credential),
+      durationMs,
+    };
+    try {
+      listener(event);
+    } catch {
+      // A listener cannot fail a call, nor change its answer.
+    }
+    if (failed) {
+      throw error;
+    }
+  };
+}

@@ -1,0 +1,75 @@
+import { type Attributes, type Meter, metrics, trace } from "@opentelemetry/api";
+import type { DecisionEvent, DecisionListener } from "./decision.js";
+
+/** Options of {@link createOtelDecisionListener}. */
+export interface OtelDecisionListenerOptions {
+  /** The meter of the counter and histogram. Default: `metrics.getMeter("@connectauth/server")` (no-op without an SDK). */
+  readonly meter?: Meter;
+  /** Whether to put the subject on the span (`enduser.id`). Default `true`; turn off when subjects are personal data you keep out of traces. */
+  readonly recordSubject?: boolean;
+}
+
+/** The names this listener records under, for dashboards and alerts. */
+export const otelNames = {
+  /** Counter of decisions; attributes `connectauth.outcome` (`allowed`/`denied`), `connectauth.reason`, `rpc.method`. */
+  decisions: "connectauth.decisions",
+  /** Histogram of the auth step's latency in ms, same attributes. */
+  duration: "connectauth.decision.duration",
+  /** The span event added to the active span. */
+  event: "connectauth.decision",
+} as const;
+
+/**
+ * A decision listener for OpenTelemetry (`@opentelemetry/api`, an optional peer dependency): it sets
+ * attributes on the active span and adds a `connectauth.decision` event to it, and counts decisions by
+ * outcome, reason and method on a meter. Without an SDK installed, the API is a no-op and so is this.
+ *
+ * Span attributes: `connectauth.allowed`, `connectauth.reason`, `connectauth.detail`,
+ * `connectauth.authenticator`, `connectauth.token_hash`, `connectauth.duration_ms`, `rpc.method`,
+ * `enduser.id`. Metric attributes stay low-cardinality: never the subject nor the token hash.
+ *
+ * ```ts
+ * import { createOtelDecisionListener } from "@connectauth/server/otel";
+ * const auth = createServerAuth({ authenticators: [jwt], onDecision: createOtelDecisionListener() });
+ * ```
+ */
+export function createOtelDecisionListener(options: OtelDecisionListenerOptions = {}): DecisionListener {
+  const meter = options.meter ?? metrics.getMeter("@connectauth/server");
+  const recordSubject = options.recordSubject ?? true;
+  const decisions = meter.createCounter(otelNames.decisions, { description: "connectauth auth decisions" });
+  const duration = meter.createHistogram(otelNames.duration, {
+    description: "latency of the connectauth auth step",
+    unit: "ms",
+  });
+  return (event) => {
+    const metricAttributes: Attributes = {
+      "connectauth.outcome": event.allowed ? "allowed" : "denied",
+      "rpc.method": event.method,
+    };
+    if (event.reason !== undefined) metricAttributes["connectauth.reason"] = event.reason;
+    decisions.add(1, metricAttributes);
+    duration.record(event.durationMs, metricAttributes);
+    const span = trace.getActiveSpan();
+    if (span === undefined) {
+      return;
+    }
+    const attributes = spanAttributes(event, recordSubject);
+    span.setAttributes(attributes);
+    span.addEvent(otelNames.event, attributes);
+  };
+}
+
+function spanAttributes(e: DecisionEvent, recordSubject: boolean): Attributes {
+  const a: Attributes = {
+    "connectauth.allowed": e.allowed,
+    "connectauth.duration_ms": e.durationMs,
+    "rpc.method": e.method,
+  };
+  if (e.reason !== undefined) a["connectauth.reason"] = e.reason;
+  if (e.code !== undefined) a["connectauth.code"] = e.code;
+  if (e.detail !== undefined) a["connectauth.detail"] = e.detail;
+  if (e.authenticator !== undefined) a["connectauth.authenticator"] = e.authenticator;
+  if (e.tokenHash !== undefined) a["connectauth.token_hash"] = e.tokenHash;
+  if (recordSubject && e.subject !== undefined) a["enduser.id"] = e.subject;
+  return a;
+}

@@ -1,0 +1,61 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Writable } from "node:stream";
+import { pino } from "pino";
+import type { DecisionEvent } from "./decision.js";
+import { createPinoDecisionListener } from "./pino.js";
+
+function memoryLogger(level = "debug") {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      for (const l of String(chunk).split("\n").filter((x) => x !== "")) lines.push(JSON.parse(l) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: pino({ level }, stream), lines };
+}
+
+const denied: DecisionEvent = {
+  allowed: false,
+  method: "example.v1.GreeterService/Greet",
+  code: 16,
+  reason: "TOKEN_EXPIRED",
+  detail: "exp",
+  authenticator: "jwt",
+  subject: undefined,
+  tokenHash: "0123abcd",
+  durationMs: 1.23456,
+};
+
+test("denied at info, allowed at debug, the event under `auth`", async () => {
+  const { logger, lines } = memoryLogger();
+  const listen = createPinoDecisionListener(logger);
+  listen(denied);
+  listen({ ...denied, allowed: true, code: undefined, reason: undefined, detail: undefined, subject: "alice" });
+  logger.flush();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(lines.length, 2);
+  assert.equal(lines[0]!["level"], 30);
+  assert.equal(lines[0]!["msg"], "connectauth denied example.v1.GreeterService/Greet: TOKEN_EXPIRED");
+  assert.deepEqual(lines[0]!["auth"], {
+    allowed: false,
+    method: "example.v1.GreeterService/Greet",
+    code: 16,
+    reason: "TOKEN_EXPIRED",
+    detail: "exp",
+    authenticator: "jwt",
+    tokenHash: "0123abcd",
+    durationMs: 1.235,
+  });
+  assert.equal(lines[1]!["level"], 20);
+  assert.equal((lines[1]!["auth"] as { subject: string }).subject, "alice");
+});
+
+test("levels are options; a logger without the methods is refused at construction", async () => {
+  const { logger, lines } = memoryLogger("info");
+  createPinoDecisionListener(logger, { deniedLevel: "warn", allowedLevel: "info" })(denied);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(lines[0]!["level"], 40);
+  assert.throws(() => createPinoDecisionListener({} as never), TypeError);
+});

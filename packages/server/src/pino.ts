@@ -1,0 +1,68 @@
+import type { DecisionEvent, DecisionListener } from "./decision.js";
+
+/** The part of a `pino` logger the listener uses (any logger with pino's `(object, message)` calls fits). */
+export interface PinoLikeLogger {
+  info(object: object, message: string): void;
+  warn(object: object, message: string): void;
+  debug(object: object, message: string): void;
+}
+
+/** Options of {@link createPinoDecisionListener}. */
+export interface PinoDecisionListenerOptions {
+  /** The level of allowed calls. Default `"debug"`: one line per call is noise at `info` on a busy server. */
+  readonly allowedLevel?: "debug" | "info";
+  /** The level of denied calls. Default `"info"` (a denial is normal traffic, not a server fault). */
+  readonly deniedLevel?: "info" | "warn";
+}
+
+/**
+ * A decision listener that logs each {@link DecisionEvent} with `pino`, as the `auth` object of one
+ * line: `{ auth: { allowed, method, code, reason, detail, authenticator, subject, tokenHash, durationMs } }`.
+ * It imports nothing of pino (it takes your logger), so it adds no dependency.
+ *
+ * ```ts
+ * import pino from "pino";
+ * import { createPinoDecisionListener } from "@connectauth/server/pino";
+ * const auth = createServerAuth({ authenticators: [jwt], onDecision: createPinoDecisionListener(pino()) });
+ * // {"level":30,"auth":{"allowed":false,"method":"example.v1.GreeterService/Greet","reason":"TOKEN_EXPIRED",…},"msg":"connectauth denied example.v1.GreeterService/Greet: TOKEN_EXPIRED"}
+ * ```
+ *
+ * @throws TypeError when the logger lacks `debug`, `info` or `warn`.
+ */
+export function createPinoDecisionListener(
+  logger: PinoLikeLogger,
+  options: PinoDecisionListenerOptions = {},
+): DecisionListener {
+  for (const level of ["debug", "info", "warn"] as const) {
+    if (typeof logger?.[level] !== "function") {
+      throw new TypeError(`createPinoDecisionListener: the logger has no ${level}() method`);
+    }
+  }
+  const allowedLevel = options.allowedLevel ?? "debug";
+  const deniedLevel = options.deniedLevel ?? "info";
+  return (event) => {
+    const level = event.allowed ? allowedLevel : deniedLevel;
+    logger[level]({ auth: logFields(event) }, messageOf(event));
+  };
+}
+
+function logFields(e: DecisionEvent): Record<string, unknown> {
+  // Only the event's fields, by name: nothing else of the call can slip in.
+  return {
+    allowed: e.allowed,
+    method: e.method,
+    code: e.code,
+    reason: e.reason,
+    detail: e.detail,
+    authenticator: e.authenticator,
+    subject: e.subject,
+    tokenHash: e.tokenHash,
+    durationMs: Math.round(e.durationMs * 1000) / 1000,
+  };
+}
+
+function messageOf(e: DecisionEvent): string {
+  return e.allowed
+    ? `connectauth allowed ${e.method}`
+    : `connectauth denied ${e.method}: ${e.reason ?? `code ${e.code}`}`;
+}
