@@ -116,13 +116,8 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
       });
     }
     trace.authenticator = authenticator.name;
-    let outcome;
-    try {
-      outcome = fromConnection?.outcome ?? (await authenticator.authenticate(found!.credentials, call));
-    } catch {
-      // Deliberately without the cause: it may hold the credential.
-      throw new ConnectError(`authenticator "${authenticator.name}" failed`, Code.Internal);
-    }
+    const outcome =
+      fromConnection?.outcome ?? (await guarded(authenticator, () => authenticator.authenticate(found!.credentials, call)));
     if (!outcome.ok) {
       const metadata: Record<string, string> = { authenticator: authenticator.name };
       if (outcome.detail !== undefined) metadata["detail"] = outcome.detail;
@@ -139,12 +134,7 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
   ): Promise<{ authenticator: Authenticator; outcome: AuthOutcome } | undefined> {
     for (const authenticator of options.authenticators) {
       if (authenticator.authenticateConnection === undefined) continue;
-      let outcome;
-      try {
-        outcome = await authenticator.authenticateConnection(call);
-      } catch {
-        throw new ConnectError(`authenticator "${authenticator.name}" failed`, Code.Internal);
-      }
+      const outcome = await guarded(authenticator, () => authenticator.authenticateConnection!(call));
       if (outcome !== undefined) return { authenticator, outcome };
     }
     return undefined;
@@ -157,4 +147,13 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
       return next(authorization.guardRequest(req));
     },
   };
+}
+
+/** Runs an authenticator; what it throws becomes `Internal`, deliberately without the cause (it may hold the credential). */
+async function guarded<T>(authenticator: Authenticator, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch {
+    throw new ConnectError(`authenticator "${authenticator.name}" failed`, Code.Internal);
+  }
 }
