@@ -233,6 +233,7 @@ describe("token endpoint down for the client", () => {
     const issuer = server.devIssuer!;
     const lifetime = 1; // seconds: the held token runs out during the outage
     const endpoint = await startTokenEndpoint(() => issuer.mint({ subject: "worker", scopes: ["greet"], ttlSeconds: 600 }), lifetime);
+    closers.push(() => endpoint.stop());
     const backoff = { backoffMs: 100, maxBackoffMs: 400 };
     const source = createCachedTokenSource({
       load: async () => {
