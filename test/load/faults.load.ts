@@ -189,11 +189,14 @@ describe("no key can be had under load", () => {
       const server = await startExampleServer({ auth: { kind: "authenticators", authenticators: () => [jwt] } });
       closers.push(() => server.close());
       const clients = clientsFor(server.url, await signer.sign({ iss: keys.url, aud: "greeter", sub: "alice", scope: "greet" }));
+      // A first wave opens the connections (not timed: connection setup on a busy machine).
+      const warm = await drive([{ name: "valid", clients }], inFlight);
       const run = await drive([{ name: "valid", clients }], 1000);
       report(`no keys, JWKS ${mode}`, run, keys.requests.jwks);
+      assert.deepEqual(warm.outcomes, { valid: { "Unavailable KEYS_UNAVAILABLE": inFlight } });
       assert.deepEqual(run.outcomes, { valid: { "Unavailable KEYS_UNAVAILABLE": 1000 } });
       assert.ok(run.maxMs < remote.timeoutDuration + slack, `longest call ${run.maxMs.toFixed(0)} ms`);
-      const bound = 2 + Math.ceil((run.seconds * 1000) / remote.failureBackoff);
+      const bound = 4 + Math.ceil(((run.seconds + warm.seconds) * 1000) / remote.failureBackoff);
       assert.ok(keys.requests.jwks <= bound, `${keys.requests.jwks} fetches (bound ${bound})`);
     });
   }
