@@ -2,26 +2,13 @@
 // behind the auth gate (JWT, warm cache) and one without auth: the servers' CPU time per call under
 // load, and for a refused 1 MB call against an accepted one. CPU time, not wall time: the machine may
 // be shared, and the client's own work is left out.
-import { fork } from "node:child_process";
 import * as http2 from "node:http2";
-import { fileURLToPath } from "node:url";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { createAuthInterceptor } from "@connectauth/client";
 import { GreeterService } from "../packages/example/src/gen/example/v1/greeter_pb.js";
 import type { BenchOptions, BenchResult } from "./result.js";
-import { sideBySide } from "./server-measure.js";
-
-/** Makes `calls` calls with `concurrency` in flight; returns the number of calls. */
-async function load(calls: number, concurrency: number, call: () => Promise<unknown>): Promise<number> {
-  let started = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (started++ < calls) await call();
-    }),
-  );
-  return calls;
-}
+import { cpuPerCall, load, sideBySide, startTarget } from "./server-measure.js";
 
 /**
  * Milliseconds per call of a raw Connect unary POST with `body`, one at a time, each on a new HTTP/2
@@ -56,44 +43,6 @@ async function rawPost(url: string, headers: Record<string, string>, body: Buffe
   for (let i = 0; i < n; i++) statuses.add(await one());
   if (statuses.size !== 1 || !statuses.has(expect)) throw new Error(`bench: expected HTTP ${expect}, got ${[...statuses]}`);
   return (performance.now() - start) / n;
-}
-
-interface Target {
-  readonly secured: string;
-  readonly open: string;
-  readonly token: string;
-  cpu(): Promise<number>;
-  close(): void;
-}
-
-async function startTarget(): Promise<Target> {
-  const child = fork(fileURLToPath(new URL("./server-call-target.ts", import.meta.url)), [], {
-    execArgv: ["--import", "tsx"],
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  const ready = await new Promise<{ secured: string; open: string; token: string }>((resolve, reject) => {
-    child.once("message", (m) => resolve(m as { secured: string; open: string; token: string }));
-    child.once("exit", () => reject(new Error("bench: the server process ended")));
-  });
-  return {
-    ...ready,
-    cpu: () =>
-      new Promise<number>((resolve) => {
-        child.once("message", (m) => {
-          const u = m as { user: number; system: number };
-          resolve(u.user + u.system);
-        });
-        child.send("cpu");
-      }),
-    close: () => child.kill(),
-  };
-}
-
-/** Server CPU µs per call while `run` makes `calls` calls. */
-async function cpuPerCall(target: Target, run: () => Promise<number>): Promise<number> {
-  const before = await target.cpu();
-  const calls = await run();
-  return ((await target.cpu()) - before) / calls;
 }
 
 export default async function bench({ quick }: BenchOptions): Promise<BenchResult[]> {

@@ -1,4 +1,22 @@
-// Measuring helpers of the server benches: side-by-side rounds, per-operation time.
+// Measuring helpers of the server benches: the server process (server-call-target.ts) and what it serves, calls with N in
+// flight, server CPU per call, side-by-side rounds, per-operation time.
+import { fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+/** The servers compared, in the order they are reported. */
+export const variants = ["none", "connectauth", "jose", "fast-jwt"] as const;
+export type Variant = (typeof variants)[number];
+
+/** What the child sends once listening: base URLs by variant, and a token all of them accept. */
+export interface Targets {
+  /** connectauth over HTTP/2 (kept for server-call.bench.ts). */
+  readonly secured: string;
+  /** No auth over HTTP/2. */
+  readonly open: string;
+  readonly h2: Record<Variant, string>;
+  readonly h1: Record<Variant, string>;
+  readonly token: string;
+}
 
 /** Microseconds per operation of `op`, run `n` times in sequence. */
 export async function perOp(n: number, op: () => Promise<unknown>): Promise<number> {
@@ -8,24 +26,77 @@ export async function perOp(n: number, op: () => Promise<unknown>): Promise<numb
 }
 
 /**
- * Alternates A and B for `rounds` rounds (A B, then B A, so that neither always runs first) and keeps
- * the least (least disturbed) value of each: on a shared machine, noise only ever adds time.
+ * Runs every measurement once per round, in a rotating order (so that none always runs first), and
+ * keeps the least (least disturbed) value of each field of each: on a shared machine, noise only ever
+ * adds time.
  */
+export async function bestOf<M extends Record<string, number>>(rounds: number, measures: readonly (() => Promise<M>)[]): Promise<M[]> {
+  const best: (M | undefined)[] = measures.map(() => undefined);
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < measures.length; k++) {
+      const i = (k + r) % measures.length;
+      const m = await measures[i]!();
+      const prev = best[i];
+      best[i] = prev === undefined ? m : (Object.fromEntries(Object.keys(m).map((f) => [f, Math.min(prev[f]!, m[f]!)])) as M);
+    }
+  }
+  return best as M[];
+}
+
+/** {@link bestOf} for two numbers: A B, then B A, … */
 export async function sideBySide(
   rounds: number,
   a: () => Promise<number>,
   b: () => Promise<number>,
 ): Promise<{ a: number; b: number }> {
-  let bestA = Infinity;
-  let bestB = Infinity;
-  for (let r = 0; r < rounds; r++) {
-    if (r % 2 === 0) {
-      bestA = Math.min(bestA, await a());
-      bestB = Math.min(bestB, await b());
-    } else {
-      bestB = Math.min(bestB, await b());
-      bestA = Math.min(bestA, await a());
-    }
-  }
-  return { a: bestA, b: bestB };
+  const [x, y] = await bestOf(rounds, [async () => ({ v: await a() }), async () => ({ v: await b() })]);
+  return { a: x!.v, b: y!.v };
+}
+
+/** Makes `calls` calls with `concurrency` in flight; returns the number of calls. */
+export async function load(calls: number, concurrency: number, call: () => Promise<unknown>): Promise<number> {
+  let started = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (started++ < calls) await call();
+    }),
+  );
+  return calls;
+}
+
+/** The server process of server-call-target.ts. */
+export interface Target extends Targets {
+  /** The server process's CPU time so far, µs. */
+  cpu(): Promise<number>;
+  close(): void;
+}
+
+export async function startTarget(): Promise<Target> {
+  const child = fork(fileURLToPath(new URL("./server-call-target.ts", import.meta.url)), [], {
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const ready = await new Promise<Targets>((resolve, reject) => {
+    child.once("message", (m) => resolve(m as Targets));
+    child.once("exit", () => reject(new Error("bench: the server process ended")));
+  });
+  return {
+    ...ready,
+    cpu: () =>
+      new Promise<number>((resolve) => {
+        child.once("message", (m) => {
+          const u = m as { user: number; system: number };
+          resolve(u.user + u.system);
+        });
+        child.send("cpu");
+      }),
+    close: () => child.kill(),
+  };
+}
+
+/** Server CPU µs per call while `run` makes calls (and returns how many). */
+export async function cpuPerCall(target: Target, run: () => Promise<number>): Promise<number> {
+  const before = await target.cpu();
+  const calls = await run();
+  return ((await target.cpu()) - before) / calls;
 }

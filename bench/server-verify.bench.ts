@@ -1,31 +1,19 @@
 // Token verification cost: the JWT authenticator (cache hit, cache miss) against raw jose jwtVerify with
 // the same key set, measured side by side in alternating rounds.
-import { SignJWT, createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify } from "jose";
+import { createLocalJWKSet, jwtVerify } from "jose";
 import { createJwtAuthenticator } from "@connectauth/server";
+import { benchTokens } from "./bench-tokens.js";
 import type { BenchOptions, BenchResult } from "./result.js";
 import { perOp, sideBySide } from "./server-measure.js";
 
 const us = (v: number) => `${v.toFixed(2)} µs/op`;
 
 export default async function bench({ quick }: BenchOptions): Promise<BenchResult[]> {
-  const issuer = "https://issuer.bench";
-  const audience = "greeter";
-  const { privateKey, publicKey } = await generateKeyPair("ES256");
-  const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: "k1", alg: "ES256" }] };
   const verifies = quick ? 300 : 2000;
   const hits = quick ? 5000 : 100000;
   const rounds = quick ? 3 : 7;
-  const mint = (jti: string) =>
-    new SignJWT({ scope: "greet", client_id: "app", jti })
-      .setProtectedHeader({ alg: "ES256", kid: "k1", typ: "at+jwt" })
-      .setIssuer(issuer)
-      .setAudience(audience)
-      .setSubject("alice")
-      .setIssuedAt()
-      .setExpirationTime("1h")
-      .sign(privateKey);
-  // Distinct tokens, so that every verification by the (caching) authenticator is a miss.
-  const tokens = await Promise.all(Array.from({ length: verifies }, (_, i) => mint(`t${i}`)));
+  const { issuer, audience, jwk, tokens } = await benchTokens(verifies);
+  const jwks = { keys: [jwk] };
   const token = tokens[0]!;
   const rawKeys = createLocalJWKSet(jwks);
   const options = { issuer, audience, algorithms: ["ES256"] };
