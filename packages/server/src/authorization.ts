@@ -42,6 +42,11 @@ export interface Authorization {
    */
   authorize(method: DescMethod, identity: AuthIdentity): void;
   /**
+   * Whether the method's rule has a condition over the request message, judged by
+   * {@link Authorization.guardRequest} once the body is parsed (never for a public method).
+   */
+  readsRequest(method: DescMethod): boolean;
+  /**
    * Returns the request with the method's condition over `request` applied: at once for a unary
    * request, and to each message of a streaming request as the handler reads it. Unchanged when the
    * rule has no such condition or the method is public.
@@ -119,6 +124,11 @@ export function createAuthorization(options: AuthorizationOptions = {}): Authori
     }
   }
 
+  function readsRequest(method: DescMethod): boolean {
+    const rule = resolve(method);
+    return !rule.public && rule.condition !== undefined && lazyCondition(method)!.readsRequest;
+  }
+
   return {
     ruleOf: resolve,
     authorize(method, identity) {
@@ -145,9 +155,10 @@ export function createAuthorization(options: AuthorizationOptions = {}): Authori
         checkCondition(method, rule, identity);
       }
     },
+    readsRequest,
     guardRequest(req) {
+      if (!readsRequest(req.method)) return req;
       const rule = resolve(req.method);
-      if (rule.public || rule.condition === undefined || !lazyCondition(req.method)!.readsRequest) return req;
       const identity = req.contextValues.get(authIdentityKey);
       if (identity === undefined) {
         // Not reachable after the gate (a non-public method always has an identity); deny regardless.

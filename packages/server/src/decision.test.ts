@@ -128,3 +128,49 @@ for (const gate of [true, false]) {
     await assert.rejects(denied.greet({}), (e) => ConnectError.from(e).code === Code.Unauthenticated);
   });
 }
+
+test("a condition over the request message still makes exactly one event per call, denied when it refuses", async () => {
+  for (const gate of [true, false]) {
+    const events: DecisionEvent[] = [];
+    const auth = createServerAuth({
+      authenticators: [fixed],
+      onDecision: (e) => events.push(e),
+      authorization: {
+        rules: { "example.v1.GreeterService/Greet": { allScopes: ["greet"], condition: 'request.name != "bad"' } },
+        services: [GreeterService],
+      },
+    });
+    const bearer: Interceptor = (next) => (req) => (req.header.set("authorization", "Bearer greet-token"), next(req));
+    const transport = createRouterTransport(
+      (r) =>
+        r.service(GreeterService, {
+          greet: (req) => {
+            if (req.name === "fail") throw new ConnectError("the handler's own failure", Code.Aborted);
+            return { greeting: "hi" };
+          },
+          ping: () => ({}),
+        }),
+      {
+        router: gate ? { requestGate: auth.requestGate, interceptors: [auth.interceptor] } : { interceptors: [auth.interceptor] },
+        transport: { interceptors: [bearer] },
+      },
+    );
+    const client = createClient(GreeterService, transport);
+    const mode = gate ? "gate" : "interceptor only";
+
+    await client.greet({ name: "ok" });
+    assert.deepEqual(events.map((e) => [e.allowed, e.reason]), [[true, undefined]], mode);
+
+    events.length = 0;
+    await assert.rejects(client.greet({ name: "bad" }), (e: ConnectError) => e.code === Code.PermissionDenied);
+    assert.deepEqual(events.map((e) => [e.allowed, e.code, e.reason, e.detail]), [[false, Code.PermissionDenied, "CLAIMS_REJECTED", "condition"]], mode);
+    assert.equal(events[0]!.subject, "user-of-greet-token");
+
+    events.length = 0;
+    await assert.rejects(client.greet({ name: "fail" }), (e: ConnectError) => e.code === Code.Aborted);
+    assert.deepEqual(events.map((e) => e.allowed), [true], `${mode}: the handler's own failure is not an auth denial`);
+
+    await client.ping({});
+    assert.equal(events.length, 2, `${mode}: a public call has its one event at once`);
+  }
+});

@@ -63,35 +63,43 @@ export interface DecisionTrace {
 }
 
 /**
+ * Emits the decision of a call whose allowed decision was held back ({@link recordDecisions} with
+ * `holdAllowed`): call it once the rest of the decision is known, with the error that ended the call,
+ * if any. An auth failure (a condition over the request that refused it) makes the event denied; any
+ * other error, or none, keeps it allowed (the handler's own failures are not auth decisions).
+ */
+export type HeldDecision = (error?: unknown) => Promise<void>;
+
+/**
  * Wraps the auth step of one call so that it emits one {@link DecisionEvent} to the listener, allowed
  * when the step resolves and denied when it throws (the error is rethrown unchanged). Without a
  * listener the step runs as is, at no cost.
+ *
+ * With `holdAllowed`, an allowed decision is not emitted yet: the returned {@link HeldDecision} emits
+ * it later (for rules whose condition reads the request message, judged after the body is parsed).
  */
 export function recordDecisions(
   listener: DecisionListener | undefined,
-): (method: DescMethod, step: (trace: DecisionTrace) => Promise<void>) => Promise<void> {
+): (
+  method: DescMethod,
+  step: (trace: DecisionTrace) => Promise<void>,
+  holdAllowed?: boolean,
+) => Promise<HeldDecision | undefined> {
   if (listener === undefined) {
-    return (_method, step) => step({});
+    return async (_method, step) => {
+      await step({});
+      return undefined;
+    };
   }
-  return async (method, step) => {
-    const trace: DecisionTrace = {};
-    const started = performance.now();
-    let error: unknown;
-    let failed = false;
-    try {
-      await step(trace);
-    } catch (e) {
-      failed = true;
-      error = e;
-    }
-    const durationMs = performance.now() - started;
-    const failure = failed ? readAuthFailure(error) : undefined;
+  const emit = async (method: DescMethod, trace: DecisionTrace, durationMs: number, failure: unknown) => {
+    const denied = failure !== undefined;
+    const auth = denied ? readAuthFailure(failure) : undefined;
     const event: DecisionEvent = {
-      allowed: !failed,
+      allowed: !denied,
       method: `${method.parent.typeName}/${method.name}`,
-      code: failed ? (error instanceof ConnectError ? error.code : Code.Internal) : undefined,
-      reason: failure?.reason,
-      detail: failure?.metadata["detail"],
+      code: denied ? (failure instanceof ConnectError ? failure.code : Code.Internal) : undefined,
+      reason: auth?.reason,
+      detail: auth?.metadata["detail"],
       authenticator: trace.authenticator,
       subject: trace.subject,
       tokenHash: trace.credential === undefined ? undefined : await shortHash(trace.credential),
@@ -102,8 +110,27 @@ export function recordDecisions(
     } catch {
       // A listener cannot fail a call, nor change its answer.
     }
-    if (failed) {
+  };
+  return async (method, step, holdAllowed = false) => {
+    const trace: DecisionTrace = {};
+    const started = performance.now();
+    try {
+      await step(trace);
+    } catch (error) {
+      // Thrown values are never undefined here in practice; the step throws ConnectErrors.
+      await emit(method, trace, performance.now() - started, error ?? new ConnectError("denied", Code.Internal));
       throw error;
     }
+    const durationMs = performance.now() - started;
+    if (!holdAllowed) {
+      await emit(method, trace, durationMs, undefined);
+      return undefined;
+    }
+    let emitted = false;
+    return async (error) => {
+      if (emitted) return;
+      emitted = true;
+      await emit(method, trace, durationMs, readAuthFailure(error) === undefined ? undefined : error);
+    };
   };
 }

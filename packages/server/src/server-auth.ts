@@ -12,7 +12,7 @@ import type { AuthCall, AuthOutcome, Authenticator } from "./authenticator.js";
 import { type AuthorizationOptions, createAuthorization } from "./authorization.js";
 import { createCredentialSource } from "./credential-source.js";
 import { authIdentityKey } from "./identity.js";
-import { type DecisionListener, type DecisionTrace, recordDecisions } from "./decision.js";
+import { type DecisionListener, type DecisionTrace, type HeldDecision, recordDecisions } from "./decision.js";
 
 /** Options of {@link createServerAuth}. */
 export interface ServerAuthOptions {
@@ -36,9 +36,9 @@ export interface ServerAuthOptions {
    * a short hash of the token, latency). Ready listeners: `@connectauth/server/pino` and
    * `@connectauth/server/otel`. Default: none.
    *
-   * Not covered: a rule's CEL condition over the request message runs later, in the interceptor, once
-   * the message is parsed; the event says what the gate decided, and a call that such a condition then
-   * refuses reaches the caller as `CLAIMS_REJECTED` (detail `condition`) without a second event.
+   * For a rule whose CEL condition reads the request message, the event is emitted by the interceptor
+   * once the handler is done with the request (denied if the condition refused a message). With the
+   * gate alone and no interceptor, such conditions do not run, and their allowed events are not emitted.
    */
   readonly onDecision?: DecisionListener;
 }
@@ -61,6 +61,8 @@ export interface ServerAuth {
 
 // Set once the checks of a call have run, so that gate and interceptor never both run them.
 const checkedKey = createContextKey(false, { description: "connectauth checked" });
+// The held-back decision event of a call whose rule has a condition over the request message.
+const heldDecisionKey = createContextKey<HeldDecision | undefined>(undefined, { description: "connectauth held decision" });
 
 /**
  * Creates the server side of connectauth: reads the method's rule (proto options), takes exactly one
@@ -91,7 +93,10 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
       return;
     }
     values.set(checkedKey, true);
-    await record(method, (trace) => decide(method, header, values, trace));
+    // A condition over the request message is judged later, in the interceptor: an allowed decision of
+    // such a method is held back until then, so that the call still has exactly one decision event.
+    const held = await record(method, (trace) => decide(method, header, values, trace), authorization.readsRequest(method));
+    if (held !== undefined) values.set(heldDecisionKey, held);
   }
 
   async function decide(method: DescMethod, header: Headers, values: ContextValues, trace: DecisionTrace): Promise<void> {
@@ -144,7 +149,19 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
     requestGate: (context) => check(context.method, context.requestHeader, context.values),
     interceptor: (next) => async (req) => {
       await check(req.method, req.header, req.contextValues);
-      return next(authorization.guardRequest(req));
+      const held = req.contextValues.get(heldDecisionKey);
+      if (held === undefined) {
+        return next(authorization.guardRequest(req));
+      }
+      req.contextValues.delete(heldDecisionKey);
+      try {
+        const res = await next(authorization.guardRequest(req));
+        await held();
+        return res;
+      } catch (error) {
+        await held(error);
+        throw error;
+      }
     },
   };
 }
