@@ -82,12 +82,11 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): Intercep
     if (isPublicMethod(req.method)) {
       return next(req);
     }
-    const procedure = `/${req.service.typeName}/${req.method.name}`;
     if (!allowInsecure) {
       try {
         assertSecureTransport(req.url);
       } catch (error) {
-        emit(onEvent, { type: "refusal", procedure, reason: insecureTransportReason });
+        emit(onEvent, { type: "refusal", procedure: procedureOf(req), reason: insecureTransportReason });
         throw error;
       }
     }
@@ -96,7 +95,7 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): Intercep
       try {
         return await callSource.getToken();
       } catch (error) {
-        emit(onEvent, { type: "refusal", procedure, reason: tokenUnavailableReason });
+        emit(onEvent, { type: "refusal", procedure: procedureOf(req), reason: tokenUnavailableReason });
         throw error instanceof ConnectError ? error : tokenUnavailableError(errorCode(error));
       }
     };
@@ -126,7 +125,7 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): Intercep
         }
         if (fresh === token) throw error;
         if (onEvent !== undefined) {
-          emit(onEvent, { type: "retry", procedure, reason, tokenHash: await tokenHash(token) });
+          emit(onEvent, { type: "retry", procedure: procedureOf(req), reason, tokenHash: await tokenHash(token) });
         }
         return attempt(fresh);
       }
@@ -162,4 +161,9 @@ async function* resume<T>(first: IteratorResult<T>, it: AsyncIterator<T>): Async
   } finally {
     await it.return?.();
   }
+}
+
+/** `/package.Service/Method`, built only when an event is emitted (not on every call). */
+function procedureOf(req: { readonly service: { readonly typeName: string }; readonly method: { readonly name: string } }): string {
+  return `/${req.service.typeName}/${req.method.name}`;
 }

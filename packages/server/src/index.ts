@@ -10,6 +10,7 @@ export { compileCondition, type CompiledCondition, type ConditionInput } from ".
 export {
   createJwtAuthenticator,
   type JwtAuthenticatorOptions,
+  type JwtAuthenticatorCommonOptions,
   type JwtIssuerOptions,
   type JwtKeySource,
 } from "./jwt-authenticator.js";

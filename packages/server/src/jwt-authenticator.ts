@@ -64,8 +64,11 @@ export interface JwtIssuerOptions {
   readonly scopeClaims?: readonly string[];
 }
 
-/** Options of {@link createJwtAuthenticator}. */
-export interface JwtAuthenticatorOptions extends JwtIssuerOptions {
+/**
+ * What a JWT authenticator has once, whatever its issuers: shared by {@link createJwtAuthenticator} and
+ * `createMultiIssuerJwtAuthenticator`.
+ */
+export interface JwtAuthenticatorCommonOptions {
   /** The largest token accepted, in characters, checked before any decoding. Default 8192. */
   readonly maxTokenLength?: number;
   /**
@@ -78,6 +81,9 @@ export interface JwtAuthenticatorOptions extends JwtIssuerOptions {
   /** The authenticator's name in identities and events. Default `"jwt"`. */
   readonly name?: string;
 }
+
+/** Options of {@link createJwtAuthenticator}: one issuer's requirements and the common options. */
+export interface JwtAuthenticatorOptions extends JwtIssuerOptions, JwtAuthenticatorCommonOptions {}
 
 /**
  * Creates an authenticator of bearer JWTs, verified with `jose`.

@@ -2,28 +2,20 @@ import { decodeJwt } from "jose";
 import { Reason } from "@connectauth/core";
 import { type Authenticator, rejected } from "./authenticator.js";
 import {
+  type JwtAuthenticatorCommonOptions,
   type JwtIssuerOptions,
   type TokenVerification,
   createCachingTokenAuthenticator,
   createIssuerVerifier,
 } from "./jwt-authenticator.js";
-import type { VerifiedTokenCacheOptions } from "./verified-token-cache.js";
 
-/** Options of {@link createMultiIssuerJwtAuthenticator}. */
-export interface MultiIssuerJwtAuthenticatorOptions {
+/** Options of {@link createMultiIssuerJwtAuthenticator}: the issuers, and the common options. */
+export interface MultiIssuerJwtAuthenticatorOptions extends JwtAuthenticatorCommonOptions {
   /**
    * One configuration per trusted issuer (each with one `issuer` string): its audience, algorithms and
    * keys apply to its tokens only. At least one; no issuer twice.
    */
   readonly issuers: readonly (JwtIssuerOptions & { readonly issuer: string })[];
-  /** The largest token accepted, in characters, checked before any decoding. Default 8192. */
-  readonly maxTokenLength?: number;
-  /** The verified-token cache, as in {@link createJwtAuthenticator}. On by default. */
-  readonly cache?: false | VerifiedTokenCacheOptions;
-  /** The current time in milliseconds since the epoch. Default `Date.now`. */
-  readonly now?: () => number;
-  /** The authenticator's name. Default `"jwt"`. */
-  readonly name?: string;
 }
 
 /**
