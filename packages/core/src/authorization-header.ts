@@ -64,7 +64,8 @@ export function parseAuthorization(
   if (text === "") {
     return undefined;
   }
-  if (joinedCredentials.test(text)) {
+  // A token68 has no comma, so only a value with one can be two credentials.
+  if (text.includes(",") && joinedCredentials.test(text)) {
     throw createAuthError(Reason.MultipleCredentials, {
       realm,
       message: "more than one authorization credential was sent",
@@ -72,7 +73,9 @@ export function parseAuthorization(
   }
   const space = text.indexOf(" ");
   const scheme = space < 0 ? text : text.slice(0, space);
-  const value = space < 0 ? "" : text.slice(space + 1).replace(/^ +/, "");
+  let start = space + 1;
+  while (space >= 0 && text.charCodeAt(start) === 0x20) start++;
+  const value = space < 0 ? "" : text.slice(start);
   if (!schemeSyntax.test(scheme)) {
     throw createAuthError(Reason.MalformedCredentials, {
       realm,

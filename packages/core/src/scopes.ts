@@ -74,7 +74,8 @@ export interface ScopeRequirement {
  * ```
  */
 export function missingScopes(requirement: ScopeRequirement, granted: ReadonlySet<string>): string[] {
-  const missing = requirement.allScopes.filter((s) => !granted.has(s));
+  const missing: string[] = [];
+  for (const s of requirement.allScopes) if (!granted.has(s)) missing.push(s);
   if (requirement.anyScopes.length > 0 && !requirement.anyScopes.some((s) => granted.has(s))) {
     missing.push(...requirement.anyScopes.filter((s) => !missing.includes(s)));
   }

@@ -86,16 +86,30 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
   const source = createCredentialSource(options.authenticators, { maxLength, realm });
   const accepted = source.schemes.join(", ");
   const authorization = createAuthorization({ ...options.authorization, realm });
-  const record = recordDecisions(options.onDecision);
+  const record = options.onDecision === undefined ? undefined : recordDecisions(options.onDecision);
+  const connectionAuthenticators = options.authenticators.filter((a) => a.authenticateConnection !== undefined);
 
-  async function check(method: DescMethod, header: Headers, values: ContextValues): Promise<void> {
+  /** Runs the checks of a call, unless they already ran for it (then `undefined`: nothing to wait for). */
+  function check(method: DescMethod, header: Headers, values: ContextValues): Promise<void> | undefined {
     if (values.get(checkedKey)) {
-      return;
+      return undefined;
     }
     values.set(checkedKey, true);
+    if (record === undefined) {
+      return decide(method, header, values, {});
+    }
+    return recordAndDecide(record, method, header, values);
+  }
+
+  async function recordAndDecide(
+    recordOne: ReturnType<typeof recordDecisions>,
+    method: DescMethod,
+    header: Headers,
+    values: ContextValues,
+  ): Promise<void> {
     // A condition over the request message is judged later, in the interceptor: an allowed decision of
     // such a method is held back until then, so that the call still has exactly one decision event.
-    const held = await record(method, (trace) => decide(method, header, values, trace), authorization.readsRequest(method));
+    const held = await recordOne(method, (trace) => decide(method, header, values, trace), authorization.readsRequest(method));
     if (held !== undefined) values.set(heldDecisionKey, held);
   }
 
@@ -104,7 +118,8 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
     const found = source.read(header);
     const call: AuthCall = { values, requestHeader: header };
     // Without a credential in the headers, a credential of the connection (a TLS client certificate) may decide.
-    const fromConnection = found === undefined ? await authenticateConnection(call) : undefined;
+    const fromConnection =
+      found === undefined && connectionAuthenticators.length > 0 ? await authenticateConnection(call) : undefined;
     if (found === undefined && fromConnection === undefined) {
       if (rule.public) {
         return;
@@ -121,8 +136,12 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
       });
     }
     trace.authenticator = authenticator.name;
-    const outcome =
-      fromConnection?.outcome ?? (await guarded(authenticator, () => authenticator.authenticate(found!.credentials, call)));
+    let outcome: AuthOutcome;
+    try {
+      outcome = fromConnection?.outcome ?? (await authenticator.authenticate(found!.credentials, call));
+    } catch {
+      throw authenticatorFailed(authenticator);
+    }
     if (!outcome.ok) {
       const metadata: Record<string, string> = { authenticator: authenticator.name };
       if (outcome.detail !== undefined) metadata["detail"] = outcome.detail;
@@ -137,18 +156,23 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
   async function authenticateConnection(
     call: AuthCall,
   ): Promise<{ authenticator: Authenticator; outcome: AuthOutcome } | undefined> {
-    for (const authenticator of options.authenticators) {
-      if (authenticator.authenticateConnection === undefined) continue;
-      const outcome = await guarded(authenticator, () => authenticator.authenticateConnection!(call));
+    for (const authenticator of connectionAuthenticators) {
+      let outcome: AuthOutcome | undefined;
+      try {
+        outcome = await authenticator.authenticateConnection!(call);
+      } catch {
+        throw authenticatorFailed(authenticator);
+      }
       if (outcome !== undefined) return { authenticator, outcome };
     }
     return undefined;
   }
 
   return {
-    requestGate: (context) => check(context.method, context.requestHeader, context.values),
+    requestGate: (context) => check(context.method, context.requestHeader, context.values) ?? Promise.resolve(),
     interceptor: (next) => async (req) => {
-      await check(req.method, req.header, req.contextValues);
+      const checking = check(req.method, req.header, req.contextValues);
+      if (checking !== undefined) await checking;
       const held = req.contextValues.get(heldDecisionKey);
       if (held === undefined) {
         return next(authorization.guardRequest(req));
@@ -166,11 +190,7 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
   };
 }
 
-/** Runs an authenticator; what it throws becomes `Internal`, deliberately without the cause (it may hold the credential). */
-async function guarded<T>(authenticator: Authenticator, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch {
-    throw new ConnectError(`authenticator "${authenticator.name}" failed`, Code.Internal);
-  }
+/** What an authenticator's exception becomes: `Internal`, deliberately without the cause (it may hold the credential). */
+function authenticatorFailed(authenticator: Authenticator): ConnectError {
+  return new ConnectError(`authenticator "${authenticator.name}" failed`, Code.Internal);
 }

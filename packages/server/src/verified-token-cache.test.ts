@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createVerifiedTokenCache } from "./verified-token-cache.js";
+import { nativeSha256, nobleSha256 } from "./sha256.js";
 
 const token = (n: number) => `eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ${n}In0.sig${n}`;
 
@@ -49,4 +50,16 @@ test("a token that is not ASCII has no key and is never cached", () => {
   assert.equal(cache.size, 0);
   cache.set(cache.keyOf("aaa.bbb.sig"), "x", Date.now() + 60_000);
   assert.equal(cache.get(cache.keyOf("aaa.bbb.s\u0169g")), undefined);
+});
+
+test("the runtime's SHA-256 and @noble/hashes give the same keys", () => {
+  const hex = (s: string) => Buffer.from(s, "latin1").toString("hex");
+  const abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+  assert.equal(hex(nobleSha256("abc")), abc);
+  assert.ok(nativeSha256 !== undefined, "Node has crypto.hash through process.getBuiltinModule");
+  assert.equal(hex(nativeSha256("abc")), abc);
+  for (let length = 0; length < 300; length += 7) {
+    const text = Array.from({ length }, (_, i) => String.fromCharCode((i * 31 + length) % 128)).join("");
+    assert.equal(nativeSha256(text), nobleSha256(text), `length ${length}`);
+  }
 });

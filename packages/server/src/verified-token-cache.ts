@@ -1,4 +1,4 @@
-import { sha256 } from "@noble/hashes/sha2.js";
+import { sha256Latin1 } from "./sha256.js";
 
 /** Options of {@link createVerifiedTokenCache}. */
 export interface VerifiedTokenCacheOptions {
@@ -34,6 +34,9 @@ export interface VerifiedTokenCache<T> {
   readonly size: number;
 }
 
+// The signature of a token that can be cached: ASCII only (a JWS signature is base64url).
+const ascii = /^[\x00-\x7f]*$/;
+
 interface Entry<T> {
   readonly signingInput: string;
   readonly value: T;
@@ -45,8 +48,9 @@ interface Entry<T> {
  *
  * Each entry is keyed by the SHA-256 of the token's signature (the part that makes it a credential)
  * and holds the token's signing input (header and payload, readable by anyone holding the token) to
- * confirm the match: the token itself is never kept. SHA-256 comes from `@noble/hashes`, synchronous,
- * because WebCrypto's `digest` costs about as much as a signature check on a busy server.
+ * confirm the match: the token itself is never kept. SHA-256 is synchronous, because WebCrypto's
+ * `digest` costs about as much as a signature check on a busy server: the runtime's own `crypto.hash`
+ * where there is one (Node, Deno, Bun), `@noble/hashes` elsewhere.
  *
  * ```ts
  * const cache = createVerifiedTokenCache<AuthIdentity>({ ttlSeconds: 60 });
@@ -68,26 +72,11 @@ export function createVerifiedTokenCache<T>(options: VerifiedTokenCacheOptions =
     throw new TypeError("createVerifiedTokenCache: ttlSeconds must be a finite number >= 0");
   }
   const entries = new Map<string, Entry<T>>();
-  let buffer = new Uint8Array(128);
   const keyOf = (token: string): TokenCacheKey => {
     const dot = token.lastIndexOf(".");
-    const length = token.length - dot - 1;
-    if (buffer.length < length) buffer = new Uint8Array(length);
-    let bits = 0;
-    for (let i = 0; i < length; i++) {
-      const c = token.charCodeAt(dot + 1 + i);
-      bits |= c;
-      buffer[i] = c;
-    }
-    if (bits > 0x7f) return undefined;
-    const d = sha256(buffer.subarray(0, length));
-    // 32 bytes as 16 UTF-16 code units, made in one call (a flat string, cheap to hash in the Map).
-    const hash = String.fromCharCode(
-      (d[0]! << 8) | d[1]!, (d[2]! << 8) | d[3]!, (d[4]! << 8) | d[5]!, (d[6]! << 8) | d[7]!,
-      (d[8]! << 8) | d[9]!, (d[10]! << 8) | d[11]!, (d[12]! << 8) | d[13]!, (d[14]! << 8) | d[15]!,
-      (d[16]! << 8) | d[17]!, (d[18]! << 8) | d[19]!, (d[20]! << 8) | d[21]!, (d[22]! << 8) | d[23]!,
-      (d[24]! << 8) | d[25]!, (d[26]! << 8) | d[27]!, (d[28]! << 8) | d[29]!, (d[30]! << 8) | d[31]!,
-    );
+    const signature = token.slice(dot + 1);
+    if (!ascii.test(signature)) return undefined;
+    const hash = sha256Latin1(signature);
     return { hash, signingInput: token.slice(0, dot) };
   };
   return {
