@@ -4,7 +4,7 @@ import {
   type Interceptor,
   type StreamRequest,
   type StreamResponse,
-  type UnaryResponse,
+  type UnaryRequest,
 } from "@connectrpc/connect";
 import { createAsyncIterable } from "@connectrpc/connect/protocol";
 import { authorizationHeader, isPublicMethod, isTokenReason, readAuthFailure } from "@connectauth/core";
@@ -91,58 +91,74 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): Intercep
       }
     }
     const callSource = req.contextValues.get(callTokenKey) ?? source;
-    const getToken = async (): Promise<string> => {
-      try {
-        return await callSource.getToken();
-      } catch (error) {
-        emit(onEvent, { type: "refusal", procedure: procedureOf(req), reason: tokenUnavailableReason });
-        throw error instanceof ConnectError ? error : tokenUnavailableError(errorCode(error));
-      }
-    };
-    // Sends the request (or a copy of it with a replayable body) with a token.
-    const send = (t: string, r = req): Promise<StreamResponse | UnaryResponse> => {
-      req.header.set(authorizationHeader, `Bearer ${t}`);
-      return next(r);
-    };
+    let token: string;
+    try {
+      token = await callSource.getToken();
+    } catch (error) {
+      emit(onEvent, { type: "refusal", procedure: procedureOf(req), reason: tokenUnavailableReason });
+      throw error instanceof ConnectError ? error : tokenUnavailableError(errorCode(error));
+    }
+    req.header.set(authorizationHeader, `Bearer ${token}`);
     const kind = req.method.methodKind;
-    const token = await getToken();
     if (!retry || kind === "client_streaming" || kind === "bidi_streaming") {
-      return send(token);
+      return next(req);
     }
-    // One attempt with a token; on a token rejection, one more with a new token.
-    const twice = async <R>(attempt: (token: string) => Promise<R>): Promise<R> => {
-      try {
-        return await attempt(token);
-      } catch (error) {
-        const reason = tokenRejection(error);
-        if (reason === undefined || req.signal.aborted) throw error;
-        callSource.invalidate?.(token);
-        let fresh: string;
-        try {
-          fresh = await callSource.getToken();
-        } catch {
-          throw error; // the rejection says more than the failed refresh
-        }
-        if (fresh === token) throw error;
-        if (onEvent !== undefined) {
-          emit(onEvent, { type: "retry", procedure: procedureOf(req), reason, tokenHash: await tokenHash(token) });
-        }
-        return attempt(fresh);
-      }
-    };
     if (!req.stream) {
-      return twice(send);
+      try {
+        return await next(req);
+      } catch (error) {
+        return retryOnce(error, req, callSource, token, onEvent, (fresh) => {
+          req.header.set(authorizationHeader, `Bearer ${fresh}`);
+          return next(req);
+        });
+      }
     }
-    // Server streaming: its single input message is kept so that the request can be sent again.
+    // Server streaming: its single input message is kept so that the request can be sent again, and
+    // the first response message awaited (where a rejection shows in every protocol).
     const input: unknown[] = [];
     for await (const m of req.message) input.push(m);
-    return twice(async (t) => {
-      const res = (await send(t, { ...req, message: createAsyncIterable(input) } as StreamRequest)) as StreamResponse;
+    const attempt = async (t: string) => {
+      req.header.set(authorizationHeader, `Bearer ${t}`);
+      const res = (await next({ ...req, message: createAsyncIterable(input) } as StreamRequest)) as StreamResponse;
       const it = res.message[Symbol.asyncIterator]();
       const first = await it.next();
       return { ...res, message: resume(first, it) } as StreamResponse;
-    });
+    };
+    try {
+      return await attempt(token);
+    } catch (error) {
+      return retryOnce(error, req, callSource, token, onEvent, attempt);
+    }
   };
+}
+
+/**
+ * After a failed attempt with `token`: when the failure is a token rejection (and the call was not
+ * aborted), invalidates the token, gets a new one and makes one more attempt with it; otherwise, or
+ * when no different token can be had, throws the failure as it was.
+ */
+async function retryOnce<R>(
+  error: unknown,
+  req: UnaryRequest | StreamRequest,
+  source: TokenSource,
+  token: string,
+  onEvent: ClientAuthEventHandler | undefined,
+  attempt: (token: string) => Promise<R>,
+): Promise<R> {
+  const reason = tokenRejection(error);
+  if (reason === undefined || req.signal.aborted) throw error;
+  source.invalidate?.(token);
+  let fresh: string;
+  try {
+    fresh = await source.getToken();
+  } catch {
+    throw error; // the rejection says more than the failed refresh
+  }
+  if (fresh === token) throw error;
+  if (onEvent !== undefined) {
+    emit(onEvent, { type: "retry", procedure: procedureOf(req), reason, tokenHash: await tokenHash(token) });
+  }
+  return attempt(fresh);
 }
 
 /** The token reason of an `Unauthenticated` failure, or `undefined` if a new token would not help. */

@@ -64,13 +64,6 @@ export function parseAuthorization(
   if (text === "") {
     return undefined;
   }
-  // A token68 has no comma, so only a value with one can be two credentials.
-  if (text.includes(",") && joinedCredentials.test(text)) {
-    throw createAuthError(Reason.MultipleCredentials, {
-      realm,
-      message: "more than one authorization credential was sent",
-    });
-  }
   const space = text.indexOf(" ");
   const scheme = space < 0 ? text : text.slice(0, space);
   let start = space + 1;
@@ -90,6 +83,13 @@ export function parseAuthorization(
     });
   }
   if (!token68Syntax.test(value)) {
+    // Not one token68: two credentials joined by a comma, or a malformed one.
+    if (joinedCredentials.test(text)) {
+      throw createAuthError(Reason.MultipleCredentials, {
+        realm,
+        message: "more than one authorization credential was sent",
+      });
+    }
     throw createAuthError(Reason.MalformedCredentials, {
       realm,
       message: "the credential after the auth scheme is not a token68 (RFC 6750 §2.1)",

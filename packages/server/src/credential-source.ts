@@ -91,7 +91,7 @@ export function createCredentialSource(
       if (parsed !== undefined) {
         if (found !== undefined) throw multiple();
         found = {
-          credentials: { ...parsed, header: authorizationHeader },
+          credentials: { scheme: parsed.scheme, value: parsed.value, header: authorizationHeader },
           authenticator: bySchemes.get(parsed.scheme),
         };
       }

@@ -170,14 +170,28 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
 
   return {
     requestGate: (context) => check(context.method, context.requestHeader, context.values) ?? Promise.resolve(),
-    interceptor: (next) => async (req) => {
+    interceptor: (next) => (req) => {
       const checking = check(req.method, req.header, req.contextValues);
-      if (checking !== undefined) await checking;
-      const held = req.contextValues.get(heldDecisionKey);
-      if (held === undefined) {
+      return checking === undefined ? proceed(next, req) : checking.then(() => proceed(next, req));
+    },
+  };
+
+  /**
+   * Hands a checked call on, through the rule's condition over the request; a held-back decision event
+   * is emitted once the handler is done with the request. Returns `next`'s own promise when there is no
+   * such event (no extra promise on the common path).
+   */
+  function proceed(next: InterceptorNext, req: InterceptorRequest): ReturnType<InterceptorNext> {
+    const held = req.contextValues.get(heldDecisionKey);
+    if (held === undefined) {
+      try {
         return next(authorization.guardRequest(req));
+      } catch (error) {
+        return Promise.reject(error);
       }
-      req.contextValues.delete(heldDecisionKey);
+    }
+    req.contextValues.delete(heldDecisionKey);
+    return (async () => {
       try {
         const res = await next(authorization.guardRequest(req));
         await held();
@@ -186,9 +200,12 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
         await held(error);
         throw error;
       }
-    },
-  };
+    })();
+  }
 }
+
+type InterceptorNext = Parameters<Interceptor>[0];
+type InterceptorRequest = Parameters<InterceptorNext>[0];
 
 /** What an authenticator's exception becomes: `Internal`, deliberately without the cause (it may hold the credential). */
 function authenticatorFailed(authenticator: Authenticator): ConnectError {
