@@ -2,7 +2,8 @@
 // the client's: the same Greeter with no auth, behind connectauth (JWT, cache on), behind a hand-written
 // jose interceptor (jwtVerify with createLocalJWKSet on every call, what users would otherwise write),
 // and behind fast-jwt with its cache. Each listens twice: HTTP/2 cleartext and HTTP/1.1.
-// Speaks over IPC: sends a Targets message once listening; answers "cpu" with process.cpuUsage().
+// Speaks over IPC: sends a Targets message once listening; answers "cpu" with process.cpuUsage(), and
+// "profile-start" / "profile-stop" with the CPU share of the auth layer in between (cpu-share.ts).
 import { createPublicKey } from "node:crypto";
 import * as http from "node:http";
 import * as http2 from "node:http2";
@@ -15,6 +16,7 @@ import { createLocalJWKSet, jwtVerify } from "jose";
 import { createDevIssuer } from "../packages/cli/src/dev-issuer.js";
 import { greeterRoutes } from "../packages/example/src/greeter-service.js";
 import { type Targets, type Variant, variants } from "./server-measure.js";
+import { type CpuShare, startCpuShare } from "./cpu-share.js";
 
 type Handler = ReturnType<typeof connectNodeAdapter>;
 
@@ -69,8 +71,14 @@ for (const v of variants) {
   h1[v] = await listen(http.createServer({ keepAlive: true }, handler));
 }
 const token = await issuer.mint({ subject: "alice", scopes: ["greet"], ttlSeconds: 3600 });
-process.on("message", (m) => {
+let stopProfile: (() => Promise<CpuShare>) | undefined;
+process.on("message", async (m) => {
   if (m === "cpu") process.send!(process.cpuUsage());
+  if (m === "profile-start") {
+    stopProfile = await startCpuShare(50);
+    process.send!("profiling");
+  }
+  if (m === "profile-stop") process.send!(await stopProfile!());
   if (m === "exit") process.exit(0);
 });
 const targets: Targets = { secured: h2.connectauth, open: h2.none, h2, h1, token };

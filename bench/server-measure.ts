@@ -2,6 +2,7 @@
 // flight, server CPU per call, side-by-side rounds, per-operation time.
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import type { CpuShare } from "./cpu-share.js";
 
 /** The servers compared, in the order they are reported. */
 export const variants = ["none", "connectauth", "jose", "fast-jwt"] as const;
@@ -68,6 +69,8 @@ export async function load(calls: number, concurrency: number, call: () => Promi
 export interface Target extends Targets {
   /** The server process's CPU time so far, µs. */
   cpu(): Promise<number>;
+  /** The server's CPU samples while `run` runs, and how many of them were in the auth layer. */
+  cpuShare(run: () => Promise<unknown>): Promise<CpuShare>;
   close(): void;
 }
 
@@ -80,16 +83,22 @@ export async function startTarget(): Promise<Target> {
     child.once("message", (m) => resolve(m as Targets));
     child.once("exit", () => reject(new Error("bench: the server process ended")));
   });
+  const ask = (message: string) =>
+    new Promise<unknown>((resolve) => {
+      child.once("message", resolve);
+      child.send(message);
+    });
   return {
     ...ready,
-    cpu: () =>
-      new Promise<number>((resolve) => {
-        child.once("message", (m) => {
-          const u = m as { user: number; system: number };
-          resolve(u.user + u.system);
-        });
-        child.send("cpu");
-      }),
+    async cpu() {
+      const u = (await ask("cpu")) as { user: number; system: number };
+      return u.user + u.system;
+    },
+    async cpuShare(run) {
+      await ask("profile-start");
+      await run();
+      return (await ask("profile-stop")) as CpuShare;
+    },
     close: () => child.kill(),
   };
 }
@@ -99,4 +108,16 @@ export async function cpuPerCall(target: Target, run: () => Promise<number>): Pr
   const before = await target.cpu();
   const calls = await run();
   return ((await target.cpu()) - before) / calls;
+}
+
+/**
+ * The auth layer's share of the server's CPU while `run` makes calls, from a sampling profile of the
+ * server (cpu-share.ts), with the garbage collector's samples left out of both sides (the auth layer
+ * is assumed to make garbage at the rate of the rest). A no-auth server doing the same calls would
+ * spend `1 - share` of the CPU: the authenticated ÷ no-auth CPU per call is `1 / (1 - share)`.
+ */
+export async function authShare(target: Target, run: () => Promise<unknown>): Promise<{ share: number; text: string }> {
+  const s = await target.cpuShare(run);
+  const share = s.auth / Math.max(1, s.busy - s.gc);
+  return { share, text: `${(share * 100).toFixed(2)}% of ${s.busy - s.gc} samples` };
 }
