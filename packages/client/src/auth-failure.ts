@@ -1,4 +1,5 @@
-import { type AuthFailure, Reason, isReason, isTokenReason, readAuthFailureWith } from "@connectauth/core";
+import { Code } from "@connectrpc/connect";
+import { type AuthFailure, type Reason, readAuthFailureWith } from "@connectauth/core";
 import { insecureTransportReason, tokenUnavailableReason } from "./transport-guard.js";
 
 /** What an app should do about an auth failure. */
@@ -14,8 +15,16 @@ export type AuthFailureAction =
   /** The app is misconfigured: plaintext to a remote host, malformed or duplicate credentials, bad API key. */
   | "fix_configuration";
 
-/** A reason of a failure seen by a client: the server's, or the client's own refusals. */
-export type ClientAuthReason = Reason | typeof insecureTransportReason | typeof tokenUnavailableReason;
+/**
+ * A reason of a failure seen by a client: the server's, the client's own refusals, or a reason of a
+ * newer server that this client does not know yet (any `ErrorInfo.reason` in the `connectauth` domain).
+ */
+export type ClientAuthReason =
+  | Reason
+  | typeof insecureTransportReason
+  | typeof tokenUnavailableReason
+  // Any other UPPER_SNAKE_CASE reason; `string & {}` keeps the known ones offered by editors.
+  | (string & {});
 
 /** {@link AuthFailure} as a client app sees it: with the client's own reasons, and what to do. */
 export interface ClientAuthFailure extends Omit<AuthFailure, "reason"> {
@@ -39,18 +48,38 @@ export interface ClientAuthFailure extends Omit<AuthFailure, "reason"> {
  */
 export function readClientAuthFailure(error: unknown): ClientAuthFailure | undefined {
   // The client's own refusals are ConnectErrors with ErrorInfo in the same domain, read the same way.
-  const failure = readAuthFailureWith(error, isClientAuthReason);
-  return failure && { ...failure, action: actionOf(failure.reason) };
+  const failure = readAuthFailureWith(error, isErrorInfoReason);
+  return failure && { ...failure, action: actionOf(failure.reason, failure.code) };
 }
 
-function isClientAuthReason(reason: string): reason is ClientAuthReason {
-  return isReason(reason) || reason === insecureTransportReason || reason === tokenUnavailableReason;
+/** Whether a reason has the syntax of `google.rpc.ErrorInfo.reason`: UPPER_SNAKE_CASE. */
+function isErrorInfoReason(reason: string): reason is ClientAuthReason {
+  return /^[A-Z][A-Z0-9_]*$/.test(reason);
 }
 
-function actionOf(reason: ClientAuthReason): AuthFailureAction {
-  if (reason === Reason.MissingCredentials || isTokenReason(reason)) return "sign_in";
-  if (reason === Reason.InsufficientScope) return "consent";
-  if (reason === Reason.ClaimsRejected) return "not_allowed";
-  if (reason === Reason.KeysUnavailable || reason === tokenUnavailableReason) return "try_later";
-  return "fix_configuration";
+/** The action for each reason this client knows (a reason added to `Reason` must be given one here). */
+const actions: Readonly<Record<Reason | typeof insecureTransportReason | typeof tokenUnavailableReason, AuthFailureAction>> = {
+  MISSING_CREDENTIALS: "sign_in",
+  INVALID_TOKEN: "sign_in",
+  TOKEN_EXPIRED: "sign_in",
+  TOKEN_NOT_YET_VALID: "sign_in",
+  INVALID_AUDIENCE: "sign_in",
+  INVALID_ISSUER: "sign_in",
+  INSUFFICIENT_SCOPE: "consent",
+  CLAIMS_REJECTED: "not_allowed",
+  KEYS_UNAVAILABLE: "try_later",
+  TOKEN_UNAVAILABLE: "try_later",
+  MALFORMED_CREDENTIALS: "fix_configuration",
+  MULTIPLE_CREDENTIALS: "fix_configuration",
+  INVALID_API_KEY: "fix_configuration",
+  INVALID_CLIENT_CERTIFICATE: "fix_configuration",
+  INSECURE_TRANSPORT: "fix_configuration",
+};
+
+/** The action for a reason; for a reason this client does not know, the action its code implies. */
+function actionOf(reason: ClientAuthReason, code: Code): AuthFailureAction {
+  if (Object.hasOwn(actions, reason)) return actions[reason as keyof typeof actions];
+  if (code === Code.Unauthenticated) return "sign_in";
+  if (code === Code.PermissionDenied) return "not_allowed";
+  return code === Code.Unavailable ? "try_later" : "fix_configuration";
 }

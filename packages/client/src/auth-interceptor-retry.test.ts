@@ -3,14 +3,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
-import { Reason, createAuthError } from "@connectauth/core";
+import { create } from "@bufbuild/protobuf";
+import { ErrorInfoSchema, Reason, createAuthError, errorDomain, tokenHash } from "@connectauth/core";
 import { GreeterService } from "../../example/src/gen/example/v1/greeter_pb.js";
 import { createAuthInterceptor, type AuthInterceptorOptions } from "./auth-interceptor.js";
 import { createCachedTokenSource } from "./cached-token-source.js";
 import { withCallToken } from "./call-token.js";
 import { readClientAuthFailure } from "./auth-failure.js";
 import type { ClientAuthEvent } from "./client-auth-event.js";
-import { tokenHash } from "./token-hash.js";
 
 /** A server that rejects the tokens in `rejected` with `reason`, and records every token it saw. */
 function setup(options: Partial<AuthInterceptorOptions> & { rejected?: Set<string>; reason?: Reason }) {
@@ -188,4 +188,24 @@ test("readClientAuthFailure: the action an app takes for each reason", () => {
   assert.deepEqual([scope?.code, scope?.requiredScopes, scope?.challenge?.params["error"]], [Code.PermissionDenied, ["admin"], "insufficient_scope"]);
   assert.equal(readClientAuthFailure(new Error("x")), undefined);
   assert.equal(readClientAuthFailure(new ConnectError("x", Code.Internal)), undefined);
+});
+
+test("readClientAuthFailure: a reason of a newer server is passed on, its action taken from its code", () => {
+  const failure = (code: Code, reason: string, domain = errorDomain) =>
+    new ConnectError("x", code, undefined, [{ desc: ErrorInfoSchema, value: create(ErrorInfoSchema, { reason, domain }) }]);
+  const cases: [Code, string][] = [
+    [Code.Unauthenticated, "sign_in"],
+    [Code.PermissionDenied, "not_allowed"],
+    [Code.Unavailable, "try_later"],
+    [Code.FailedPrecondition, "fix_configuration"],
+  ];
+  for (const [code, action] of cases) {
+    const read = readClientAuthFailure(failure(code, "TOKEN_REVOKED"));
+    assert.deepEqual([read?.reason, read?.code, read?.action], ["TOKEN_REVOKED", code, action]);
+  }
+  // Known reasons keep their own action whatever the code; text that is no ErrorInfo reason, or another domain, is not ours.
+  assert.equal(readClientAuthFailure(failure(Code.Unauthenticated, Reason.InvalidApiKey))?.action, "fix_configuration");
+  assert.equal(readClientAuthFailure(failure(Code.Unauthenticated, "token revoked")), undefined);
+  assert.equal(readClientAuthFailure(failure(Code.Unauthenticated, "__proto__")), undefined);
+  assert.equal(readClientAuthFailure(failure(Code.Unauthenticated, "TOKEN_REVOKED", "example.com")), undefined);
 });

@@ -7,7 +7,7 @@ import {
   type UnaryRequest,
 } from "@connectrpc/connect";
 import { createAsyncIterable } from "@connectrpc/connect/protocol";
-import { authorizationHeader, isPublicMethod, isTokenReason, readAuthFailure } from "@connectauth/core";
+import { authorizationHeader, isPublicMethod, isTokenReason, readAuthFailureWith, tokenHash } from "@connectauth/core";
 import { type TokenInput, type TokenSource, toTokenSource } from "./token-source.js";
 import {
   assertSecureTransport,
@@ -18,7 +18,6 @@ import {
 import { type ClientAuthEventHandler, emit } from "./client-auth-event.js";
 import { errorCode } from "./cached-token-source.js";
 import { callTokenKey } from "./call-token.js";
-import { tokenHash } from "./token-hash.js";
 
 /** Options of {@link createAuthInterceptor}. */
 export interface AuthInterceptorOptions {
@@ -107,25 +106,21 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): Intercep
       try {
         return await next(req);
       } catch (error) {
-        return retryOnce(error, req, callSource, token, onEvent, (fresh) => {
-          req.header.set(authorizationHeader, `Bearer ${fresh}`);
-          return next(req);
-        });
+        return retryOnce(error, req, callSource, token, onEvent, () => next(req));
       }
     }
     // Server streaming: its single input message is kept so that the request can be sent again, and
     // the first response message awaited (where a rejection shows in every protocol).
     const input: unknown[] = [];
     for await (const m of req.message) input.push(m);
-    const attempt = async (t: string) => {
-      req.header.set(authorizationHeader, `Bearer ${t}`);
+    const attempt = async () => {
       const res = (await next({ ...req, message: createAsyncIterable(input) } as StreamRequest)) as StreamResponse;
       const it = res.message[Symbol.asyncIterator]();
       const first = await it.next();
       return { ...res, message: resume(first, it) } as StreamResponse;
     };
     try {
-      return await attempt(token);
+      return await attempt();
     } catch (error) {
       return retryOnce(error, req, callSource, token, onEvent, attempt);
     }
@@ -134,8 +129,8 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): Intercep
 
 /**
  * After a failed attempt with `token`: when the failure is a token rejection (and the call was not
- * aborted), invalidates the token, gets a new one and makes one more attempt with it; otherwise, or
- * when no different token can be had, throws the failure as it was.
+ * aborted), invalidates the token, gets a new one, puts it in the request's header and makes one more
+ * attempt; otherwise, or when no different token can be had, throws the failure as it was.
  */
 async function retryOnce<R>(
   error: unknown,
@@ -143,7 +138,7 @@ async function retryOnce<R>(
   source: TokenSource,
   token: string,
   onEvent: ClientAuthEventHandler | undefined,
-  attempt: (token: string) => Promise<R>,
+  attempt: () => Promise<R>,
 ): Promise<R> {
   const reason = tokenRejection(error);
   if (reason === undefined || req.signal.aborted) throw error;
@@ -158,15 +153,14 @@ async function retryOnce<R>(
   if (onEvent !== undefined) {
     emit(onEvent, { type: "retry", procedure: procedureOf(req), reason, tokenHash: await tokenHash(token) });
   }
-  return attempt(fresh);
+  req.header.set(authorizationHeader, `Bearer ${fresh}`);
+  return attempt();
 }
 
 /** The token reason of an `Unauthenticated` failure, or `undefined` if a new token would not help. */
 function tokenRejection(error: unknown): string | undefined {
-  const failure = readAuthFailure(error);
-  return failure !== undefined && failure.code === Code.Unauthenticated && isTokenReason(failure.reason)
-    ? failure.reason
-    : undefined;
+  const failure = readAuthFailureWith(error, isTokenReason);
+  return failure?.code === Code.Unauthenticated ? failure.reason : undefined;
 }
 
 async function* resume<T>(first: IteratorResult<T>, it: AsyncIterator<T>): AsyncGenerator<T> {

@@ -1,6 +1,6 @@
+import { tokenHash } from "@connectauth/core";
 import type { TokenSource } from "./token-source.js";
 import { type ClientAuthEvent, type ClientAuthEventHandler, emit } from "./client-auth-event.js";
-import { tokenHash } from "./token-hash.js";
 
 /** A token and how long it lives, as a token endpoint answers. */
 export interface IssuedToken {

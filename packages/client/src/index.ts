@@ -8,7 +8,7 @@ export {
 } from "./cached-token-source.js";
 export { withCallToken, callTokenKey } from "./call-token.js";
 export { type ClientAuthEvent, type ClientAuthEventHandler } from "./client-auth-event.js";
-export { tokenHash } from "./token-hash.js";
+export { tokenHash } from "@connectauth/core";
 export {
   isLoopbackUrl,
   assertSecureTransport,

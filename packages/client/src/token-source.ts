@@ -39,12 +39,10 @@ export function toTokenSource(input: TokenInput): TokenSource {
     if (input === "") {
       throw new TypeError("connectauth: the token is an empty string");
     }
-    const token = input;
-    return { getToken: () => Promise.resolve(token) };
+    return { getToken: () => Promise.resolve(input) };
   }
   if (typeof input === "function") {
-    const fn = input;
-    return { getToken: async () => fn() };
+    return { getToken: async () => input() };
   }
   if (typeof input === "object" && input !== null && typeof input.getToken === "function") {
     return input;

@@ -19,7 +19,7 @@ export const tokenUnavailableReason = "TOKEN_UNAVAILABLE";
  */
 export function tokenUnavailableError(cause: string): ConnectError {
   return clientError(
-    `connectauth could not get a token for this call (${cause}); the token source backs off before trying again`,
+    `connectauth got no token for this call (${cause}); the token source backs off before trying again`,
     Code.Unavailable,
     tokenUnavailableReason,
     { cause },
@@ -70,8 +70,8 @@ export function assertSecureTransport(url: string): void {
     // keep the generic name
   }
   throw clientError(
-    `connectauth refused to send credentials in plaintext to ${origin}: use an https:// base URL, ` +
-      `or set allowInsecureTransport: true if the network is secured otherwise (e.g. a mesh with mTLS)`,
+    `connectauth sends no credentials in plaintext to ${origin}: use an https:// base URL, or set ` +
+      `allowInsecureTransport: true on a network secured otherwise (e.g. a mesh with mTLS)`,
     Code.FailedPrecondition,
     insecureTransportReason,
   );

@@ -138,7 +138,7 @@ export function readAuthFailureWith<R extends string>(
     reason: info.reason,
     message: error.rawMessage,
     challenge,
-    requiredScopes: scopeText.split(" ").filter((s) => s !== ""),
+    requiredScopes: scopeText.split(" ").filter(Boolean),
     metadata: { ...info.metadata },
   };
 }

@@ -54,43 +54,30 @@ export function formatChallenge(challenge: Challenge): string {
  */
 export function parseChallenges(header: string | null | undefined): Challenge[] {
   const out: Challenge[] = [];
-  const s = header ?? "";
-  let i = 0;
-  // Matches a sticky regex at i and moves past what it matched.
-  const eat = (re: RegExp): RegExpExecArray | null => {
-    re.lastIndex = i;
-    const m = re.exec(s);
-    if (m) i = re.lastIndex;
-    return m;
-  };
-  // Commas and whitespace between challenges, then the scheme.
-  for (let scheme; eat(/[ \t,]*/y) && (scheme = eat(/[!#$%&'*+.^_`|~0-9A-Za-z-]+/y)); ) {
-    const params: Record<string, string> = {};
-    out.push({ scheme: scheme[0], params });
-    eat(/[ \t]*/y);
-    // token68: a run of token68 chars followed by optional "=" and then end or comma.
-    const t68 = eat(/[A-Za-z0-9\-._~+/]+=*(?=\s*(,|$))/y);
-    if (t68) {
-      params["token68"] = t68[0];
+  const text = header ?? "";
+  listElement.lastIndex = 0;
+  for (let m; (m = listElement.exec(text)) !== null; ) {
+    const [, name, quoted, token, scheme, token68] = m;
+    if (scheme !== undefined) {
+      out.push({ scheme, params: token68 === undefined ? {} : { token68 } });
       continue;
     }
-    // auth-params: name = token or quoted-string, separated by commas, until the next "scheme " (a token
-    // not followed by "="), where the match fails and i stays.
-    for (let p; eat(/[ \t]*/y) && (p = eat(/([!#$%&'*+.^_`|~0-9A-Za-z-]+)[ \t]*=[ \t]*(?:"((?:\\[^]|[^"\\])*)(")?|([!#$%&'*+.^_`|~0-9A-Za-z-]*))/y)); ) {
-      if (p[2] !== undefined && p[3] === undefined) return out; // unterminated quoted-string
-      // defineProperty: a parameter named "__proto__" is an own property, not a prototype change.
-      Object.defineProperty(params, p[1]!.toLowerCase(), {
-        value: p[4] ?? p[2]!.replace(/\\([^])/g, "$1"),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-      eat(/[ \t]*/y);
-      if (!eat(/,/y)) break;
-    }
-    if (i < s.length && !/[,!#$%&'*+.^_`|~0-9A-Za-z-]/.test(s[i]!)) {
-      break; // garbage
-    }
+    const params = out.at(-1)?.params;
+    if (params === undefined) break; // a parameter before any scheme
+    // defineProperty: a parameter named "__proto__" is an own property, not a prototype change.
+    Object.defineProperty(params, name!.toLowerCase(), {
+      value: token ?? quoted!.replace(/\\([^])/g, "$1"),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out;
 }
+
+// One element of the list at a time, after the commas and spaces before it: an auth-param
+// (1: name, then 2: quoted-string or 3: token, ending at a comma or the end), or an auth-scheme (4),
+// followed by a space, a comma or the end, with an optional token68 (5). Text that matches neither
+// ends the parse.
+const listElement =
+  /[ \t,]*(?:([!#$%&'*+.^_`|~0-9A-Za-z-]+)[ \t]*=[ \t]*(?:"((?:\\[^]|[^"\\])*)"|([!#$%&'*+.^_`|~0-9A-Za-z-]*))(?=[ \t]*(?:,|$))|([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?=[ \t,]|$)(?:[ \t]+([A-Za-z0-9\-._~+/]+=*)(?=[ \t]*(?:,|$)))?)/y;

@@ -1,6 +1,7 @@
 export { Reason, errorDomain, codeOf, bearerErrorOf, hasChallenge, isTokenReason, isReason } from "./reason.js";
 export type { BearerErrorCode } from "./reason.js";
 export { type Challenge, formatChallenge, parseChallenges } from "./challenge.js";
+export { tokenHash } from "./token-hash.js";
 export {
   createAuthError,
   readAuthFailure,

@@ -110,16 +110,18 @@ export function hasChallenge(reason: Reason): boolean {
  * if (isTokenReason(failure.reason)) { tokenSource.invalidate(); }
  * ```
  */
-export function isTokenReason(reason: string): boolean {
+export function isTokenReason(reason: string): reason is Reason {
   return tokenReasons.has(reason);
 }
 
-const tokenReasons: ReadonlySet<string> = new Set<string>([
-  Reason.InvalidToken,
-  Reason.TokenExpired,
-  Reason.TokenNotYetValid,
-  Reason.InvalidAudience,
-  Reason.InvalidIssuer,
+// Literals (type-checked as Reason) rather than Reason.X: a client that needs only this set does not
+// bundle the whole Reason table.
+const tokenReasons: ReadonlySet<string> = new Set<Reason>([
+  "INVALID_TOKEN",
+  "TOKEN_EXPIRED",
+  "TOKEN_NOT_YET_VALID",
+  "INVALID_AUDIENCE",
+  "INVALID_ISSUER",
 ]);
 
 /** Whether a string is one of the {@link Reason} values. */
@@ -127,4 +129,5 @@ export function isReason(value: string): value is Reason {
   return reasons.has(value);
 }
 
-const reasons: ReadonlySet<string> = new Set<string>(Object.values(Reason));
+// A pure call, so that a bundle that does not use isReason drops it and the Reason table with it.
+const reasons: ReadonlySet<string> = /* @__PURE__ */ (() => new Set<string>(Object.values(Reason)))();

@@ -1,6 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { DescMethod } from "@bufbuild/protobuf";
-import { type Reason, readAuthFailure } from "@connectauth/core";
+import { type Reason, readAuthFailure, tokenHash } from "@connectauth/core";
 
 /**
  * One auth decision of the server: emitted exactly once per call by the gate (or the interceptor when
@@ -40,19 +40,6 @@ export interface DecisionEvent {
  * ```
  */
 export type DecisionListener = (event: DecisionEvent) => void;
-
-/**
- * The first 8 hex digits of the SHA-256 of a secret: enough to tell tokens apart in logs, useless to
- * replay one. The same value `connectauth token decode` and `connectauth doctor` print.
- *
- * ```ts
- * await shortHash(token); // "3fa1c09e"
- * ```
- */
-export async function shortHash(secret: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(secret));
-  return [...new Uint8Array(digest, 0, 4)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 /** What the auth step learns on its way, for its decision event. Filled in by the check of a call. */
 export interface DecisionTrace {
@@ -102,7 +89,7 @@ export function recordDecisions(
       detail: auth?.metadata["detail"],
       authenticator: trace.authenticator,
       subject: trace.subject,
-      tokenHash: trace.credential === undefined ? undefined : await shortHash(trace.credential),
+      tokenHash: trace.credential === undefined ? undefined : await tokenHash(trace.credential),
       durationMs,
     };
     try {

@@ -44,4 +44,6 @@ export {
   rejected,
 } from "./authenticator.js";
 export { type AuthIdentity, authIdentityKey, getAuth } from "./identity.js";
-export { type DecisionEvent, type DecisionListener, shortHash } from "./decision.js";
+export { type DecisionEvent, type DecisionListener } from "./decision.js";
+/** The 8-hex name of a credential in decision events: {@link tokenHash} of `@connectauth/core`. */
+export { tokenHash as shortHash } from "@connectauth/core";
