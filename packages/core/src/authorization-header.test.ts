@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { parseAuthorization } from "./authorization-header.js";
+import { assertToken68, parseAuthorization, splitAuthorization } from "./authorization-header.js";
 import { readAuthFailure } from "./auth-error.js";
 
 const token = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl";
@@ -50,4 +50,23 @@ test("a header over the size cap is refused before it is read", () => {
   rejects(`Bearer ${"a".repeat(9000)}`, "MALFORMED_CREDENTIALS");
   assert.deepEqual(parseAuthorization("Bearer abc", { maxLength: 10 }), { scheme: "bearer", value: "abc" });
   assert.throws(() => parseAuthorization("Bearer abcd", { maxLength: 10 }));
+});
+
+test("splitAuthorization leaves the token68 scan to assertToken68; together they are parseAuthorization", () => {
+  const reasonOf = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      return readAuthFailure(e)?.reason;
+    }
+    return "none";
+  };
+  assert.deepEqual(splitAuthorization("Bearer a b"), { scheme: "bearer", value: "a b" });
+  assert.deepEqual(splitAuthorization("Bearer a, Bearer b"), { scheme: "bearer", value: "a, Bearer b" });
+  assert.equal(reasonOf(() => assertToken68("a, Bearer b")), "MULTIPLE_CREDENTIALS");
+  assert.equal(reasonOf(() => assertToken68("a b")), "MALFORMED_CREDENTIALS");
+  assert.equal(reasonOf(() => assertToken68("eyJhbGciOi.e30.sig=")), "none");
+  for (const header of ["Bearer a b", "Bearer a, Bearer b", "Bearer abc", "Basic", "x"]) {
+    assert.equal(reasonOf(() => parseAuthorization(header)), reasonOf(() => assertToken68(splitAuthorization(header)?.value ?? "")), header);
+  }
 });

@@ -27,8 +27,8 @@ const defaultMaxLength = 8192;
 const schemeSyntax = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // RFC 6750 §2.1 b64token, which is also RFC 7235's token68.
 const token68Syntax = /^[A-Za-z0-9\-._~+/]+=*$/;
-// "Bearer a, Bearer b": what HTTP stacks make of two Authorization headers.
-const joinedCredentials = /^\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+ +\S+\s*,\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+ +\S/;
+// The credential of "Bearer a, Bearer b" (what HTTP stacks make of two Authorization headers): "a, Bearer b".
+const joinedValue = /^\S+\s*,\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+ +\S/;
 
 /**
  * Parses an `Authorization` header value strictly (RFC 7235 §2.1, RFC 6750 §2.1): one scheme, one or
@@ -46,6 +46,26 @@ const joinedCredentials = /^\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+ +\S+\s*,\s*[!#$%&'*+.
  * Not supported: schemes whose credentials are auth-params (`Digest a=b, c=d`); they are malformed here.
  */
 export function parseAuthorization(
+  header: string | null | undefined,
+  options: ParseAuthorizationOptions = {},
+): Credentials | undefined {
+  const credentials = splitAuthorization(header, options);
+  if (credentials !== undefined) assertToken68(credentials.value, options.realm);
+  return credentials;
+}
+
+/**
+ * {@link parseAuthorization} without its last step, the scan of the whole credential for token68
+ * syntax ({@link assertToken68}): for a server that first asks whether it knows the credential
+ * already (a credential accepted before was scanned then), and scans only the ones it does not know.
+ * Throws what `parseAuthorization` throws for everything else.
+ *
+ * ```ts
+ * const credentials = splitAuthorization(header);
+ * if (credentials && !knownBefore(credentials.value)) assertToken68(credentials.value);
+ * ```
+ */
+export function splitAuthorization(
   header: string | null | undefined,
   options: ParseAuthorizationOptions = {},
 ): Credentials | undefined {
@@ -82,18 +102,29 @@ export function parseAuthorization(
       message: 'the authorization header must be "<scheme> <credential>", e.g. "Bearer <token>"',
     });
   }
-  if (!token68Syntax.test(value)) {
-    // Not one token68: two credentials joined by a comma, or a malformed one.
-    if (joinedCredentials.test(text)) {
-      throw createAuthError(Reason.MultipleCredentials, {
-        realm,
-        message: "more than one authorization credential was sent",
-      });
-    }
-    throw createAuthError(Reason.MalformedCredentials, {
+  return { scheme: scheme.toLowerCase(), value };
+}
+
+/**
+ * Checks that a credential read by {@link splitAuthorization} is one token68 (RFC 6750 §2.1), and throws
+ * `MULTIPLE_CREDENTIALS` when it is two credentials joined by a comma (what HTTP stacks make of two
+ * `Authorization` headers), `MALFORMED_CREDENTIALS` for anything else.
+ *
+ * ```ts
+ * assertToken68("eyJhbGciOi…"); // fine
+ * assertToken68("abc, Bearer def"); // throws MULTIPLE_CREDENTIALS
+ * ```
+ */
+export function assertToken68(value: string, realm?: string): void {
+  if (token68Syntax.test(value)) return;
+  if (joinedValue.test(value)) {
+    throw createAuthError(Reason.MultipleCredentials, {
       realm,
-      message: "the credential after the auth scheme is not a token68 (RFC 6750 §2.1)",
+      message: "more than one authorization credential was sent",
     });
   }
-  return { scheme: scheme.toLowerCase(), value };
+  throw createAuthError(Reason.MalformedCredentials, {
+    realm,
+    message: "the credential after the auth scheme is not a token68 (RFC 6750 §2.1)",
+  });
 }

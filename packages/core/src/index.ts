@@ -12,6 +12,8 @@ export {
 } from "./auth-error.js";
 export {
   parseAuthorization,
+  splitAuthorization,
+  assertToken68,
   authorizationHeader,
   type Credentials,
   type ParseAuthorizationOptions,

@@ -1,4 +1,4 @@
-import type { ContextValues } from "@connectrpc/connect";
+import { Code, ConnectError, type ContextValues } from "@connectrpc/connect";
 import type { Credentials, Reason } from "@connectauth/core";
 import type { AuthIdentity } from "./identity.js";
 
@@ -77,6 +77,14 @@ export interface Authenticator {
   /** Decides on one credential. The credential is secret: never log it or put it in the outcome. */
   authenticate(credentials: PresentedCredentials, call?: AuthCall): Promise<AuthOutcome>;
   /**
+   * Optional, for an authenticator that keeps what it decided (the JWT authenticators' verified-token
+   * cache): the outcome `authenticate` gave before for exactly this credential, from memory, or
+   * `undefined`. Synchronous and cheap. It must answer only for a credential identical to one that
+   * went through `authenticate`: when it answers, the server neither scans the credential's syntax
+   * again (done when it was first seen) nor calls `authenticate`.
+   */
+  remembered?(credentials: PresentedCredentials): AuthOutcome | undefined;
+  /**
    * Optional: decides on a credential carried by the connection rather than the `Authorization` header,
    * such as a TLS client certificate put in the context values by a `contextValues` hook (see
    * `@connectauth/node`). Called, in the order of the authenticators, only when the request has no
@@ -103,4 +111,12 @@ export function accepted(identity: AuthIdentity): AuthOutcome {
 /** A rejecting {@link AuthOutcome}. */
 export function rejected(reason: Reason, options: { message?: string; detail?: string } = {}): AuthOutcome {
   return { ok: false, reason, ...options };
+}
+
+/**
+ * @internal What an authenticator's exception becomes: `Internal`, deliberately without the cause (it may
+ * hold the credential).
+ */
+export function authenticatorFailed(authenticator: Authenticator): ConnectError {
+  return new ConnectError(`authenticator "${authenticator.name}" failed`, Code.Internal);
 }

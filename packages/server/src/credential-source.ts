@@ -1,5 +1,5 @@
-import { Reason, authorizationHeader, createAuthError, parseAuthorization } from "@connectauth/core";
-import type { Authenticator, PresentedCredentials } from "./authenticator.js";
+import { Reason, assertToken68, authorizationHeader, createAuthError, splitAuthorization } from "@connectauth/core";
+import { type AuthOutcome, type Authenticator, type PresentedCredentials, authenticatorFailed } from "./authenticator.js";
 
 /**
  * Where credentials are read from: `Authorization` schemes, other headers and authenticators' own
@@ -7,13 +7,23 @@ import type { Authenticator, PresentedCredentials } from "./authenticator.js";
  */
 export interface CredentialSource {
   /**
-   * Reads the request's one credential and the authenticator that takes it; `undefined` when none was
+   * Reads the request's one credential, the authenticator that takes it and, when that authenticator
+   * remembers the credential ({@link Authenticator.remembered}), its outcome; `undefined` when none was
    * presented. Throws `MULTIPLE_CREDENTIALS` when credentials come in two places, `MALFORMED_CREDENTIALS`
    * when one does not parse or is too long. Never reads the query string.
    */
-  read(headers: Headers): { credentials: PresentedCredentials; authenticator: Authenticator | undefined } | undefined;
+  read(headers: Headers): FoundCredentials | undefined;
   /** The accepted `Authorization` schemes, for messages. */
   readonly schemes: readonly string[];
+}
+
+/** A credential read by {@link CredentialSource.read}. */
+export interface FoundCredentials {
+  readonly credentials: PresentedCredentials;
+  /** The authenticator that takes it; `undefined` for an `Authorization` scheme nobody takes. */
+  readonly authenticator: Authenticator | undefined;
+  /** The outcome the authenticator gave before for this very credential, if it remembers one. */
+  readonly remembered?: AuthOutcome;
 }
 
 // A header credential is one opaque token (RFC 6750 b64token syntax): no spaces, no commas.
@@ -62,7 +72,7 @@ export function createCredentialSource(
   return {
     schemes: [...bySchemes.keys()],
     read(headers) {
-      let found: { credentials: PresentedCredentials; authenticator: Authenticator | undefined } | undefined;
+      let found: FoundCredentials | undefined;
       for (const [header, authenticator] of byHeaders) {
         const raw = headers.get(header);
         if (raw === null || raw.trim() === "") continue;
@@ -87,15 +97,25 @@ export function createCredentialSource(
         }
         found = { credentials: { scheme: "", value }, authenticator };
       }
-      const parsed = parseAuthorization(headers.get(authorizationHeader), { maxLength, realm });
+      const parsed = splitAuthorization(headers.get(authorizationHeader), { maxLength, realm });
       if (parsed !== undefined) {
         if (found !== undefined) throw multiple();
-        found = {
-          credentials: { scheme: parsed.scheme, value: parsed.value, header: authorizationHeader },
-          authenticator: bySchemes.get(parsed.scheme),
-        };
+        const credentials = { scheme: parsed.scheme, value: parsed.value, header: authorizationHeader };
+        const authenticator = bySchemes.get(parsed.scheme);
+        // A credential the authenticator remembers was scanned when it was first seen.
+        const remembered = authenticator?.remembered === undefined ? undefined : rememberedBy(authenticator, credentials);
+        if (remembered === undefined) assertToken68(parsed.value, realm);
+        found = { credentials, authenticator, remembered };
       }
       return found;
     },
   };
+}
+
+function rememberedBy(authenticator: Authenticator, credentials: PresentedCredentials): AuthOutcome | undefined {
+  try {
+    return authenticator.remembered!(credentials);
+  } catch {
+    throw authenticatorFailed(authenticator);
+  }
 }

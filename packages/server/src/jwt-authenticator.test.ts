@@ -174,3 +174,18 @@ test("the verified-token cache: a hit skips the key lookup, and lives no longer 
   assertRejected(await run(`${h}.${b64({ iss: issuer, aud: audience, sub: "mallory", exp: nowS + 300 })}.${s}`), "INVALID_TOKEN", "signature");
   assert.ok((await local.authenticate({ scheme: "bearer", value: long })).ok);
 });
+
+test("remembered: only the exact token once verified, never a rejected one nor a value around a verified one", async () => {
+  const fresh = createJwtAuthenticator({ issuer, audience, algorithms: ["ES256"], keys: jwks, now: () => now });
+  const token = await sign({ scope: "greet" });
+  const remembered = (value: string) => fresh.remembered?.({ scheme: "bearer", value });
+  assert.equal(remembered(token), undefined, "not before it is verified");
+  assert.ok((await fresh.authenticate({ scheme: "bearer", value: token })).ok);
+  assert.equal(remembered(token)?.ok, true);
+  for (const around of [`${token}, Bearer ${token}`, `x${token}`, `${token}x`, token.replace(/\.[^.]*$/, ".AAAA")]) {
+    assert.equal(remembered(around), undefined, around.slice(0, 12));
+  }
+  const forged = await sign({ scope: "greet" }, { key: other.privateKey });
+  assertRejected(await fresh.authenticate({ scheme: "bearer", value: forged }), "INVALID_TOKEN");
+  assert.equal(remembered(forged), undefined, "a rejection is not remembered");
+});

@@ -132,6 +132,37 @@ test("an authenticator that throws gives Internal, without its error as cause", 
   assert.ok(!JSON.stringify(f.error).includes("super-secret") && !String(f.error.cause).includes("super-secret"));
 });
 
+test("a remembered credential skips authenticate; anything else is scanned and authenticated", async () => {
+  let authenticated = 0;
+  const remembering: Authenticator = {
+    ...fixed,
+    authenticate: (credentials) => (authenticated++, fixed.authenticate(credentials)),
+    remembered: ({ value }) => (value === "admin-token" ? accepted({ subject: "from-memory", scopes: new Set(["admin", "greet"]), claims: {}, authenticator: "fixed" }) : undefined),
+  };
+  const call = (authorization: string, throwing = false) => {
+    const auth = createServerAuth({
+      authenticators: [throwing ? { ...remembering, remembered: () => { throw new Error("Bearer admin-token"); } } : remembering],
+    });
+    const transport = createRouterTransport((r) => r.service(GreeterService, { greet: (_req, ctx) => ({ greeting: getAuth(ctx)?.subject }) }), {
+      router: { requestGate: auth.requestGate, interceptors: [auth.interceptor] },
+      transport: { interceptors: [(next) => (req) => (req.header.set("authorization", authorization), next(req))] },
+    });
+    return createClient(GreeterService, transport).greet({});
+  };
+  assert.equal((await call("Bearer admin-token")).greeting, "from-memory");
+  assert.equal(authenticated, 0);
+  assert.equal((await call("Bearer greet-token")).greeting, "user-of-greet-token");
+  assert.equal(authenticated, 1);
+  // Not remembered, so scanned: two credentials, and a value that is no token68, are refused as before.
+  assert.equal((await failure(call("Bearer admin-token, Bearer admin-token"))).failure?.reason, "MULTIPLE_CREDENTIALS");
+  assert.equal((await failure(call("Bearer admin token"))).failure?.reason, "MALFORMED_CREDENTIALS");
+  assert.equal(authenticated, 1);
+  // What remembered() throws is Internal, without its text.
+  const f = await failure(call("Bearer admin-token", true));
+  assert.equal(f.code, Code.Internal);
+  assert.ok(!JSON.stringify(f.error).includes("admin-token") && f.error.cause === undefined);
+});
+
 test("misconfiguration fails at creation", () => {
   assert.throws(() => createServerAuth({ authenticators: [] }), TypeError);
   assert.throws(() => createServerAuth({ authenticators: [fixed, { ...fixed, name: "again" }] }), /both take the "bearer"/);

@@ -1,6 +1,4 @@
 import {
-  Code,
-  ConnectError,
   type ContextValues,
   type HandlerContext,
   type Interceptor,
@@ -8,7 +6,7 @@ import {
 } from "@connectrpc/connect";
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Reason, createAuthError } from "@connectauth/core";
-import type { AuthCall, AuthOutcome, Authenticator } from "./authenticator.js";
+import { type AuthCall, type AuthOutcome, type Authenticator, authenticatorFailed } from "./authenticator.js";
 import { type AuthorizationOptions, createAuthorization } from "./authorization.js";
 import { createCredentialSource } from "./credential-source.js";
 import { authIdentityKey } from "./identity.js";
@@ -138,7 +136,7 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
     trace.authenticator = authenticator.name;
     let outcome: AuthOutcome;
     try {
-      outcome = fromConnection?.outcome ?? (await authenticator.authenticate(found!.credentials, call));
+      outcome = fromConnection?.outcome ?? found!.remembered ?? (await authenticator.authenticate(found!.credentials, call));
     } catch {
       throw authenticatorFailed(authenticator);
     }
@@ -207,7 +205,3 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
 type InterceptorNext = Parameters<Interceptor>[0];
 type InterceptorRequest = Parameters<InterceptorNext>[0];
 
-/** What an authenticator's exception becomes: `Internal`, deliberately without the cause (it may hold the credential). */
-function authenticatorFailed(authenticator: Authenticator): ConnectError {
-  return new ConnectError(`authenticator "${authenticator.name}" failed`, Code.Internal);
-}
