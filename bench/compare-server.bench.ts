@@ -35,7 +35,7 @@ const label: Record<Variant, string> = {
 export default async function bench({ quick }: BenchOptions): Promise<BenchResult[]> {
   const target = await startTarget();
   const calls = quick ? 300 : 1200;
-  const rounds = quick ? 1 : 3;
+  const rounds = quick ? 1 : 2;
   const results: BenchResult[] = [];
   try {
     for (const path of paths) {
@@ -54,8 +54,9 @@ export default async function bench({ quick }: BenchOptions): Promise<BenchResul
       const cpu = (v: Variant) => `${label[v]} ${m[v].cpu.toFixed(1)} µs CPU/call`;
       const rate = (v: Variant) => `${label[v]} ${(1e6 / m[v].wall).toFixed(0)} calls/s`;
       const where = `(${path.name}, loopback, ${inFlight} in flight, warm cache)`;
-      const shareOf = async (v: Variant) => authShare(target, () => load(calls * 2, inFlight, () => clients[variants.indexOf(v)]!.greet({ name: "bench" })));
-      const share = { none: await shareOf("none"), connectauth: await shareOf("connectauth"), jose: await shareOf("jose") };
+      const shareOf = async (v: Variant, windows = 1) =>
+        authShare(target, () => load(calls * 2, inFlight, () => clients[variants.indexOf(v)]!.greet({ name: "bench" })), windows);
+      const share = { none: await shareOf("none"), connectauth: await shareOf("connectauth", 3), jose: await shareOf("jose") };
       const layer = (v: "none" | "connectauth" | "jose") => `${label[v]}: auth layer ${share[v].text}`;
       results.push(
         { name: `compare: server CPU per call, connectauth ÷ no auth, by the auth layer's share of a profiled server ${where}`, ratio: 1 / (1 - share.connectauth.share), a: layer("connectauth"), b: layer("none"), target: "<= 1.05" },

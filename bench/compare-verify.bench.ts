@@ -12,7 +12,7 @@ const us = (v: number) => `${v.toFixed(2)} µs/op`;
 export default async function bench({ quick }: BenchOptions): Promise<BenchResult[]> {
   const verifies = quick ? 300 : 2000;
   const hits = quick ? 5000 : 100000;
-  const rounds = quick ? 2 : 7;
+  const rounds = quick ? 2 : 5;
   const { issuer, audience, jwk, tokens } = await benchTokens(verifies);
   const token = tokens[0]!;
   const pem = createPublicKey({ key: jwk, format: "jwk" }).export({ type: "spki", format: "pem" }).toString();

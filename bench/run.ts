@@ -21,7 +21,9 @@ const files = readdirSync(dir)
 const all: BenchResult[] = [];
 for (const file of files) {
   const mod = (await import(pathToFileURL(join(dir, file)).href)) as { default: BenchModule };
+  const started = performance.now();
   const results = await mod.default({ quick });
+  if (!json) console.log(`# ${file}: ${((performance.now() - started) / 1000).toFixed(0)} s`);
   for (const r of results) {
     all.push(r);
     if (!json) {

@@ -57,7 +57,7 @@ export default async function bench({ quick }: BenchOptions): Promise<BenchResul
     );
     const noAuth = createClient(GreeterService, createGrpcTransport({ baseUrl: target.open }));
     const calls = quick ? 500 : 1500;
-    const rounds = quick ? 2 : 8;
+    const rounds = quick ? 2 : 4;
     await load(500, 32, () => withAuth.greet({ name: "warm" }));
     await load(500, 32, () => noAuth.greet({ name: "warm" }));
     const perCall = await sideBySide(
@@ -65,7 +65,7 @@ export default async function bench({ quick }: BenchOptions): Promise<BenchResul
       () => cpuPerCall(target, () => load(calls, 32, () => withAuth.greet({ name: "bench" }))),
       () => cpuPerCall(target, () => load(calls, 32, () => noAuth.greet({ name: "bench" }))),
     );
-    const share = await authShare(target, () => load(calls * 2, 32, () => withAuth.greet({ name: "bench" })));
+    const share = await authShare(target, () => load(calls * 2, 32, () => withAuth.greet({ name: "bench" })), 3);
 
     const big = Buffer.from(JSON.stringify({ name: "x".repeat(1024 * 1024) }));
     const n = quick ? 5 : 10;

@@ -11,7 +11,7 @@ const us = (v: number) => `${v.toFixed(2)} µs/op`;
 export default async function bench({ quick }: BenchOptions): Promise<BenchResult[]> {
   const verifies = quick ? 300 : 2000;
   const hits = quick ? 5000 : 100000;
-  const rounds = quick ? 3 : 7;
+  const rounds = quick ? 3 : 5;
   const { issuer, audience, jwk, tokens } = await benchTokens(verifies);
   const jwks = { keys: [jwk] };
   const token = tokens[0]!;
