@@ -77,14 +77,6 @@ export interface Authenticator {
   /** Decides on one credential. The credential is secret: never log it or put it in the outcome. */
   authenticate(credentials: PresentedCredentials, call?: AuthCall): Promise<AuthOutcome>;
   /**
-   * Optional, for an authenticator that keeps what it decided (the JWT authenticators' verified-token
-   * cache): the outcome `authenticate` gave before for exactly this credential, from memory, or
-   * `undefined`. Synchronous and cheap. It must answer only for a credential identical to one that
-   * went through `authenticate`: when it answers, the server neither scans the credential's syntax
-   * again (done when it was first seen) nor calls `authenticate`.
-   */
-  remembered?(credentials: PresentedCredentials): AuthOutcome | undefined;
-  /**
    * Optional: decides on a credential carried by the connection rather than the `Authorization` header,
    * such as a TLS client certificate put in the context values by a `contextValues` hook (see
    * `@connectauth/node`). Called, in the order of the authenticators, only when the request has no
@@ -119,4 +111,40 @@ export function rejected(reason: Reason, options: { message?: string; detail?: s
  */
 export function authenticatorFailed(authenticator: Authenticator): ConnectError {
   return new ConnectError(`authenticator "${authenticator.name}" failed`, Code.Internal);
+}
+
+/** What an authenticator remembers: the outcome `authenticate` gave before for exactly this credential. */
+type Remembered = (credentials: PresentedCredentials) => AuthOutcome | undefined;
+
+// By the authenticator object itself: a copy ({ ...jwt, authenticate: withMoreChecks }) is not in here,
+// so its own authenticate always runs.
+const rememberers = new WeakMap<Authenticator, Remembered>();
+
+/**
+ * @internal Marks an authenticator that keeps what it decided (the JWT authenticators' verified-token
+ * cache) with a synchronous, cheap look-up that answers only for a credential identical to one that
+ * went through its `authenticate`. For such a credential the server neither scans the syntax again (it
+ * was scanned when first seen) nor calls `authenticate`.
+ *
+ * ```ts
+ * return rememberOutcomes({ name, schemes, authenticate }, ({ value }) => cache.get(cache.keyOf(value)));
+ * ```
+ */
+export function rememberOutcomes<A extends Authenticator>(authenticator: A, remembered: Remembered): A {
+  rememberers.set(authenticator, remembered);
+  return authenticator;
+}
+
+/**
+ * @internal The outcome this very authenticator object remembers for the credential, or `undefined`.
+ * What the look-up throws becomes `Internal` without a cause, as for `authenticate`.
+ */
+export function rememberedOutcome(authenticator: Authenticator, credentials: PresentedCredentials): AuthOutcome | undefined {
+  const remembered = rememberers.get(authenticator);
+  if (remembered === undefined) return undefined;
+  try {
+    return remembered(credentials);
+  } catch {
+    throw authenticatorFailed(authenticator);
+  }
 }

@@ -1,5 +1,5 @@
 import { Reason, assertToken68, authorizationHeader, createAuthError, splitAuthorization } from "@connectauth/core";
-import { type AuthOutcome, type Authenticator, type PresentedCredentials, authenticatorFailed } from "./authenticator.js";
+import { type AuthOutcome, type Authenticator, type PresentedCredentials, rememberedOutcome } from "./authenticator.js";
 
 /**
  * Where credentials are read from: `Authorization` schemes, other headers and authenticators' own
@@ -8,7 +8,7 @@ import { type AuthOutcome, type Authenticator, type PresentedCredentials, authen
 export interface CredentialSource {
   /**
    * Reads the request's one credential, the authenticator that takes it and, when that authenticator
-   * remembers the credential ({@link Authenticator.remembered}), its outcome; `undefined` when none was
+   * remembers the credential (`rememberOutcomes`), its outcome; `undefined` when none was
    * presented. Throws `MULTIPLE_CREDENTIALS` when credentials come in two places, `MALFORMED_CREDENTIALS`
    * when one does not parse or is too long. Never reads the query string.
    */
@@ -103,19 +103,11 @@ export function createCredentialSource(
         const credentials = { scheme: parsed.scheme, value: parsed.value, header: authorizationHeader };
         const authenticator = bySchemes.get(parsed.scheme);
         // A credential the authenticator remembers was scanned when it was first seen.
-        const remembered = authenticator?.remembered === undefined ? undefined : rememberedBy(authenticator, credentials);
+        const remembered = authenticator === undefined ? undefined : rememberedOutcome(authenticator, credentials);
         if (remembered === undefined) assertToken68(parsed.value, realm);
         found = { credentials, authenticator, remembered };
       }
       return found;
     },
   };
-}
-
-function rememberedBy(authenticator: Authenticator, credentials: PresentedCredentials): AuthOutcome | undefined {
-  try {
-    return authenticator.remembered!(credentials);
-  } catch {
-    throw authenticatorFailed(authenticator);
-  }
 }

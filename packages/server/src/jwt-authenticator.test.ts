@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { type CryptoKey, SignJWT, exportJWK, generateKeyPair, type JWTPayload } from "jose";
-import type { AuthOutcome } from "./authenticator.js";
+import { type AuthOutcome, rememberedOutcome } from "./authenticator.js";
 import { createJwtAuthenticator } from "./jwt-authenticator.js";
 
 const issuer = "https://issuer.test";
@@ -175,10 +175,10 @@ test("the verified-token cache: a hit skips the key lookup, and lives no longer 
   assert.ok((await local.authenticate({ scheme: "bearer", value: long })).ok);
 });
 
-test("remembered: only the exact token once verified, never a rejected one nor a value around a verified one", async () => {
+test("remembered outcomes: only the exact token once verified, never a rejected one nor a value around a verified one", async () => {
   const fresh = createJwtAuthenticator({ issuer, audience, algorithms: ["ES256"], keys: jwks, now: () => now });
   const token = await sign({ scope: "greet" });
-  const remembered = (value: string) => fresh.remembered?.({ scheme: "bearer", value });
+  const remembered = (value: string) => rememberedOutcome(fresh, { scheme: "bearer", value });
   assert.equal(remembered(token), undefined, "not before it is verified");
   assert.ok((await fresh.authenticate({ scheme: "bearer", value: token })).ok);
   assert.equal(remembered(token)?.ok, true);

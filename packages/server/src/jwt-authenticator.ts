@@ -1,6 +1,6 @@
 import { type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
 import { Reason, defaultScopeClaims, scopesFromClaims } from "@connectauth/core";
-import { type AuthOutcome, type Authenticator, accepted, rejected } from "./authenticator.js";
+import { type AuthOutcome, type Authenticator, accepted, rejected, rememberOutcomes } from "./authenticator.js";
 import type { AuthIdentity } from "./identity.js";
 import { precheckJws } from "./jws-precheck.js";
 import {
@@ -245,15 +245,11 @@ export function createCachingTokenAuthenticator(options: CachingTokenAuthenticat
   const cache =
     options.cache === false ? undefined : createVerifiedTokenCache<AuthOutcome>({ now: options.now, ...options.cache });
   const { verify } = options;
-  return {
+  const authenticator: Authenticator = {
     name: options.name,
     schemes: ["bearer"],
-    remembered({ value: token }) {
-      // The token's exact bytes must match a verified one: the size cap first, as in authenticate.
-      return token.length > maxTokenLength ? undefined : cache?.get(cache.keyOf(token));
-    },
-    // On the gate's path this runs only when remembered() found nothing (so a miss computes the cache
-    // key twice: a few hundred nanoseconds against a signature check).
+    // On the gate's path this runs only when the cache look-up below found nothing (so a miss computes
+    // the cache key twice: a few hundred nanoseconds against a signature check).
     async authenticate({ value: token }): Promise<AuthOutcome> {
       if (token.length > maxTokenLength) {
         return rejected(Reason.InvalidToken, { message: "the token is too large", detail: "too_large" });
@@ -266,6 +262,11 @@ export function createCachingTokenAuthenticator(options: CachingTokenAuthenticat
       return outcome;
     },
   };
+  if (cache === undefined) return authenticator;
+  // The token's exact bytes must match a verified one; the size cap first, as in authenticate.
+  return rememberOutcomes(authenticator, ({ value: token }) =>
+    token.length > maxTokenLength ? undefined : cache.get(cache.keyOf(token)),
+  );
 }
 
 function nonEmptyList(value: string | readonly string[] | undefined, option: string, what: string): string[] {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { Code, ConnectError, type Interceptor, createClient, createRouterTransport } from "@connectrpc/connect";
 import { readAuthFailure } from "@connectauth/core";
 import { GreeterService } from "../../example/src/gen/example/v1/greeter_pb.js";
-import { type Authenticator, accepted, rejected } from "./authenticator.js";
+import { type Authenticator, accepted, rejected, rememberOutcomes } from "./authenticator.js";
 import { getAuth } from "./identity.js";
 import { createServerAuth } from "./server-auth.js";
 
@@ -134,31 +134,33 @@ test("an authenticator that throws gives Internal, without its error as cause", 
 
 test("a remembered credential skips authenticate; anything else is scanned and authenticated", async () => {
   let authenticated = 0;
-  const remembering: Authenticator = {
-    ...fixed,
-    authenticate: (credentials) => (authenticated++, fixed.authenticate(credentials)),
-    remembered: ({ value }) => (value === "admin-token" ? accepted({ subject: "from-memory", scopes: new Set(["admin", "greet"]), claims: {}, authenticator: "fixed" }) : undefined),
-  };
-  const call = (authorization: string, throwing = false) => {
-    const auth = createServerAuth({
-      authenticators: [throwing ? { ...remembering, remembered: () => { throw new Error("Bearer admin-token"); } } : remembering],
-    });
+  const fromMemory = accepted({ subject: "from-memory", scopes: new Set(["admin", "greet"]), claims: {}, authenticator: "fixed" });
+  const counting = (): Authenticator => ({ ...fixed, authenticate: (credentials) => (authenticated++, fixed.authenticate(credentials)) });
+  const remembering = rememberOutcomes(counting(), ({ value }) => (value === "admin-token" ? fromMemory : undefined));
+  const call = (authenticator: Authenticator, authorization: string) => {
+    const auth = createServerAuth({ authenticators: [authenticator] });
     const transport = createRouterTransport((r) => r.service(GreeterService, { greet: (_req, ctx) => ({ greeting: getAuth(ctx)?.subject }) }), {
       router: { requestGate: auth.requestGate, interceptors: [auth.interceptor] },
       transport: { interceptors: [(next) => (req) => (req.header.set("authorization", authorization), next(req))] },
     });
     return createClient(GreeterService, transport).greet({});
   };
-  assert.equal((await call("Bearer admin-token")).greeting, "from-memory");
+  assert.equal((await call(remembering, "Bearer admin-token")).greeting, "from-memory");
   assert.equal(authenticated, 0);
-  assert.equal((await call("Bearer greet-token")).greeting, "user-of-greet-token");
+  assert.equal((await call(remembering, "Bearer greet-token")).greeting, "user-of-greet-token");
   assert.equal(authenticated, 1);
   // Not remembered, so scanned: two credentials, and a value that is no token68, are refused as before.
-  assert.equal((await failure(call("Bearer admin-token, Bearer admin-token"))).failure?.reason, "MULTIPLE_CREDENTIALS");
-  assert.equal((await failure(call("Bearer admin token"))).failure?.reason, "MALFORMED_CREDENTIALS");
+  assert.equal((await failure(call(remembering, "Bearer admin-token, Bearer admin-token"))).failure?.reason, "MULTIPLE_CREDENTIALS");
+  assert.equal((await failure(call(remembering, "Bearer admin token"))).failure?.reason, "MALFORMED_CREDENTIALS");
   assert.equal(authenticated, 1);
-  // What remembered() throws is Internal, without its text.
-  const f = await failure(call("Bearer admin-token", true));
+  // A copy that adds checks to authenticate is not the remembering object: its authenticate runs.
+  const stricter: Authenticator = { ...remembering, authenticate: async () => rejected("INVALID_TOKEN", { detail: "stricter" }) };
+  assert.equal((await failure(call(stricter, "Bearer admin-token"))).failure?.metadata["detail"], "stricter");
+  // What the look-up throws is Internal, without its text.
+  const throwing = rememberOutcomes(counting(), () => {
+    throw new Error("Bearer admin-token");
+  });
+  const f = await failure(call(throwing, "Bearer admin-token"));
   assert.equal(f.code, Code.Internal);
   assert.ok(!JSON.stringify(f.error).includes("admin-token") && f.error.cause === undefined);
 });
