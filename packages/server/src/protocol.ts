@@ -1,0 +1,23 @@
+// Plumbing between connectauth's own packages (like `@connectrpc/connect/protocol`): not for apps.
+import { createContextKey } from "@connectrpc/connect";
+
+/**
+ * How many times the request carried the header `name` (lowercase) on the wire, for runtimes whose
+ * `Headers` hide it: Node keeps only the first of two `Authorization` headers (HTTP/1.1 by default, and
+ * HTTP/2 always) and joins two values of other headers with `", "`, so connect's `Headers` cannot tell
+ * two credentials from one. `@connectauth/node`'s `contextValues` hook sets it from the raw headers;
+ * the server refuses `MULTIPLE_CREDENTIALS` when a credential header (`authorization`, or one an
+ * authenticator names) came more than once. `undefined` (the default) when the runtime cannot count:
+ * then only what `Headers` shows is judged.
+ *
+ * ```ts
+ * const count = ctx.values.get(headerValueCountKey);
+ * if (count !== undefined && count("authorization") > 1) refuse();
+ * ```
+ *
+ * Not checked here: that the function counts what was really sent; it is trusted as the adapter's
+ * word, so it must come from the request itself (never from a client-controlled value).
+ */
+export const headerValueCountKey = createContextKey<((name: string) => number) | undefined>(undefined, {
+  description: "connectauth header value count",
+});
