@@ -1,8 +1,16 @@
 /**
  * The claims read as scopes unless told otherwise: `scope` (a space-delimited string, RFC 8693 /
- * RFC 9068) and `scp` (an array or a space-delimited string, as Azure AD and Okta send).
+ * RFC 9068; of any other type it grants nothing) and `scp` (an array or a space-delimited string, as
+ * Azure AD and Okta send).
+ *
+ * ```ts
+ * scopesFromClaims(claims, [...defaultScopeClaims, "permissions"]);
+ * ```
  */
 export const defaultScopeClaims: readonly string[] = Object.freeze(["scope", "scp"]);
+
+// RFC 9068 §2.2.3 / RFC 8693 §4.2: `scope` is a space-delimited string, never anything else.
+const stringOnlyScopeClaim = "scope";
 
 /**
  * Reads the scopes granted by a token's claims, from each of `paths` (default {@link defaultScopeClaims}).
@@ -11,17 +19,29 @@ export const defaultScopeClaims: readonly string[] = Object.freeze(["scope", "sc
  * and `any_scopes` name them too. A claim may be a space-delimited string or an array of strings;
  * values that are not strings are ignored, never coerced.
  *
+ * The one exception is the claim named exactly `scope`: RFC 9068 §2.2.3 and RFC 8693 §4.2 define it as
+ * a space-delimited string, so a `scope` of any other type (an array, a number, an object) grants
+ * nothing. `scp` and custom paths keep taking arrays, as issuers send them.
+ *
  * ```ts
  * scopesFromClaims({ scope: "greet admin" }); // Set { "greet", "admin" }
+ * scopesFromClaims({ scope: ["admin"], scp: ["greet"] }); // Set { "greet" }: scope is a string or nothing
  * scopesFromClaims({ realm_access: { roles: ["ops"] } }, ["scope", "realm_access.roles"]); // Set { "ops" }
  * ```
+ *
+ * Not checked: where the claims come from (verify the token first), nor whether a scope is one your
+ * rules know.
  */
 export function scopesFromClaims(
   claims: Readonly<Record<string, unknown>>,
   paths: readonly string[] = defaultScopeClaims,
 ): Set<string> {
   const scopes = new Set<string>();
-  for (const path of paths) addScopes(scopes, claimAt(claims, path));
+  for (const path of paths) {
+    const value = claimAt(claims, path);
+    if (path === stringOnlyScopeClaim && typeof value !== "string") continue;
+    addScopes(scopes, value);
+  }
   return scopes;
 }
 
