@@ -119,7 +119,7 @@ test("rules: code method rules win, then proto method rules; random keys and rul
     fc.property(fc.dictionary(key, ruleInit, { maxKeys: 6 }), (rules) => {
       let resolve;
       try {
-        resolve = createRuleResolver({ rules: { ...rules } });
+        resolve = createRuleResolver({ rules: { ...rules }, services: [GreeterService] });
       } catch (e) {
         assert.ok(e instanceof TypeError, `only TypeError, got ${String(e)}`);
         return;

@@ -1,5 +1,7 @@
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { type DescService, create, createFileRegistry } from "@bufbuild/protobuf";
+import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 // The example's generated descriptors carry every kind of rule.
 import { GreeterService } from "../../example/src/gen/example/v1/greeter_pb.js";
 import { createRuleResolver, isPublicMethod, requiredScopesOf, ruleOf } from "./rule.js";
@@ -7,6 +9,35 @@ import { claimAt, scopesFromClaims } from "./scopes.js";
 
 const m = GreeterService.method;
 const base = { claims: [], condition: undefined, origin: "proto" };
+const services = [GreeterService];
+
+// A service without any rule in its proto, as grpc.health.v1.Health is (its shape, built at run time).
+const Health = createFileRegistry(
+  create(FileDescriptorSetSchema, {
+    file: [
+      {
+        name: "grpc/health/v1/health.proto",
+        package: "grpc.health.v1",
+        syntax: "proto3",
+        messageType: [{ name: "HealthCheckRequest" }, { name: "HealthCheckResponse" }],
+        service: [
+          {
+            name: "Health",
+            method: [
+              { name: "Check", inputType: ".grpc.health.v1.HealthCheckRequest", outputType: ".grpc.health.v1.HealthCheckResponse" },
+              {
+                name: "Watch",
+                inputType: ".grpc.health.v1.HealthCheckRequest",
+                outputType: ".grpc.health.v1.HealthCheckResponse",
+                serverStreaming: true,
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  }),
+).getService("grpc.health.v1.Health")!;
 
 test("rules come from the method options; an empty rule admits any authenticated caller", () => {
   assert.deepEqual({ ...ruleOf(m.greet) }, { ...base, public: false, allScopes: ["greet"], anyScopes: [], source: "method" });
@@ -27,6 +58,7 @@ test("code rules: method names beat proto method rules, which beat code service 
       "example.v1.GreeterService": { public: true },
       "/example.v1.GreeterService/Greet": { anyScopes: ["a", "b"], claims: [{ path: "tenant", equals: "t1" }] },
     },
+    services,
   });
   assert.deepEqual(
     { ...resolve(m.greet) },
@@ -35,23 +67,130 @@ test("code rules: method names beat proto method rules, which beat code service 
   assert.equal(resolve(m.admin), ruleOf(m.admin), "a proto method rule beats a code service rule");
   assert.equal(resolve(m.greet), resolve(m.greet), "resolved once");
   assert.equal(createRuleResolver(), ruleOf, "no code rules: the proto resolver itself");
+  assert.equal(createRuleResolver({ services }), ruleOf, "services without rules: the proto resolver itself");
 });
 
 test("malformed code rules throw TypeError at construction", () => {
-  assert.throws(() => createRuleResolver({ rules: { "not a name": {} } }), TypeError);
-  assert.throws(() => createRuleResolver({ rules: { "a.B/C/D": {} } }), TypeError);
-  assert.throws(() => createRuleResolver({ rules: { "a.B": { allScopes: [""] } } }), TypeError);
+  assert.throws(() => createRuleResolver({ rules: { "not a name": {} }, services }), TypeError);
+  assert.throws(() => createRuleResolver({ rules: { "example.v1.GreeterService/Ping/D": {} }, services }), TypeError);
+  assert.throws(() => createRuleResolver({ rules: { "example.v1.GreeterService": { allScopes: [""] } }, services }), TypeError);
   assert.throws(
-    () => createRuleResolver({ rules: { "a.B": { claims: [{ path: "x", equals: "1", contains: "2" } as never] } } }),
+    () =>
+      createRuleResolver({
+        rules: { "example.v1.GreeterService": { claims: [{ path: "x", equals: "1", contains: "2" } as never] } },
+        services,
+      }),
     /exactly one of equals, contains/,
   );
-  assert.throws(() => createRuleResolver({ rules: { "a.B": { claims: [{ path: "", equals: "1" }] } } }), TypeError);
+  assert.throws(
+    () => createRuleResolver({ rules: { "example.v1.GreeterService": { claims: [{ path: "", equals: "1" }] } }, services }),
+    TypeError,
+  );
+});
+
+describe("createRuleResolver(): a code rule must name a listed service or method", () => {
+  /** Asserts a TypeError that quotes the key and suggests `suggestion`. */
+  const refused = (key: string, suggestion: string, list: readonly DescService[] = services) =>
+    assert.throws(
+      () => createRuleResolver({ rules: { [key]: { public: true } }, services: list }),
+      (e: Error) => {
+        assert.ok(e instanceof TypeError, `a TypeError, got ${String(e)}`);
+        assert.ok(e.message.includes(`"${key}"`), `names the key: ${e.message}`);
+        assert.ok(e.message.includes(`did you mean "${suggestion}"?`), `suggests ${suggestion}: ${e.message}`);
+        return true;
+      },
+    );
+
+  test("the JS local name, with or without a leading slash, and a case slip in the service: Ping is meant", () => {
+    refused("example.v1.GreeterService/ping", "example.v1.GreeterService/Ping");
+    refused("/example.v1.GreeterService/ping", "example.v1.GreeterService/Ping");
+    refused("example.v1.Greeterservice/Ping", "example.v1.GreeterService/Ping");
+  });
+
+  test("a case-insensitive match comes first, then the nearest by edit distance", () => {
+    refused("example.v1.GreeterService/greetStream", "example.v1.GreeterService/GreetStream");
+    refused("example.v1.GreeterService/whoami", "example.v1.GreeterService/WhoAmI");
+    refused("example.v1.GreeterService/Pong", "example.v1.GreeterService/Ping");
+    refused("example.v1.GreeterService.Admin", "example.v1.GreeterService/Admin");
+    refused("example.v1.GreterService", "example.v1.GreeterService");
+    refused("GreeterService/Ping", "example.v1.GreeterService/Ping");
+  });
+
+  test("a right name still overrides the proto rule, with or without a leading slash", () => {
+    for (const key of ["example.v1.GreeterService/Ping", "/example.v1.GreeterService/Ping"]) {
+      const resolve = createRuleResolver({ rules: { [key]: { allScopes: ["x"] } }, services });
+      assert.equal(ruleOf(m.ping).public, true, "the proto makes Ping public");
+      assert.deepEqual({ ...resolve(m.ping) }, { ...base, public: false, allScopes: ["x"], anyScopes: [], source: "method", origin: "code" });
+      assert.equal(resolve(m.greet), ruleOf(m.greet), "other methods keep their proto rule");
+    }
+  });
+
+  test("a service-level key rules every method of a service without proto rules", () => {
+    assert.equal(ruleOf(Health.method.check).source, "default", "no rule in its proto");
+    const resolve = createRuleResolver({ rules: { "grpc.health.v1.Health": { public: true } }, services: [GreeterService, Health] });
+    for (const method of Health.methods) {
+      assert.deepEqual({ ...resolve(method) }, { public: true, allScopes: [], anyScopes: [], claims: [], condition: undefined, source: "service", origin: "code" });
+    }
+    // A method key beats the service key.
+    const both = createRuleResolver({
+      rules: { "grpc.health.v1.Health": { public: true }, "grpc.health.v1.Health/Watch": { allScopes: ["ops"] } },
+      services: [Health],
+    });
+    assert.equal(both(Health.method.check).public, true);
+    assert.deepEqual([...both(Health.method.watch).allScopes], ["ops"]);
+    assert.equal(both(Health.method.watch).public, false);
+  });
+
+  test("a method or service of a service not listed is refused", () => {
+    refused("grpc.health.v1.Health/Check", "example.v1.GreeterService");
+    refused("grpc.health.v1.Health", "example.v1.GreeterService");
+    refused("example.v1.GreeterService/Ping", "grpc.health.v1.Health", [Health]);
+    assert.throws(
+      () => createRuleResolver({ rules: { "grpc.health.v1.Health/Check": { public: true } }, services }),
+      /services \(example\.v1\.GreeterService\)/,
+      "the message lists the services it checked against",
+    );
+  });
+
+  test("rules without services are refused: no name could be checked", () => {
+    for (const list of [undefined, []]) {
+      assert.throws(
+        () => createRuleResolver({ rules: { "example.v1.GreeterService/Ping": { public: true } }, services: list }),
+        (e: Error) => e instanceof TypeError && /rules need services/.test(e.message),
+      );
+    }
+  });
+
+  test("two keys for one name, and services that are not service descriptors, are refused", () => {
+    assert.throws(
+      () =>
+        createRuleResolver({
+          rules: { "example.v1.GreeterService/Ping": { public: true }, "/example.v1.GreeterService/Ping": { allScopes: ["x"] } },
+          services,
+        }),
+      /rules "example\.v1\.GreeterService\/Ping" and "\/example\.v1\.GreeterService\/Ping" name the same method/,
+    );
+    assert.throws(() => createRuleResolver({ services: GreeterService as never }), /services must be an array/);
+    assert.throws(() => createRuleResolver({ services: [m.ping] as never }), /services must be an array of service descriptors/);
+    assert.throws(() => createRuleResolver({ services: [undefined] as never }), /services must be an array of service descriptors/);
+  });
+
+  test("rules are read once, at setup: changing the object later changes nothing", () => {
+    const rules: Record<string, { public?: boolean; allScopes?: string[] }> = { "example.v1.GreeterService/Greet": { allScopes: ["greet"] } };
+    const resolve = createRuleResolver({ rules, services });
+    rules["example.v1.GreeterService/Greet"]!.public = true;
+    rules["example.v1.GreeterService/Greet"]!.allScopes!.push("more");
+    rules["example.v1.GreeterService/Admin"] = { public: true };
+    assert.equal(resolve(m.greet).public, false);
+    assert.deepEqual([...resolve(m.greet).allScopes], ["greet"]);
+    assert.equal(resolve(m.admin), ruleOf(m.admin));
+  });
 });
 
 test("requiredScopesOf tells what to ask for before calling; public methods need nothing", () => {
   assert.deepEqual(requiredScopesOf(m.admin), { allScopes: ["admin", "greet"], anyScopes: [] });
   assert.deepEqual(requiredScopesOf(m.ping), { allScopes: [], anyScopes: [] });
-  const resolve = createRuleResolver({ rules: { "example.v1.GreeterService/Ping": { anyScopes: ["x", "y"] } } });
+  const resolve = createRuleResolver({ rules: { "example.v1.GreeterService/Ping": { anyScopes: ["x", "y"] } }, services });
   assert.deepEqual(requiredScopesOf(m.ping, resolve), { allScopes: [], anyScopes: ["x", "y"] });
 });
 

@@ -1,5 +1,6 @@
-import type { DescMethod } from "@bufbuild/protobuf";
+import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { getOption, hasOption } from "@bufbuild/protobuf";
+import { closestName } from "./closest-name.js";
 import { type AuthRule, method_rule, service_rule } from "./gen/connectauth/v1/auth_pb.js";
 import type { ScopeRequirement } from "./scopes.js";
 
@@ -40,11 +41,22 @@ export interface RuleInit {
 export interface RuleResolverOptions {
   /**
    * Rules set in code, by fully-qualified service name (`grpc.health.v1.Health`) or by method
-   * (`grpc.health.v1.Health/Check`, a leading `/` allowed). For services you do not own, or to override
-   * a rule of the proto. Precedence, first found wins: code method rule, proto method rule, code
-   * service rule, proto service rule.
+   * (`grpc.health.v1.Health/Check`, a leading `/` allowed): the proto names, exactly (not the JS local
+   * names such as `check`). For services you do not own, or to override a rule of the proto.
+   * Precedence, first found wins: code method rule, proto method rule, code service rule, proto
+   * service rule. Every name must be a service of {@link RuleResolverOptions.services} or one of its
+   * methods, so `rules` need `services`.
    */
   readonly rules?: Readonly<Record<string, RuleInit>>;
+  /**
+   * The services served (their generated descriptors, e.g. `[GreeterService, Health]`). Required with
+   * `rules`: each rule's name is checked against these services and their methods at setup, and a name
+   * that matches none throws a `TypeError` naming the closest real one. `createAuthorization` (in
+   * `@connectauth/server`) also compiles the CEL conditions of these services' rules at setup (a
+   * condition that does not compile throws there, naming the method); the proto conditions of a
+   * service not listed compile at its first call.
+   */
+  readonly services?: readonly DescService[];
 }
 
 /** Finds the effective rule of a method. */
@@ -108,42 +120,74 @@ function protoRule(method: DescMethod): [AuthRule, "method" | "service"] | undef
 /**
  * Creates a rule resolver that adds rules set in code to those of the proto options: for services you
  * do not own (`grpc.health.v1.Health` public) or to override a proto rule. Without rules it is
- * {@link ruleOf}.
+ * {@link ruleOf}. Rules are checked and frozen here, once: changing the `rules` object afterwards
+ * changes nothing.
  *
  * ```ts
- * const resolve = createRuleResolver({ rules: { "grpc.health.v1.Health": { public: true } } });
- * resolve(HealthService.method.check).public; // true
+ * import { Health } from "./gen/grpc/health/v1/health_pb.js"; // generated from grpc's health.proto
+ * const resolve = createRuleResolver({ rules: { "grpc.health.v1.Health": { public: true } }, services: [Health] });
+ * resolve(Health.method.check).public; // true
  * ```
  *
- * @throws TypeError on a malformed name or rule (a claim without a path, or with both or neither of
+ * Fails closed: a rule under a name that matches no method or service of `services` (a JS local name
+ * such as `GreeterService/ping`, a case slip, a service not listed) would leave the proto rule in force
+ * silently, so it throws instead. Not checked: the CEL `condition` (`createAuthorization` compiles it).
+ *
+ * @throws TypeError on `rules` without `services`, a name that is not a listed service or one of its
+ * methods (the message names the key and the closest real name), two keys for one name (`a.B/C` and
+ * `/a.B/C`), or a malformed rule (empty scopes; a claim without a path, or with both or neither of
  * `equals` and `contains`).
  */
 export function createRuleResolver(options: RuleResolverOptions = {}): RuleResolver {
+  const names = serviceAndMethodNames(options.services);
   const entries = Object.entries(options.rules ?? {});
   if (entries.length === 0) {
     return ruleOf;
   }
-  const byName = new Map<string, RuleInit>();
+  if (names.size === 0) {
+    throw new TypeError(
+      "createRuleResolver: rules need services (the descriptors of the services served), so that each rule's name is checked at setup",
+    );
+  }
+  const byName = new Map<string, { key: string; rule: EffectiveRule }>();
   for (const [key, init] of entries) {
     const name = key.startsWith("/") ? key.slice(1) : key;
-    if (!/^[A-Za-z_][\w.]*(\/[A-Za-z_]\w*)?$/.test(name)) {
+    if (!names.has(name)) {
+      const listed = [...new Set(options.services?.map((s) => s.typeName))].join(", ");
       throw new TypeError(
-        `createRuleResolver: "${key}" is not a service ("pkg.Service") or method ("pkg.Service/Method") name`,
+        `createRuleResolver: rule "${key}" names no service or method of services (${listed}); did you mean "${closestName(name, names)}"? Names are the proto's, exactly: "pkg.Service" or "pkg.Service/Method"`,
       );
     }
-    byName.set(name, init);
-    validate(freezeRule(init, "method", "code"), key);
+    const same = byName.get(name);
+    if (same !== undefined) {
+      throw new TypeError(`createRuleResolver: rules "${same.key}" and "${key}" name the same ${name.includes("/") ? "method" : "service"}`);
+    }
+    const rule = freezeRule(init, name.includes("/") ? "method" : "service", "code");
+    validate(rule, key);
+    byName.set(name, { key, rule });
   }
   return perMethod((method) => {
     const own = byName.get(`${method.parent.typeName}/${method.name}`);
     const service = byName.get(method.parent.typeName);
     const proto = ruleOf(method);
-    return own !== undefined
-      ? freezeRule(own, "method", "code")
-      : proto.source === "method" || service === undefined
-        ? proto
-        : freezeRule(service, "service", "code");
+    return own !== undefined ? own.rule : proto.source === "method" || service === undefined ? proto : service.rule;
   });
+}
+
+/** The full names of the services and of their methods (`pkg.Service`, `pkg.Service/Method`). */
+function serviceAndMethodNames(services: readonly DescService[] | undefined): Set<string> {
+  if (services !== undefined && !Array.isArray(services)) {
+    throw new TypeError("createRuleResolver: services must be an array of service descriptors");
+  }
+  const names = new Set<string>();
+  for (const service of services ?? []) {
+    if (service?.kind !== "service") {
+      throw new TypeError("createRuleResolver: services must be an array of service descriptors");
+    }
+    names.add(service.typeName);
+    for (const method of service.methods) names.add(`${service.typeName}/${method.name}`);
+  }
+  return names;
 }
 
 /**
