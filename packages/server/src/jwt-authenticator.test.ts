@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { type CryptoKey, SignJWT, exportJWK, generateKeyPair, type JWTPayload } from "jose";
-import { type AuthOutcome, rememberedOutcome } from "./authenticator.js";
+import type { AuthOutcome } from "./authenticator.js";
 import { createJwtAuthenticator } from "./jwt-authenticator.js";
 
 const issuer = "https://issuer.test";
@@ -48,6 +48,30 @@ test("maps each claim failure to its reason", async () => {
 test("tolerates 30 s of clock skew by default, not more", async () => {
   assert.ok((await verify(await sign({ exp: nowS - 20 }))).ok);
   assertRejected(await verify(await sign({ exp: nowS - 40 })), "TOKEN_EXPIRED");
+});
+
+test("the lifetime cap counts from now too: a late iat does not stretch it", async () => {
+  const year = 365 * 86400;
+  // exp a year out: refused with iat now, and with iat set an hour before exp (its signature is good).
+  assertRejected(await verify(await sign({ exp: nowS + year })), "INVALID_TOKEN", "lifetime");
+  assertRejected(await verify(await sign({ iat: nowS + year - 3600, exp: nowS + year })), "INVALID_TOKEN", "lifetime");
+  // The cap from now takes the clock tolerance (30 s), as a slightly early iat does.
+  assert.ok((await verify(await sign({ iat: nowS + 20, exp: nowS + 20 + 86400 }))).ok);
+  assertRejected(await verify(await sign({ iat: nowS, exp: nowS + 86400 + 1 })), "INVALID_TOKEN", "lifetime");
+  assertRejected(await verify(await sign({ iat: nowS + 29, exp: nowS + 86400 + 31 })), "INVALID_TOKEN", "lifetime");
+});
+
+test("an iat later than now plus the clock tolerance is TOKEN_NOT_YET_VALID, with or without a max age", async () => {
+  const aged = createJwtAuthenticator({ issuer, audience, algorithms: ["ES256"], keys: jwks, maxTokenAgeSeconds: 3600, now: () => now });
+  for (const jwtOf of [jwt, aged]) {
+    const run = async (claims: JWTPayload) => jwtOf.authenticate({ scheme: "bearer", value: await sign(claims) });
+    assertRejected(await run({ iat: nowS + 30 + 5, exp: nowS + 300 }), "TOKEN_NOT_YET_VALID", "iat");
+    assertRejected(await run({ iat: nowS + 3600, exp: nowS + 3900 }), "TOKEN_NOT_YET_VALID", "iat");
+    assert.ok((await run({ iat: nowS + 25, exp: nowS + 300 })).ok, "within the tolerance");
+  }
+  const strict = createJwtAuthenticator({ issuer, audience, algorithms: ["ES256"], keys: jwks, clockToleranceSeconds: 0, now: () => now });
+  assertRejected(await strict.authenticate({ scheme: "bearer", value: await sign({ iat: nowS + 1 }) }), "TOKEN_NOT_YET_VALID", "iat");
+  assert.ok((await strict.authenticate({ scheme: "bearer", value: await sign({ iat: nowS }) })).ok);
 });
 
 test("rejects bad signatures, unknown keys, disallowed algorithms and garbage", async () => {
@@ -175,17 +199,29 @@ test("the verified-token cache: a hit skips the key lookup, and lives no longer 
   assert.ok((await local.authenticate({ scheme: "bearer", value: long })).ok);
 });
 
-test("remembered outcomes: only the exact token once verified, never a rejected one nor a value around a verified one", async () => {
-  const fresh = createJwtAuthenticator({ issuer, audience, algorithms: ["ES256"], keys: jwks, now: () => now });
+test("the cache answers for the exact token once verified only: never a rejected one nor a value around a verified one", async () => {
+  let lookups = 0;
+  const counted = createJwtAuthenticator({
+    issuer,
+    audience,
+    algorithms: ["ES256"],
+    keys: async (header, token) => {
+      lookups++;
+      return (await import("jose")).createLocalJWKSet(jwks)(header, token);
+    },
+    now: () => now,
+  });
+  const run = (value: string) => counted.authenticate({ scheme: "bearer", value });
   const token = await sign({ scope: "greet" });
-  const remembered = (value: string) => rememberedOutcome(fresh, { scheme: "bearer", value });
-  assert.equal(remembered(token), undefined, "not before it is verified");
-  assert.ok((await fresh.authenticate({ scheme: "bearer", value: token })).ok);
-  assert.equal(remembered(token)?.ok, true);
-  for (const around of [`${token}, Bearer ${token}`, `x${token}`, `${token}x`, token.replace(/\.[^.]*$/, ".AAAA")]) {
-    assert.equal(remembered(around), undefined, around.slice(0, 12));
+  assert.ok((await run(token)).ok);
+  assert.ok((await run(token)).ok);
+  assert.equal(lookups, 1, "the second call is answered by the cache, inside authenticate");
+  for (const around of [`x${token}`, `${token}x`, token.replace(/\.[^.]*$/, ".AAAA")]) {
+    assertRejected(await run(around), "INVALID_TOKEN");
   }
   const forged = await sign({ scope: "greet" }, { key: other.privateKey });
-  assertRejected(await fresh.authenticate({ scheme: "bearer", value: forged }), "INVALID_TOKEN");
-  assert.equal(remembered(forged), undefined, "a rejection is not remembered");
+  const before = lookups;
+  assertRejected(await run(forged), "INVALID_TOKEN", "signature");
+  assertRejected(await run(forged), "INVALID_TOKEN", "signature");
+  assert.equal(lookups - before, 2, "a rejection is not cached");
 });

@@ -38,13 +38,18 @@ export interface JwtIssuerOptions {
   readonly discovery?: boolean;
   /** How remote keys (a JWKS `URL`, or discovery) are fetched: timeout, cooldown, cache age, backoff. */
   readonly remote?: RemoteKeyOptions;
-  /** Seconds of clock skew tolerated for `exp`, `nbf` and `iat`. Default 30. */
+  /**
+   * Seconds of clock skew tolerated for `exp`, `nbf` and `iat`: an `iat` later than now plus this is
+   * `TOKEN_NOT_YET_VALID` (`detail: "iat"`). Default 30.
+   */
   readonly clockToleranceSeconds?: number;
   /** The oldest token accepted, in seconds since its `iat` (then required). Default: no limit. */
   readonly maxTokenAgeSeconds?: number;
   /**
-   * The longest lifetime accepted, in seconds from `iat` (or `nbf`, or now when neither is present) to
-   * `exp`: a token valid for years is refused even if its signature is good. Default 86400 (one day).
+   * The longest lifetime accepted, in seconds to `exp` from `iat` (or `nbf`, or now when neither is
+   * present), and from now (plus the clock tolerance), so that a late `iat` or `nbf` cannot stretch
+   * it: a token valid for years is refused even if its signature is good (`INVALID_TOKEN`,
+   * `detail: "lifetime"`). Default 86400 (one day).
    */
   readonly maxLifetimeSeconds?: number;
   /**
@@ -91,7 +96,8 @@ export interface JwtAuthenticatorOptions extends JwtIssuerOptions, JwtAuthentica
  * Before any key is looked up (so never causing a fetch): the size cap, the compact JWS shape (JWE and
  * nested tokens refused), the algorithm allow-list, `crit`, keys named by the header (`jwk`, `jku`,
  * `x5u`, `x5c`) and `typ`. Then: the signature by a trusted key of the right type, `iss`, `aud`, `exp`
- * (required, finite), `nbf`, the maximum age and lifetime. Scopes come from `scope` and `scp`.
+ * (required, finite), `nbf`, `iat` (not in the future), the maximum age and lifetime. Scopes come from
+ * `scope` (a string) and `scp` (a string or an array).
  *
  * ```ts
  * const jwt = createJwtAuthenticator({
@@ -211,9 +217,17 @@ export function createIssuerVerifier(
     if (!Number.isFinite(exp)) {
       return { outcome: rejected(Reason.InvalidToken, { message: "the token's exp is not a finite time", detail: "claim_exp" }) };
     }
-    const start = [payload.iat, payload.nbf].find((t) => typeof t === "number" && Number.isFinite(t)) ?? now() / 1000;
-    if (exp - start > maxLifetime) {
+    const nowS = Math.floor(now() / 1000); // as jose counts
+    const start = [payload.iat, payload.nbf].find((t) => typeof t === "number" && Number.isFinite(t)) ?? nowS;
+    // From its start, and from now: a start set late (iat = exp - 1h on a token valid for a year) does
+    // not shorten the lifetime. From now within the clock tolerance, as an iat is.
+    if (exp - start > maxLifetime || exp - nowS > maxLifetime + clockTolerance) {
       return { outcome: rejected(Reason.InvalidToken, { message: "the token's lifetime is too long", detail: "lifetime" }) };
+    }
+    // jose refuses an iat in the future only along with maxTokenAge (it then requires iat too, and
+    // classify maps it): its same rule here, for the tokens it did not check.
+    if (maxTokenAge === undefined && typeof payload.iat === "number" && payload.iat - nowS > clockTolerance) {
+      return { outcome: rejected(Reason.TokenNotYetValid, { message: "the token is issued in the future", detail: "iat" }) };
     }
     return { outcome: accepted(identityOf(payload, name, scopeClaims)), expiresAtMs: exp * 1000 };
   };
