@@ -31,9 +31,17 @@ async function server(withAuth: boolean) {
       url: "http://127.0.0.1/example.v1.GreeterService/Greet",
       requestHeader: header,
     });
-    const req = { method, service: GreeterService, header, contextValues: context.values, stream: false, message: {} } as unknown as UnaryRequest;
+    const req = {
+      method,
+      service: GreeterService,
+      header: context.requestHeader,
+      signal: context.signal,
+      contextValues: context.values,
+      stream: false,
+      message: {},
+    } as unknown as UnaryRequest;
     if (withAuth) {
-      await auth.requestGate(context);
+      await auth.routerOptions.requestGate(context);
       await intercepted(req);
     } else {
       await next(req);

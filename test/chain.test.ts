@@ -23,13 +23,12 @@ let exchanged: string[] = [];
 let exchangeScopes: string[] = ["greet"];
 
 function auth(audience: string) {
-  const { requestGate, interceptor } = createServerAuth({
+  return createServerAuth({
     authenticators: [
       createJwtAuthenticator({ issuer: issuer.issuer, audience, algorithms: ["ES256"], keys: issuer.jwks }),
     ],
     realm: audience,
-  });
-  return { requestGate, interceptors: [interceptor] };
+  }).routerOptions;
 }
 
 /** A hop: a Greeter whose greet, greetStream and whoAmI ask the next service. */

@@ -64,7 +64,7 @@ async function start(keys: JwtKeySource): Promise<string> {
       otelListener(e);
     },
   });
-  const handler = connectNodeAdapter({ routes: greeterRoutes, requestGate: auth.requestGate, interceptors: [auth.interceptor] });
+  const handler = connectNodeAdapter({ routes: greeterRoutes, ...auth.routerOptions });
   // Stands in for HTTP instrumentation: every request runs inside an active server span.
   const server = http2.createServer((req, res) =>
     tracer.startActiveSpan(`${req.method} ${req.url}`, (span) => {
@@ -110,7 +110,7 @@ const paths: Path[] = [
   { name: "no credential", authorization: undefined, method: "greet", reason: "MISSING_CREDENTIALS" },
   { name: "malformed", authorization: async () => `Bearer ${await mint()} trailing`, method: "greet", reason: "MALFORMED_CREDENTIALS" },
   { name: "two credentials", authorization: async () => `Bearer ${await mint()}, Bearer ${await mint()}`, method: "greet", reason: "MULTIPLE_CREDENTIALS" },
-  { name: "other scheme", authorization: async () => `Token ${await mint()}`, method: "greet", reason: "MALFORMED_CREDENTIALS" },
+  { name: "other scheme", authorization: async () => `Token ${await mint()}`, method: "greet", reason: "MISSING_CREDENTIALS" },
   { name: "bad signature", authorization: async () => `Bearer ${tamper(await mint())}`, method: "greet", reason: "INVALID_TOKEN" },
   { name: "not a JWT", authorization: async () => `Bearer ${marker}`, method: "greet", reason: "INVALID_TOKEN" },
   { name: "unknown key", authorization: async () => `Bearer ${await mint({}, stranger)}`, method: "greet", reason: "INVALID_TOKEN" },

@@ -31,6 +31,25 @@ const token68Syntax = /^[A-Za-z0-9\-._~+/]+=*$/;
 const joinedValue = /^\S+\s*,\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+ +\S/;
 
 /**
+ * Whether a value is one token68 (RFC 7235 §2.1), which is also RFC 6750's b64token: one or more of
+ * `A-Z a-z 0-9 - . _ ~ + /`, then any `=` padding. The one syntax of a credential in connectauth: the
+ * server's parser reads credentials with it, and the client sends only tokens that pass it (so no CR,
+ * LF, space, other ASCII punctuation, non-ASCII character or empty value reaches a header).
+ *
+ * ```ts
+ * isToken68("eyJhbGciOi.eyJzdWIi.c2ln"); // true
+ * isToken68("abc\r\nx-injected: 1"); // false
+ * ```
+ *
+ * Anything that is not a string is not a token68. Not checked: the length (the server bounds the whole
+ * header with `maxLength`), nor that the value is a JWT or any other format.
+ */
+export function isToken68(value: string): boolean {
+  // typeof first: RegExp.test would read undefined, null or 42 from a token function as a token68 text.
+  return typeof value === "string" && token68Syntax.test(value);
+}
+
+/**
  * Parses an `Authorization` header value strictly (RFC 7235 §2.1, RFC 6750 §2.1): one scheme, one or
  * more spaces, one token68 credential. Returns `undefined` when the header is absent or empty.
  *
@@ -49,36 +68,38 @@ export function parseAuthorization(
   header: string | null | undefined,
   options: ParseAuthorizationOptions = {},
 ): Credentials | undefined {
-  const credentials = splitAuthorization(header, options);
-  if (credentials !== undefined) assertToken68(credentials.value, options.realm);
-  return credentials;
+  const read = readAuthorization(header, options);
+  if (read === undefined || !("reason" in read)) return read;
+  throw createAuthError(read.reason, { realm: options.realm, message: read.message });
+}
+
+/** Why an `Authorization` header value cannot be read, as a value (see {@link readAuthorization}). */
+export interface AuthorizationFault {
+  readonly reason: typeof Reason.MalformedCredentials | typeof Reason.MultipleCredentials;
+  /** For humans; never holds the header text. */
+  readonly message: string;
 }
 
 /**
- * {@link parseAuthorization} without its last step, the scan of the whole credential for token68
- * syntax ({@link assertToken68}): for a server that first asks whether it knows the credential
- * already (a credential accepted before was scanned then), and scans only the ones it does not know.
- * Throws what `parseAuthorization` throws for everything else.
+ * {@link parseAuthorization} with its refusal returned as a value rather than thrown: the credential,
+ * `undefined` when the header is absent or empty, or an {@link AuthorizationFault}. For servers that
+ * build their errors in one place.
  *
  * ```ts
- * const credentials = splitAuthorization(header);
- * if (credentials && !knownBefore(credentials.value)) assertToken68(credentials.value);
+ * const read = readAuthorization(req.header.get("authorization"), { maxLength: 8192 });
+ * if (read !== undefined && "reason" in read) refuse(read.reason, read.message);
  * ```
  */
-export function splitAuthorization(
+export function readAuthorization(
   header: string | null | undefined,
-  options: ParseAuthorizationOptions = {},
-): Credentials | undefined {
+  options: { readonly maxLength?: number } = {},
+): Credentials | AuthorizationFault | undefined {
   if (header == null) {
     return undefined;
   }
   const maxLength = options.maxLength ?? defaultMaxLength;
-  const realm = options.realm;
   if (header.length > maxLength) {
-    throw createAuthError(Reason.MalformedCredentials, {
-      realm,
-      message: `the authorization header is longer than ${maxLength} characters`,
-    });
+    return malformed(`the authorization header is longer than ${maxLength} characters`);
   }
   const text = header.trim();
   if (text === "") {
@@ -90,41 +111,20 @@ export function splitAuthorization(
   while (space >= 0 && text.charCodeAt(start) === 0x20) start++;
   const value = space < 0 ? "" : text.slice(start);
   if (!schemeSyntax.test(scheme)) {
-    throw createAuthError(Reason.MalformedCredentials, {
-      realm,
-      message: "the authorization header does not start with an auth scheme",
-    });
+    return malformed("the authorization header does not start with an auth scheme");
   }
   if (value === "") {
     // Often a bare token without "Bearer ": the scheme may be the token, so it is not echoed.
-    throw createAuthError(Reason.MalformedCredentials, {
-      realm,
-      message: 'the authorization header must be "<scheme> <credential>", e.g. "Bearer <token>"',
-    });
+    return malformed('the authorization header must be "<scheme> <credential>", e.g. "Bearer <token>"');
+  }
+  if (!isToken68(value)) {
+    return joinedValue.test(value)
+      ? { reason: Reason.MultipleCredentials, message: "more than one authorization credential was sent" }
+      : malformed("the credential after the auth scheme is not a token68 (RFC 6750 §2.1)");
   }
   return { scheme: scheme.toLowerCase(), value };
 }
 
-/**
- * Checks that a credential read by {@link splitAuthorization} is one token68 (RFC 6750 §2.1), and throws
- * `MULTIPLE_CREDENTIALS` when it is two credentials joined by a comma (what HTTP stacks make of two
- * `Authorization` headers), `MALFORMED_CREDENTIALS` for anything else.
- *
- * ```ts
- * assertToken68("eyJhbGciOi…"); // fine
- * assertToken68("abc, Bearer def"); // throws MULTIPLE_CREDENTIALS
- * ```
- */
-export function assertToken68(value: string, realm?: string): void {
-  if (token68Syntax.test(value)) return;
-  if (joinedValue.test(value)) {
-    throw createAuthError(Reason.MultipleCredentials, {
-      realm,
-      message: "more than one authorization credential was sent",
-    });
-  }
-  throw createAuthError(Reason.MalformedCredentials, {
-    realm,
-    message: "the credential after the auth scheme is not a token68 (RFC 6750 §2.1)",
-  });
+function malformed(message: string): AuthorizationFault {
+  return { reason: Reason.MalformedCredentials, message };
 }

@@ -12,8 +12,9 @@ export {
 } from "./auth-error.js";
 export {
   parseAuthorization,
-  splitAuthorization,
-  assertToken68,
+  isToken68,
+  readAuthorization,
+  type AuthorizationFault,
   authorizationHeader,
   type Credentials,
   type ParseAuthorizationOptions,

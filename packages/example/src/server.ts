@@ -115,11 +115,7 @@ export async function startExampleServer(options: ExampleServerOptions = {}): Pr
     // The rules live in greeter.proto; listing the service compiles its conditions at start.
     authorization: { services: [GreeterService] },
   });
-  const connect = connectNodeAdapter({
-    routes: greeterRoutes,
-    requestGate: auth.requestGate,
-    interceptors: [auth.interceptor],
-  });
+  const connect = connectNodeAdapter({ routes: greeterRoutes, ...auth.routerOptions });
   handler = withCors(withDevIssuerRoutes(connect, devIssuer));
   // --- issue 5: the browser page, only when asked for ---
   if (options.webPage === true) {

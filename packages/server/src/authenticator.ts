@@ -1,5 +1,6 @@
-import { Code, ConnectError, type ContextValues } from "@connectrpc/connect";
+import type { ContextValues } from "@connectrpc/connect";
 import type { Credentials, Reason } from "@connectauth/core";
+import { type Denial, fault } from "./denial.js";
 import type { AuthIdentity } from "./identity.js";
 
 /**
@@ -35,8 +36,8 @@ export interface PresentedCredentials extends Credentials {
  *
  * An outage of what the authenticator depends on (a key server, an introspection endpoint) must be
  * answered with `Reason.KeysUnavailable`, never with a token reason: clients refresh their token on
- * token reasons, which cannot help. An exception thrown by `authenticate` becomes `Internal`, without
- * the exception as its cause.
+ * token reasons, which cannot help. An exception thrown by `authenticate`, `extract` or
+ * `authenticateConnection` becomes `Internal`, without the exception as its cause.
  *
  * ```ts
  * const sessions: Authenticator = {
@@ -106,45 +107,15 @@ export function rejected(reason: Reason, options: { message?: string; detail?: s
 }
 
 /**
- * @internal What an authenticator's exception becomes: `Internal`, deliberately without the cause (it may
- * hold the credential).
+ * @internal What an exception from an authenticator's own code (`authenticate`, `extract`,
+ * `authenticateConnection`) becomes: a fault (`Internal`) naming the authenticator, deliberately
+ * without the exception, whose text may hold the credential.
  */
-export function authenticatorFailed(authenticator: Authenticator): ConnectError {
-  return new ConnectError(`authenticator "${authenticator.name}" failed`, Code.Internal);
+export function authenticatorFault(authenticator: Authenticator): Denial {
+  return fault(`authenticator "${authenticator.name}" failed`);
 }
 
-/** What an authenticator remembers: the outcome `authenticate` gave before for exactly this credential. */
-type Remembered = (credentials: PresentedCredentials) => AuthOutcome | undefined;
-
-// By the authenticator object itself: a copy ({ ...jwt, authenticate: withMoreChecks }) is not in here,
-// so its own authenticate always runs.
-const rememberers = new WeakMap<Authenticator, Remembered>();
-
-/**
- * @internal Marks an authenticator that keeps what it decided (the JWT authenticators' verified-token
- * cache) with a synchronous, cheap look-up that answers only for a credential identical to one that
- * went through its `authenticate`. For such a credential the server neither scans the syntax again (it
- * was scanned when first seen) nor calls `authenticate`.
- *
- * ```ts
- * return rememberOutcomes({ name, schemes, authenticate }, ({ value }) => cache.get(cache.keyOf(value)));
- * ```
- */
-export function rememberOutcomes<A extends Authenticator>(authenticator: A, remembered: Remembered): A {
-  rememberers.set(authenticator, remembered);
+// TODO(remove once jwt-authenticator.ts no longer imports it)
+export function rememberOutcomes<A extends Authenticator>(authenticator: A, _remembered: (credentials: PresentedCredentials) => AuthOutcome | undefined): A {
   return authenticator;
-}
-
-/**
- * @internal The outcome this very authenticator object remembers for the credential, or `undefined`.
- * What the look-up throws becomes `Internal` without a cause, as for `authenticate`.
- */
-export function rememberedOutcome(authenticator: Authenticator, credentials: PresentedCredentials): AuthOutcome | undefined {
-  const remembered = rememberers.get(authenticator);
-  if (remembered === undefined) return undefined;
-  try {
-    return remembered(credentials);
-  } catch {
-    throw authenticatorFailed(authenticator);
-  }
 }

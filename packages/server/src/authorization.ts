@@ -1,18 +1,16 @@
-import type { DescMethod, DescService, Message } from "@bufbuild/protobuf";
-import type { StreamRequest, UnaryRequest } from "@connectrpc/connect";
-import { Code, ConnectError } from "@connectrpc/connect";
+import type { DescMethod, Message } from "@bufbuild/protobuf";
 import {
   type ClaimMatch,
   type EffectiveRule,
   Reason,
   type RuleResolverOptions,
   claimAt,
-  createAuthError,
   createRuleResolver,
   missingScopes,
 } from "@connectauth/core";
 import { type CompiledCondition, compileCondition } from "./condition.js";
-import { type AuthIdentity, authIdentityKey } from "./identity.js";
+import { type Denial, deny, fault } from "./denial.js";
+import type { AuthIdentity } from "./identity.js";
 
 /** Options of {@link createAuthorization} (the `authorization` option of `createServerAuth`). */
 export interface AuthorizationOptions extends RuleResolverOptions {
@@ -22,36 +20,27 @@ export interface AuthorizationOptions extends RuleResolverOptions {
    * after authentication; `"authenticated"` admits any authenticated caller.
    */
   readonly unruled?: "deny" | "authenticated";
-  /**
-   * The services served, so that their rules' CEL conditions compile when the server is set up (a
-   * condition that does not compile throws there, naming the method). Conditions of other methods
-   * compile at their first call.
-   */
-  readonly services?: readonly DescService[];
-  /** The `realm` of challenges. Set by `createServerAuth` from its own option. */
-  readonly realm?: string;
 }
 
-/** Authorization of calls by their method's rule. */
+/** Authorization of calls by their method's rule. Its checks return a {@link Denial}, never throw. */
 export interface Authorization {
   /** The effective rule of a method (proto options and rules set in code). */
   ruleOf(method: DescMethod): EffectiveRule;
   /**
    * Checks what needs only the caller's identity: deny-by-default, scopes, claims, and a condition that
-   * does not name `request`. Throws the contract's `ConnectError` when the caller is not allowed.
+   * does not name `request`. `undefined` when the caller is allowed that far.
    */
-  authorize(method: DescMethod, identity: AuthIdentity): void;
+  authorize(method: DescMethod, identity: AuthIdentity): Denial | undefined;
   /**
    * Whether the method's rule has a condition over the request message, judged by
-   * {@link Authorization.guardRequest} once the body is parsed (never for a public method).
+   * {@link Authorization.authorizeRequest} once the body is parsed (never for a public method).
    */
   readsRequest(method: DescMethod): boolean;
   /**
-   * Returns the request with the method's condition over `request` applied: at once for a unary
-   * request, and to each message of a streaming request as the handler reads it. Unchanged when the
-   * rule has no such condition or the method is public.
+   * Checks the method's condition over one request message (each message of a stream in turn);
+   * `undefined` when it holds, or when the rule has no such condition.
    */
-  guardRequest<R extends UnaryRequest | StreamRequest>(req: R): R;
+  authorizeRequest(method: DescMethod, identity: AuthIdentity, request: Message): Denial | undefined;
 }
 
 /**
@@ -63,7 +52,7 @@ export interface Authorization {
  * ```ts
  * const authorization = createAuthorization({
  *   rules: { "grpc.health.v1.Health": { public: true } },
- *   services: [GreeterService],
+ *   services: [GreeterService, Health], // every service a rule names (Health: from grpc's health.proto)
  * });
  * ```
  *
@@ -72,7 +61,8 @@ export interface Authorization {
  * `insufficient_scope` challenge naming the rule's scopes and `ErrorInfo.metadata.detail` saying which
  * check failed: `claim`, `condition`, `condition_error`, `no_rule`).
  *
- * @throws TypeError on a malformed rule in `rules`, or a condition that does not compile.
+ * @throws TypeError on a malformed rule in `rules`, `rules` without `services` or under a name that is
+ * no listed service or method (see `createRuleResolver`), or a condition that does not compile.
  */
 export function createAuthorization(options: AuthorizationOptions = {}): Authorization {
   const resolve = createRuleResolver(options);
@@ -80,7 +70,6 @@ export function createAuthorization(options: AuthorizationOptions = {}): Authori
   if (unruled !== "deny" && unruled !== "authenticated") {
     throw new TypeError('createAuthorization: unruled must be "deny" or "authenticated"');
   }
-  const realm = options.realm;
   const conditions = new WeakMap<DescMethod, CompiledCondition | undefined>();
   const conditionOf = (method: DescMethod): CompiledCondition | undefined => {
     if (!conditions.has(method)) {
@@ -96,86 +85,77 @@ export function createAuthorization(options: AuthorizationOptions = {}): Authori
   for (const service of options.services ?? []) {
     for (const method of service.methods) conditionOf(method);
   }
-  const lazyCondition = (method: DescMethod): CompiledCondition | undefined => {
+  const lazyCondition = (method: DescMethod): CompiledCondition | Denial | undefined => {
     try {
       return conditionOf(method);
     } catch {
-      throw new ConnectError(`the auth condition of ${method.parent.typeName}/${method.name} does not compile`, Code.Internal);
+      return fault(`the auth condition of ${method.parent.typeName}/${method.name} does not compile`);
     }
   };
 
-  function deny(rule: EffectiveRule, identity: AuthIdentity, detail: string, message: string, extra: Record<string, string> = {}) {
-    return createAuthError(Reason.ClaimsRejected, {
-      realm,
+  function rejectClaims(
+    rule: EffectiveRule,
+    identity: AuthIdentity,
+    detail: string,
+    message: string,
+    extra: Record<string, string> = {},
+  ): Denial {
+    return deny(Reason.ClaimsRejected, {
       message,
       requiredScopes: requiredScopes(rule, identity.scopes),
       metadata: { authenticator: identity.authenticator, detail, ...extra },
     });
   }
 
+  /** Evaluates the rule's condition (`request` for one over the request message). */
   function checkCondition(method: DescMethod, rule: EffectiveRule, identity: AuthIdentity, request?: Message) {
-    const condition = lazyCondition(method)!;
+    const condition = lazyCondition(method);
+    if (condition === undefined) return undefined;
+    if (!("evaluate" in condition)) return condition;
     const result = condition.evaluate({ ...identity, request });
     if (result === "error") {
-      throw deny(rule, identity, "condition_error", "the method's condition could not be evaluated for this caller");
+      return rejectClaims(rule, identity, "condition_error", "the method's condition could not be evaluated for this caller");
     }
     if (!result) {
-      throw deny(rule, identity, "condition", "the caller does not satisfy the method's condition");
+      return rejectClaims(rule, identity, "condition", "the caller does not satisfy the method's condition");
     }
+    return undefined;
   }
 
   function readsRequest(method: DescMethod): boolean {
     const rule = resolve(method);
-    return !rule.public && rule.condition !== undefined && lazyCondition(method)!.readsRequest;
+    if (rule.public || rule.condition === undefined) return false;
+    const condition = lazyCondition(method);
+    // A condition that does not compile is judged with the request, where it refuses.
+    return condition === undefined || !("evaluate" in condition) || condition.readsRequest;
   }
 
   return {
     ruleOf: resolve,
     authorize(method, identity) {
       const rule = resolve(method);
-      if (rule.public) return;
+      if (rule.public) return undefined;
       if (rule.source === "default" && unruled === "deny") {
-        throw deny(rule, identity, "no_rule", "this method has no auth rule and is denied by default");
+        return rejectClaims(rule, identity, "no_rule", "this method has no auth rule and is denied by default");
       }
       const missing = missingScopes(rule, identity.scopes);
       if (missing.length > 0) {
-        throw createAuthError(Reason.InsufficientScope, {
-          realm,
+        return deny(Reason.InsufficientScope, {
           requiredScopes: requiredScopes(rule, identity.scopes),
           metadata: { authenticator: identity.authenticator, missing_scopes: missing.join(" ") },
         });
       }
       const unmet = rule.claims.find((c) => !claimMatches(c, claimAt(identity.claims, c.path)));
       if (unmet !== undefined) {
-        throw deny(rule, identity, "claim", `the caller's "${unmet.path}" claim does not satisfy the method's rule`, {
+        return rejectClaims(rule, identity, "claim", `the caller's "${unmet.path}" claim does not satisfy the method's rule`, {
           claim: unmet.path,
         });
       }
-      if (rule.condition !== undefined && !lazyCondition(method)!.readsRequest) {
-        checkCondition(method, rule, identity);
-      }
+      return readsRequest(method) ? undefined : checkCondition(method, rule, identity);
     },
     readsRequest,
-    guardRequest(req) {
-      if (!readsRequest(req.method)) return req;
-      const rule = resolve(req.method);
-      const identity = req.contextValues.get(authIdentityKey);
-      if (identity === undefined) {
-        // Not reachable after the gate (a non-public method always has an identity); deny regardless.
-        throw new ConnectError("no identity for a method with a condition", Code.Internal);
-      }
-      if (!req.stream) {
-        checkCondition(req.method, rule, identity, req.message);
-        return req;
-      }
-      const messages = req.message;
-      async function* checked() {
-        for await (const message of messages) {
-          checkCondition(req.method, rule, identity!, message);
-          yield message;
-        }
-      }
-      return { ...req, message: checked() };
+    authorizeRequest(method, identity, request) {
+      return readsRequest(method) ? checkCondition(method, resolve(method), identity, request) : undefined;
     },
   };
 }

@@ -1,9 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ConnectError } from "@connectrpc/connect";
-import { readAuthFailure } from "@connectauth/core";
+import { createContextValues } from "@connectrpc/connect";
 import { type Authenticator, rejected } from "./authenticator.js";
-import { createCredentialSource } from "./credential-source.js";
+import { type FoundCredentials, createCredentialSource } from "./credential-source.js";
+import type { Denial } from "./denial.js";
+import { headerValueCountKey } from "./protocol.js";
 
 const make = (name: string, schemes: string[], headers?: string[]): Authenticator => ({
   name,
@@ -14,30 +15,53 @@ const make = (name: string, schemes: string[], headers?: string[]): Authenticato
 const jwt = make("jwt", ["bearer"]);
 const keys = make("keys", [], ["X-Api-Key"]);
 const source = createCredentialSource([jwt, keys], { maxLength: 100 });
+const values = createContextValues();
 
-function reasonOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return readAuthFailure(ConnectError.from(e))?.reason;
-  }
-  return assert.fail("expected a refusal");
+function found(read: FoundCredentials | Denial | undefined): FoundCredentials | undefined {
+  assert.ok(read === undefined || "credentials" in read, `expected a credential, got ${JSON.stringify(read)}`);
+  return read;
 }
 
+function denied(read: FoundCredentials | Denial | undefined): Denial {
+  assert.ok(read !== undefined && !("credentials" in read), "expected a refusal");
+  return read;
+}
+
+const reasonOf = (read: FoundCredentials | Denial | undefined) => denied(read).reason;
+
 test("reads one credential from Authorization or a named header, to its authenticator", () => {
-  assert.equal(source.read(new Headers()), undefined);
-  const b = source.read(new Headers({ authorization: "Bearer abc" }));
-  assert.deepEqual([b?.credentials.value, b?.credentials.header, b?.authenticator?.name], ["abc", "authorization", "jwt"]);
-  const k = source.read(new Headers({ "x-api-key": " k1 " }));
-  assert.deepEqual([k?.credentials.value, k?.credentials.scheme, k?.credentials.header, k?.authenticator?.name], ["k1", "", "x-api-key", "keys"]);
-  assert.equal(source.read(new Headers({ authorization: "Basic abc" }))?.authenticator, undefined);
+  assert.equal(source.read(new Headers(), values), undefined);
+  const b = found(source.read(new Headers({ authorization: "Bearer abc" }), values));
+  assert.deepEqual([b?.credentials.value, b?.credentials.header, b?.authenticator.name], ["abc", "authorization", "jwt"]);
+  const k = found(source.read(new Headers({ "x-api-key": " k1 " }), values));
+  assert.deepEqual([k?.credentials.value, k?.credentials.scheme, k?.credentials.header, k?.authenticator.name], ["k1", "", "x-api-key", "keys"]);
+});
+
+test("an Authorization scheme no authenticator takes is MISSING_CREDENTIALS, detail unsupported_scheme (RFC 6750 §3.1)", () => {
+  for (const header of ["Basic YWxpY2U6cHc=", "Token abc", "DPoP abc"]) {
+    const denial = denied(source.read(new Headers({ authorization: header }), values));
+    assert.equal(denial.reason, "MISSING_CREDENTIALS", header);
+    assert.equal(denial.metadata?.["detail"], "unsupported_scheme", header);
+    assert.ok(!denial.message?.includes(header.split(" ")[1]!), "the credential is not echoed");
+  }
 });
 
 test("two credentials are MULTIPLE_CREDENTIALS; a bad or long header value is MALFORMED_CREDENTIALS", () => {
-  assert.equal(reasonOf(() => source.read(new Headers({ authorization: "Bearer a", "x-api-key": "k" }))), "MULTIPLE_CREDENTIALS");
-  assert.equal(reasonOf(() => source.read(new Headers([["x-api-key", "a"], ["x-api-key", "b"]]))), "MULTIPLE_CREDENTIALS");
-  assert.equal(reasonOf(() => source.read(new Headers({ "x-api-key": "a b" }))), "MALFORMED_CREDENTIALS");
-  assert.equal(reasonOf(() => source.read(new Headers({ "x-api-key": "k".repeat(101) }))), "MALFORMED_CREDENTIALS");
+  assert.equal(reasonOf(source.read(new Headers({ authorization: "Bearer a", "x-api-key": "k" }), values)), "MULTIPLE_CREDENTIALS");
+  assert.equal(reasonOf(source.read(new Headers([["x-api-key", "a"], ["x-api-key", "b"]]), values)), "MULTIPLE_CREDENTIALS");
+  assert.equal(reasonOf(source.read(new Headers({ authorization: "Bearer a, Bearer b" }), values)), "MULTIPLE_CREDENTIALS");
+  assert.equal(reasonOf(source.read(new Headers({ "x-api-key": "a b" }), values)), "MALFORMED_CREDENTIALS");
+  assert.equal(reasonOf(source.read(new Headers({ "x-api-key": "k".repeat(101) }), values)), "MALFORMED_CREDENTIALS");
+  assert.equal(reasonOf(source.read(new Headers({ authorization: "Bearer a b" }), values)), "MALFORMED_CREDENTIALS");
+});
+
+test("a credential header the adapter counted twice on the wire is MULTIPLE_CREDENTIALS", () => {
+  const counted = (counts: Record<string, number>) =>
+    createContextValues().set(headerValueCountKey, (name: string) => counts[name] ?? 0);
+  const one = new Headers({ authorization: "Bearer a" });
+  assert.equal(reasonOf(source.read(one, counted({ authorization: 2 }))), "MULTIPLE_CREDENTIALS");
+  assert.equal(reasonOf(source.read(new Headers({ "x-api-key": "k" }), counted({ "x-api-key": 2 }))), "MULTIPLE_CREDENTIALS");
+  assert.equal(found(source.read(one, counted({ authorization: 1, cookie: 3 })))?.credentials.value, "a");
 });
 
 test("a scheme or header taken twice, or Authorization as a credential header, throws TypeError", () => {
@@ -47,14 +71,24 @@ test("a scheme or header taken twice, or Authorization as a credential header, t
   assert.throws(() => createCredentialSource([], { maxLength: 100 }), TypeError);
 });
 
-test("an authenticator's own extract() is one more place for a credential", () => {
+test("an authenticator's own extract() is one more place for a credential; what it throws is a fault without its text", () => {
   const cookie: Authenticator = {
     ...make("cookie", []),
     extract: (h) => /(?:^|;\s*)sid=([^;]+)/.exec(h.get("cookie") ?? "")?.[1],
   };
   const withCookie = createCredentialSource([jwt, cookie], { maxLength: 100 });
-  const found = withCookie.read(new Headers({ cookie: "a=1; sid=xyz" }));
-  assert.deepEqual([found?.credentials.value, found?.credentials.header, found?.authenticator?.name], ["xyz", undefined, "cookie"]);
-  assert.equal(withCookie.read(new Headers({ cookie: "a=1" })), undefined);
-  assert.equal(reasonOf(() => withCookie.read(new Headers({ cookie: "sid=xyz", authorization: "Bearer a" }))), "MULTIPLE_CREDENTIALS");
+  const f = found(withCookie.read(new Headers({ cookie: "a=1; sid=xyz" }), values));
+  assert.deepEqual([f?.credentials.value, f?.credentials.header, f?.authenticator.name], ["xyz", undefined, "cookie"]);
+  assert.equal(withCookie.read(new Headers({ cookie: "a=1" }), values), undefined);
+  assert.equal(reasonOf(withCookie.read(new Headers({ cookie: "sid=xyz", authorization: "Bearer a" }), values)), "MULTIPLE_CREDENTIALS");
+
+  const throwing: Authenticator = {
+    ...make("throwing", []),
+    extract: (h) => {
+      throw new Error(`bad cookie ${h.get("cookie")}`);
+    },
+  };
+  const denial = denied(createCredentialSource([throwing], { maxLength: 100 }).read(new Headers({ cookie: "sid=secret" }), values));
+  assert.equal(denial.reason, undefined);
+  assert.equal(denial.message, 'authenticator "throwing" failed');
 });

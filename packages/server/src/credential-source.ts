@@ -1,5 +1,8 @@
-import { Reason, assertToken68, authorizationHeader, createAuthError, splitAuthorization } from "@connectauth/core";
-import { type AuthOutcome, type Authenticator, type PresentedCredentials, rememberedOutcome } from "./authenticator.js";
+import type { ContextValues } from "@connectrpc/connect";
+import { Reason, authorizationHeader, isToken68, readAuthorization } from "@connectauth/core";
+import { type Authenticator, type PresentedCredentials, authenticatorFault } from "./authenticator.js";
+import { type Denial, deny } from "./denial.js";
+import { headerValueCountKey } from "./protocol.js";
 
 /**
  * Where credentials are read from: `Authorization` schemes, other headers and authenticators' own
@@ -7,12 +10,14 @@ import { type AuthOutcome, type Authenticator, type PresentedCredentials, rememb
  */
 export interface CredentialSource {
   /**
-   * Reads the request's one credential, the authenticator that takes it and, when that authenticator
-   * remembers the credential (`rememberOutcomes`), its outcome; `undefined` when none was
-   * presented. Throws `MULTIPLE_CREDENTIALS` when credentials come in two places, `MALFORMED_CREDENTIALS`
-   * when one does not parse or is too long. Never reads the query string.
+   * Reads the request's one credential and the authenticator that takes it; `undefined` when none was
+   * presented. A {@link Denial} when credentials come in two places or twice in one header
+   * (`MULTIPLE_CREDENTIALS`, counted on the wire when the adapter says how: `headerValueCountKey`),
+   * when one does not parse or is too long (`MALFORMED_CREDENTIALS`), when its `Authorization` scheme
+   * is taken by no authenticator (`MISSING_CREDENTIALS`, `detail: "unsupported_scheme"`, RFC 6750
+   * §3.1), or when an `extract` throws (a fault). Never reads the query string.
    */
-  read(headers: Headers): FoundCredentials | undefined;
+  read(headers: Headers, values: ContextValues): FoundCredentials | Denial | undefined;
   /** The accepted `Authorization` schemes, for messages. */
   readonly schemes: readonly string[];
 }
@@ -20,28 +25,23 @@ export interface CredentialSource {
 /** A credential read by {@link CredentialSource.read}. */
 export interface FoundCredentials {
   readonly credentials: PresentedCredentials;
-  /** The authenticator that takes it; `undefined` for an `Authorization` scheme nobody takes. */
-  readonly authenticator: Authenticator | undefined;
-  /** The outcome the authenticator gave before for this very credential, if it remembers one. */
-  readonly remembered?: AuthOutcome;
+  /** The authenticator that takes it. */
+  readonly authenticator: Authenticator;
 }
-
-// A header credential is one opaque token (RFC 6750 b64token syntax): no spaces, no commas.
-const headerValueSyntax = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 /**
  * Indexes authenticators by the `Authorization` schemes and the other headers they take.
  *
  * ```ts
  * const source = createCredentialSource([jwt, apiKeys], { maxLength: 8192 });
- * const found = source.read(req.header);
+ * const found = source.read(req.header, req.contextValues);
  * ```
  *
  * @throws TypeError without authenticators, or when two take the same scheme or header.
  */
 export function createCredentialSource(
   authenticators: readonly Authenticator[],
-  options: { readonly maxLength: number; readonly realm?: string },
+  options: { readonly maxLength: number },
 ): CredentialSource {
   if (!Array.isArray(authenticators) || authenticators.length === 0) {
     throw new TypeError("createServerAuth: at least one authenticator is required");
@@ -64,50 +64,67 @@ export function createCredentialSource(
       claim(byHeaders, h, a, "header");
     }
   }
+  const credentialHeaders = [authorizationHeader, ...byHeaders.keys()];
   const extractors = authenticators.filter((a) => typeof a.extract === "function");
-  const { maxLength, realm } = options;
-  const multiple = () =>
-    createAuthError(Reason.MultipleCredentials, { realm, message: "more than one credential was sent" });
+  const accepted = [...bySchemes.keys()].join(", ");
+  const { maxLength } = options;
+  const multiple = deny(Reason.MultipleCredentials, { message: "more than one credential was sent" });
+
+  /** A credential header that came more than once on the wire, as the adapter counted it. */
+  function repeatedOnTheWire(values: ContextValues): boolean {
+    const count = values.get(headerValueCountKey);
+    return count !== undefined && credentialHeaders.some((h) => count(h) > 1);
+  }
 
   return {
     schemes: [...bySchemes.keys()],
-    read(headers) {
+    read(headers, values) {
+      if (repeatedOnTheWire(values)) return multiple;
       let found: FoundCredentials | undefined;
       for (const [header, authenticator] of byHeaders) {
         const raw = headers.get(header);
         if (raw === null || raw.trim() === "") continue;
-        if (found !== undefined) throw multiple();
+        if (found !== undefined) return multiple;
         if (raw.length > maxLength) {
-          throw createAuthError(Reason.MalformedCredentials, { realm, message: `the ${header} header is too long` });
+          return deny(Reason.MalformedCredentials, { message: `the ${header} header is too long` });
         }
         const value = raw.trim();
-        if (!headerValueSyntax.test(value)) {
+        // A header credential is one opaque token68: no spaces, no commas.
+        if (!isToken68(value)) {
           // Several header values are joined with ", ".
-          if (value.includes(",")) throw multiple();
-          throw createAuthError(Reason.MalformedCredentials, { realm, message: `the ${header} header is malformed` });
+          if (value.includes(",")) return multiple;
+          return deny(Reason.MalformedCredentials, { message: `the ${header} header is malformed` });
         }
         found = { credentials: { scheme: "", value, header }, authenticator };
       }
       for (const authenticator of extractors) {
-        const value = authenticator.extract!(headers);
+        let value: string | undefined;
+        try {
+          value = authenticator.extract!(headers);
+        } catch {
+          return authenticatorFault(authenticator);
+        }
         if (value === undefined || value === "") continue;
-        if (found !== undefined) throw multiple();
-        if (value.length > maxLength) {
-          throw createAuthError(Reason.MalformedCredentials, { realm, message: "the credential is too long" });
+        if (found !== undefined) return multiple;
+        if (typeof value !== "string" || value.length > maxLength) {
+          return deny(Reason.MalformedCredentials, { message: "the credential is too long or not text" });
         }
         found = { credentials: { scheme: "", value }, authenticator };
       }
-      const parsed = splitAuthorization(headers.get(authorizationHeader), { maxLength, realm });
-      if (parsed !== undefined) {
-        if (found !== undefined) throw multiple();
-        const credentials = { scheme: parsed.scheme, value: parsed.value, header: authorizationHeader };
-        const authenticator = bySchemes.get(parsed.scheme);
-        // A credential the authenticator remembers was scanned when it was first seen.
-        const remembered = authenticator === undefined ? undefined : rememberedOutcome(authenticator, credentials);
-        if (remembered === undefined) assertToken68(parsed.value, realm);
-        found = { credentials, authenticator, remembered };
+      const parsed = readAuthorization(headers.get(authorizationHeader), { maxLength });
+      if (parsed === undefined) return found;
+      if ("reason" in parsed) return deny(parsed.reason, { message: parsed.message });
+      if (found !== undefined) return multiple;
+      const authenticator = bySchemes.get(parsed.scheme);
+      if (authenticator === undefined) {
+        // RFC 6750 §3.1: answered as no credential (the challenge names no error); the scheme is not
+        // echoed, since a bare token with a space in it would be read as the scheme.
+        return deny(Reason.MissingCredentials, {
+          message: `the auth scheme is not accepted here (accepted: ${accepted})`,
+          metadata: { detail: "unsupported_scheme" },
+        });
       }
-      return found;
+      return { credentials: { scheme: parsed.scheme, value: parsed.value, header: authorizationHeader }, authenticator };
     },
   };
 }

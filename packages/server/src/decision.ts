@@ -1,11 +1,13 @@
-import { Code, ConnectError } from "@connectrpc/connect";
+import type { Code } from "@connectrpc/connect";
 import type { DescMethod } from "@bufbuild/protobuf";
-import { type Reason, readAuthFailure, tokenHash } from "@connectauth/core";
+import { type Reason, tokenHash } from "@connectauth/core";
+import { type Denial, codeOfDenial } from "./denial.js";
 
 /**
- * One auth decision of the server: emitted exactly once per call by the gate (or the interceptor when
- * the gate did not run), allowed or denied. It never holds the credential nor anything read from it
- * other than the subject: the credential is named by {@link DecisionEvent.tokenHash} only.
+ * One auth decision of the server: emitted exactly once per call, allowed or denied, by the gate (or
+ * by the interceptor when the gate did not run, or when the method's condition reads the request). It
+ * never holds the credential nor anything read from it other than the subject: the credential is named
+ * by {@link DecisionEvent.tokenHash} only.
  */
 export interface DecisionEvent {
   /** Whether the call may proceed to the handler. */
@@ -14,7 +16,10 @@ export interface DecisionEvent {
   readonly method: string;
   /** The Connect code of a denial (e.g. `16` Unauthenticated); `undefined` when allowed. */
   readonly code: Code | undefined;
-  /** The connectauth reason of a denial; `undefined` when allowed or when the authenticator threw. */
+  /**
+   * The connectauth reason of a denial; `undefined` when allowed, and for faults (`Internal`: user code
+   * that threw, or a setup that cannot enforce the method's rule).
+   */
   readonly reason: Reason | undefined;
   /** `ErrorInfo.metadata.detail` of a denial, a fixed word such as `"unknown_key"`, `"signature"`. */
   readonly detail: string | undefined;
@@ -41,55 +46,40 @@ export interface DecisionEvent {
  */
 export type DecisionListener = (event: DecisionEvent) => void;
 
-/** What the auth step learns on its way, for its decision event. Filled in by the check of a call. */
-export interface DecisionTrace {
-  authenticator?: string;
-  subject?: string;
-  /** The parsed credential: only hashed, never kept in the event. */
-  credential?: string;
+/** What the server decided of one call, from which its {@link DecisionEvent} is built. */
+export interface Verdict {
+  readonly method: DescMethod;
+  /** Why the call was refused; `undefined` when it was allowed. */
+  readonly denial: Denial | undefined;
+  /** The authenticator that decided on the credential, if one was reached. */
+  readonly authenticator?: string;
+  /** The caller's subject, once a credential was accepted. */
+  readonly subject?: string;
+  /** The credential that was read: only hashed, never kept in the event. */
+  readonly credential?: string;
 }
 
 /**
- * Emits the decision of a call whose allowed decision was held back ({@link recordDecisions} with
- * `holdAllowed`): call it once the rest of the decision is known, with the error that ended the call,
- * if any. An auth failure (a condition over the request that refused it) makes the event denied; any
- * other error, or none, keeps it allowed (the handler's own failures are not auth decisions).
- */
-export type HeldDecision = (error?: unknown) => Promise<void>;
-
-/**
- * Wraps the auth step of one call so that it emits one {@link DecisionEvent} to the listener, allowed
- * when the step resolves and denied when it throws (the error is rethrown unchanged). Without a
- * listener the step runs as is, at no cost.
+ * Emits one verdict to the listener as a {@link DecisionEvent}, `durationMs` after the call's auth
+ * began. What the listener throws is ignored: a listener cannot fail a call, nor change its answer.
  *
- * With `holdAllowed`, an allowed decision is not emitted yet: the returned {@link HeldDecision} emits
- * it later (for rules whose condition reads the request message, judged after the body is parsed).
+ * ```ts
+ * const emit = decisionEmitter((e) => console.log(e.allowed, e.reason));
+ * await emit({ method, denial: undefined, subject: "alice" }, 0.4);
+ * ```
  */
-export function recordDecisions(
-  listener: DecisionListener | undefined,
-): (
-  method: DescMethod,
-  step: (trace: DecisionTrace) => Promise<void>,
-  holdAllowed?: boolean,
-) => Promise<HeldDecision | undefined> {
-  if (listener === undefined) {
-    return async (_method, step) => {
-      await step({});
-      return undefined;
-    };
-  }
-  const emit = async (method: DescMethod, trace: DecisionTrace, durationMs: number, failure: unknown) => {
-    const denied = failure !== undefined;
-    const auth = denied ? readAuthFailure(failure) : undefined;
+export function decisionEmitter(listener: DecisionListener): (verdict: Verdict, durationMs: number) => Promise<void> {
+  return async (verdict, durationMs) => {
+    const { method, denial } = verdict;
     const event: DecisionEvent = {
-      allowed: !denied,
+      allowed: denial === undefined,
       method: `${method.parent.typeName}/${method.name}`,
-      code: denied ? (failure instanceof ConnectError ? failure.code : Code.Internal) : undefined,
-      reason: auth?.reason,
-      detail: auth?.metadata["detail"],
-      authenticator: trace.authenticator,
-      subject: trace.subject,
-      tokenHash: trace.credential === undefined ? undefined : await tokenHash(trace.credential),
+      code: denial === undefined ? undefined : codeOfDenial(denial),
+      reason: denial?.reason,
+      detail: denial?.metadata?.["detail"],
+      authenticator: verdict.authenticator,
+      subject: verdict.subject,
+      tokenHash: verdict.credential === undefined ? undefined : await tokenHash(verdict.credential),
       durationMs,
     };
     try {
@@ -97,27 +87,5 @@ export function recordDecisions(
     } catch {
       // A listener cannot fail a call, nor change its answer.
     }
-  };
-  return async (method, step, holdAllowed = false) => {
-    const trace: DecisionTrace = {};
-    const started = performance.now();
-    try {
-      await step(trace);
-    } catch (error) {
-      // Thrown values are never undefined here in practice; the step throws ConnectErrors.
-      await emit(method, trace, performance.now() - started, error ?? new ConnectError("denied", Code.Internal));
-      throw error;
-    }
-    const durationMs = performance.now() - started;
-    if (!holdAllowed) {
-      await emit(method, trace, durationMs, undefined);
-      return undefined;
-    }
-    let emitted = false;
-    return async (error) => {
-      if (emitted) return;
-      emitted = true;
-      await emit(method, trace, durationMs, readAuthFailure(error) === undefined ? undefined : error);
-    };
   };
 }

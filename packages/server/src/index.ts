@@ -1,4 +1,10 @@
-export { createServerAuth, type ServerAuth, type ServerAuthOptions } from "./server-auth.js";
+export {
+  createServerAuth,
+  type ServerAuth,
+  type ServerAuthOptions,
+  type ServerAuthRouterOptions,
+  type ServerAuthWarning,
+} from "./server-auth.js";
 export {
   createAuthorization,
   claimMatches,

@@ -1,16 +1,13 @@
-import {
-  type ContextValues,
-  type HandlerContext,
-  type Interceptor,
-  createContextKey,
-} from "@connectrpc/connect";
-import type { DescMethod } from "@bufbuild/protobuf";
-import { Reason, createAuthError } from "@connectauth/core";
-import { type AuthCall, type AuthOutcome, type Authenticator, authenticatorFailed } from "./authenticator.js";
+import type { HandlerContext, Interceptor, StreamRequest, UnaryRequest } from "@connectrpc/connect";
+import type { DescMethod, Message } from "@bufbuild/protobuf";
+import { Reason } from "@connectauth/core";
+import { type AuthCall, type AuthOutcome, type Authenticator, authenticatorFault } from "./authenticator.js";
 import { type AuthorizationOptions, createAuthorization } from "./authorization.js";
+import { createCallStates } from "./call-state.js";
 import { createCredentialSource } from "./credential-source.js";
-import { authIdentityKey } from "./identity.js";
-import { type DecisionListener, type DecisionTrace, type HeldDecision, recordDecisions } from "./decision.js";
+import { type DecisionListener, type Verdict, decisionEmitter } from "./decision.js";
+import { type Denial, deny, fault, toConnectError } from "./denial.js";
+import { type AuthIdentity, authIdentityKey } from "./identity.js";
 
 /** Options of {@link createServerAuth}. */
 export interface ServerAuthOptions {
@@ -25,8 +22,8 @@ export interface ServerAuthOptions {
   /** The largest credential header (`Authorization` or another) accepted, in characters. Default 8192. */
   readonly maxCredentialLength?: number;
   /**
-   * Rules set in code, what methods without a rule admit (default: nobody), and the services whose
-   * conditions compile at start. See {@link createAuthorization}.
+   * Rules set in code, what methods without a rule admit (default: nobody), and the services served.
+   * See {@link createAuthorization}.
    */
   readonly authorization?: AuthorizationOptions;
   /**
@@ -35,173 +32,298 @@ export interface ServerAuthOptions {
    * `@connectauth/server/otel`. Default: none.
    *
    * For a rule whose CEL condition reads the request message, the event is emitted by the interceptor
-   * once the handler is done with the request (denied if the condition refused a message). With the
-   * gate alone and no interceptor, such conditions do not run, and their allowed events are not emitted.
+   * once the condition has judged the message (unary), or when the request stream is refused or done.
    */
   readonly onDecision?: DecisionListener;
+  /**
+   * Told, once per server, of a setup that works but gives less than it should: `GATE_NOT_RUN` when
+   * the interceptor sees a call that no request gate saw (`@connectrpc/connect` before 2.3, which
+   * ignores `requestGate`, an adapter that drops it, or the interceptor installed alone): every rule is
+   * still enforced, by the interceptor, but only after the request body is read. Default:
+   * `console.warn` of the message; `() => {}` silences it where that is the intended setup.
+   */
+  readonly onWarning?: (warning: ServerAuthWarning) => void;
+}
+
+/** What {@link ServerAuthOptions.onWarning} is told. */
+export interface ServerAuthWarning {
+  /** A stable code: `GATE_NOT_RUN`. */
+  readonly code: "GATE_NOT_RUN";
+  /** For humans: what happened and the fix. */
+  readonly message: string;
+}
+
+/** The router options of {@link ServerAuth.routerOptions}, for every Connect adapter. */
+export interface ServerAuthRouterOptions {
+  readonly requestGate: (context: HandlerContext) => Promise<void>;
+  readonly interceptors: Interceptor[];
 }
 
 /**
- * Authentication and authorization for a Connect server, in the two forms Connect can run it.
+ * Authentication and authorization for a Connect server. Install {@link ServerAuth.routerOptions};
+ * the gate and the interceptor alone are for setups that cannot take both, and give less.
  */
 export interface ServerAuth {
   /**
-   * For the `requestGate` router option (`@connectrpc/connect` ≥ 2.3): runs once the request headers are
-   * in, before the request body is read, so a rejected call costs no body reading or parsing.
+   * The way to install connectauth: `connectNodeAdapter({ routes, ...auth.routerOptions })`, and the
+   * same for `fastifyConnectPlugin`, `expressConnectMiddleware` and `createRouterTransport`. Its
+   * request gate refuses a call once the headers are in, before the body is read; its interceptor
+   * (put yours after it) runs the rules' conditions over the request message once it is parsed. With
+   * `@connectrpc/connect` before 2.3 (no `requestGate`), the interceptor does everything, after the body
+   * is read, and `onWarning` says so once.
+   */
+  readonly routerOptions: ServerAuthRouterOptions;
+  /**
+   * The request gate alone (`requestGate: auth.requestGate`): every check before the body is read, but
+   * it cannot see the request message, so a method whose rule has a condition over `request` is
+   * refused (`Internal`, after the caller's credential and scopes pass), never allowed unchecked.
    */
   readonly requestGate: (context: HandlerContext) => Promise<void>;
   /**
-   * For the `interceptors` router option: does what the gate does when the gate did not run (Connect
-   * before 2.3, or a router set up without it), and nothing when it did. Install both.
+   * The interceptor (`interceptors: [auth.interceptor]`; also the one of `routerOptions`). Alone, it
+   * does every check, conditions included, but after the request body is read (Connect reads it before
+   * any interceptor runs), and `onWarning` says so once. After a gate that admitted the call, it only
+   * judges the rule's condition over the request message, if there is one.
    */
   readonly interceptor: Interceptor;
 }
 
-// Set once the checks of a call have run, so that gate and interceptor never both run them.
-const checkedKey = createContextKey(false, { description: "connectauth checked" });
-// The held-back decision event of a call whose rule has a condition over the request message.
-const heldDecisionKey = createContextKey<HeldDecision | undefined>(undefined, { description: "connectauth held decision" });
-
 /**
  * Creates the server side of connectauth: reads the method's rule (proto options), takes exactly one
- * credential from the `Authorization` header, lets the authenticators decide, checks the rule's scopes,
- * and puts the caller's identity in the context values ({@link getAuth}). Every failure is a
- * `ConnectError` with the contract's code, `ErrorInfo` and challenge.
+ * credential, lets the authenticators decide, checks the rule, and puts the caller's identity in the
+ * call's context values ({@link getAuth}). Every failure is a `ConnectError` with the contract's code,
+ * `ErrorInfo` and challenge.
  *
  * ```ts
  * const auth = createServerAuth({ authenticators: [jwt], realm: "greeter" });
- * http2.createServer(
- *   connectNodeAdapter({ routes, requestGate: auth.requestGate, interceptors: [auth.interceptor] }),
- * );
+ * http2.createServer(connectNodeAdapter({ routes, ...auth.routerOptions }));
  * ```
  *
- * @throws TypeError without authenticators, or when two of them claim the same scheme or header.
+ * What belongs to one call is kept by the server for that call, never in state a caller could share:
+ * context values that come to a second call (a `contextValues` hook that returns one object for every
+ * request), or that already hold an identity, are refused (`Internal`). Exceptions from user code
+ * (`authenticate`, `extract`, `authenticateConnection`) are `Internal` without their cause.
+ *
+ * @throws TypeError without authenticators, when two of them claim the same scheme or header, or on a
+ * bad `authorization` option.
  */
 export function createServerAuth(options: ServerAuthOptions): ServerAuth {
   const realm = options.realm;
-  const maxLength = options.maxCredentialLength ?? 8192;
-  // Exactly one credential, from Authorization, a named header or an authenticator's extract().
-  const source = createCredentialSource(options.authenticators, { maxLength, realm });
-  const accepted = source.schemes.join(", ");
-  const authorization = createAuthorization({ ...options.authorization, realm });
-  const record = options.onDecision === undefined ? undefined : recordDecisions(options.onDecision);
+  const source = createCredentialSource(options.authenticators, { maxLength: options.maxCredentialLength ?? 8192 });
+  const authorization = createAuthorization(options.authorization);
   const connectionAuthenticators = options.authenticators.filter((a) => a.authenticateConnection !== undefined);
+  const emit = options.onDecision === undefined ? undefined : decisionEmitter(options.onDecision);
+  const now = emit === undefined ? () => 0 : () => performance.now();
+  const onWarning = options.onWarning ?? ((w: ServerAuthWarning) => console.warn(w.message));
+  let warnedGateNotRun = false;
+  const calls = createCallStates<CallState>();
+  const newCall = (): CallState => ({ admitted: false, pending: undefined });
 
-  /** Runs the checks of a call, unless they already ran for it (then `undefined`: nothing to wait for). */
-  function check(method: DescMethod, header: Headers, values: ContextValues): Promise<void> | undefined {
-    if (values.get(checkedKey)) {
-      return undefined;
-    }
-    values.set(checkedKey, true);
-    if (record === undefined) {
-      return decide(method, header, values, {});
-    }
-    return recordAndDecide(record, method, header, values);
-  }
-
-  async function recordAndDecide(
-    recordOne: ReturnType<typeof recordDecisions>,
-    method: DescMethod,
-    header: Headers,
-    values: ContextValues,
-  ): Promise<void> {
-    // A condition over the request message is judged later, in the interceptor: an allowed decision of
-    // such a method is held back until then, so that the call still has exactly one decision event.
-    const held = await recordOne(method, (trace) => decide(method, header, values, trace), authorization.readsRequest(method));
-    if (held !== undefined) values.set(heldDecisionKey, held);
-  }
-
-  async function decide(method: DescMethod, header: Headers, values: ContextValues, trace: DecisionTrace): Promise<void> {
-    const rule = authorization.ruleOf(method);
-    const found = source.read(header);
+  /** Everything that can be judged from the headers: the credential, the authenticator, the rule. */
+  async function judge(method: DescMethod, header: Headers, values: HandlerContext["values"]): Promise<Judgement> {
+    const found = source.read(header, values);
+    if (found !== undefined && !("credentials" in found)) return { method, denial: found };
     const call: AuthCall = { values, requestHeader: header };
-    // Without a credential in the headers, a credential of the connection (a TLS client certificate) may decide.
-    const fromConnection =
-      found === undefined && connectionAuthenticators.length > 0 ? await authenticateConnection(call) : undefined;
-    if (found === undefined && fromConnection === undefined) {
-      if (rule.public) {
-        return;
+    let authenticator: Authenticator;
+    let outcome: AuthOutcome | Denial;
+    if (found !== undefined) {
+      authenticator = found.authenticator;
+      outcome = await attempt(authenticator, () => authenticator.authenticate(found.credentials, call));
+    } else {
+      const connection = await authenticateConnection(call);
+      if (connection === undefined) {
+        return authorization.ruleOf(method).public ? { method, denial: undefined } : { method, denial: deny(Reason.MissingCredentials) };
       }
-      throw createAuthError(Reason.MissingCredentials, { realm });
+      if (!("outcome" in connection)) return { method, denial: connection };
+      ({ authenticator, outcome } = connection);
     }
-    if (found !== undefined) trace.credential = found.credentials.value;
-    const authenticator = fromConnection?.authenticator ?? found!.authenticator;
-    if (authenticator === undefined) {
-      throw createAuthError(Reason.MalformedCredentials, {
-        realm,
-        // The scheme is not echoed: a bare token with a space in it would be read as the scheme.
-        message: `the auth scheme is not accepted here (accepted: ${accepted})`,
-      });
-    }
-    trace.authenticator = authenticator.name;
-    let outcome: AuthOutcome;
-    try {
-      outcome = fromConnection?.outcome ?? found!.remembered ?? (await authenticator.authenticate(found!.credentials, call));
-    } catch {
-      throw authenticatorFailed(authenticator);
-    }
+    const credential = found?.credentials.value;
+    const decided = { method, authenticator: authenticator.name, credential };
+    if (!("ok" in outcome)) return { ...decided, denial: outcome };
     if (!outcome.ok) {
       const metadata: Record<string, string> = { authenticator: authenticator.name };
       if (outcome.detail !== undefined) metadata["detail"] = outcome.detail;
-      throw createAuthError(outcome.reason, { realm, message: outcome.message, metadata });
+      return { ...decided, denial: deny(outcome.reason, { message: outcome.message, metadata }) };
     }
-    trace.subject = outcome.identity.subject;
-    authorization.authorize(method, outcome.identity);
-    values.set(authIdentityKey, outcome.identity);
+    const identity = outcome.identity;
+    return { ...decided, subject: identity.subject, identity, denial: authorization.authorize(method, identity) };
   }
 
   /** The first answer of an authenticator that reads connection credentials, or `undefined`. */
   async function authenticateConnection(
     call: AuthCall,
-  ): Promise<{ authenticator: Authenticator; outcome: AuthOutcome } | undefined> {
+  ): Promise<{ authenticator: Authenticator; outcome: AuthOutcome } | Denial | undefined> {
     for (const authenticator of connectionAuthenticators) {
-      let outcome: AuthOutcome | undefined;
-      try {
-        outcome = await authenticator.authenticateConnection!(call);
-      } catch {
-        throw authenticatorFailed(authenticator);
-      }
-      if (outcome !== undefined) return { authenticator, outcome };
+      const outcome = await attempt(authenticator, () => authenticator.authenticateConnection!(call));
+      if (outcome === undefined) continue;
+      if (!("ok" in outcome)) return outcome;
+      return { authenticator, outcome };
     }
     return undefined;
   }
 
-  return {
-    requestGate: (context) => check(context.method, context.requestHeader, context.values) ?? Promise.resolve(),
-    interceptor: (next) => (req) => {
-      const checking = check(req.method, req.header, req.contextValues);
-      return checking === undefined ? proceed(next, req) : checking.then(() => proceed(next, req));
-    },
-  };
+  /**
+   * Judges a call from its headers and admits it (its identity in its context values) or refuses it.
+   * A condition over the request message is left to the interceptor (`"defer"`), or refused when
+   * there is none to judge it (`"refuse"`).
+   */
+  async function admit(
+    method: DescMethod,
+    header: Headers,
+    values: HandlerContext["values"],
+    state: CallState,
+    conditions: "defer" | "refuse",
+  ): Promise<void> {
+    const started = now();
+    const judgement = await judge(method, header, values);
+    const { denial } = judgement;
+    if (denial !== undefined) return refuse({ ...judgement, denial }, started);
+    const { identity } = judgement;
+    if (authorization.readsRequest(method)) {
+      // Never a public method, so there is an identity; without one, refuse all the same.
+      if (conditions === "refuse" || identity === undefined) {
+        return refuse({ ...judgement, denial: fault(conditionNeedsInterceptor(method)) }, started);
+      }
+      values.set(authIdentityKey, identity);
+      // Judged with the request message by the interceptor; the event waits for that.
+      state.pending = { verdict: judgement, identity, durationMs: now() - started };
+      state.admitted = true;
+      return;
+    }
+    if (identity !== undefined) values.set(authIdentityKey, identity);
+    state.admitted = true;
+    await emit?.(judgement, now() - started);
+  }
+
+  async function refuse(verdict: Verdict & { readonly denial: Denial }, started: number): Promise<never> {
+    await emit?.(verdict, now() - started);
+    throw toConnectError(verdict.denial, realm);
+  }
+
+  function gate(conditions: "defer" | "refuse") {
+    return async (context: HandlerContext): Promise<void> => {
+      const entered = calls.enter(context.values, context.signal, newCall);
+      if (!("state" in entered)) return refuse({ method: context.method, denial: entered }, now());
+      if (!entered.started) {
+        return refuse({ method: context.method, denial: fault("connectauth: the request gate ran twice for one call") }, now());
+      }
+      return admit(context.method, context.requestHeader, context.values, entered.state, conditions);
+    };
+  }
+
+  function interceptor(): Interceptor {
+    return (next) => (req) => {
+      const entered = calls.enter(req.contextValues, req.signal, newCall);
+      if (!("state" in entered)) return refuse({ method: req.method, denial: entered }, now());
+      if (!entered.started) return proceed(next, req, entered.state);
+      // The gate did not see this call (it did not run): everything is checked here.
+      if (!warnedGateNotRun) {
+        warnedGateNotRun = true;
+        try {
+          onWarning({ code: "GATE_NOT_RUN", message: gateNotRunMessage });
+        } catch {
+          // A warning hook cannot fail a call.
+        }
+      }
+      const state = entered.state;
+      return admit(req.method, req.header, req.contextValues, state, "defer").then(() => proceed(next, req, state));
+    };
+  }
 
   /**
-   * Hands a checked call on, through the rule's condition over the request; a held-back decision event
-   * is emitted once the handler is done with the request. Returns `next`'s own promise when there is no
-   * such event (no extra promise on the common path).
+   * Hands an admitted call on. A condition over the request message is judged here: a unary request at
+   * once, each message of a streaming request as the handler reads it; the call's event is emitted at
+   * the first refusal, or once the request (or, failing that, the response) is done. Returns `next`'s
+   * own promise when there is nothing to judge (no extra promise on the common path).
    */
-  function proceed(next: InterceptorNext, req: InterceptorRequest): ReturnType<InterceptorNext> {
-    const held = req.contextValues.get(heldDecisionKey);
-    if (held === undefined) {
-      try {
-        return next(authorization.guardRequest(req));
-      } catch (error) {
-        return Promise.reject(error);
-      }
+  function proceed(next: InterceptorNext, req: UnaryRequest | StreamRequest, state: CallState): ReturnType<InterceptorNext> {
+    if (!state.admitted) {
+      // Not reachable: a call the gate refused never gets here. Refuse regardless.
+      return refuse({ method: req.method, denial: fault("connectauth: the call was not admitted") }, now());
     }
-    req.contextValues.delete(heldDecisionKey);
-    return (async () => {
-      try {
-        const res = await next(authorization.guardRequest(req));
-        await held();
-        return res;
-      } catch (error) {
-        await held(error);
-        throw error;
+    const pending = state.pending;
+    if (pending === undefined) return next(req);
+    state.pending = undefined;
+    let emitted = false;
+    const decide = async (denial: Denial | undefined) => {
+      if (!emitted) {
+        emitted = true;
+        await emit?.({ ...pending.verdict, denial }, pending.durationMs);
       }
-    })();
+      if (denial !== undefined) throw toConnectError(denial, realm);
+    };
+    const judge = (message: Message) => authorization.authorizeRequest(req.method, pending.identity, message);
+    if (!req.stream) {
+      return decide(judge(req.message)).then(() => next(req));
+    }
+    const messages = req.message;
+    async function* judged() {
+      for await (const message of messages) {
+        const denial = judge(message);
+        if (denial !== undefined) await decide(denial);
+        yield message;
+      }
+      await decide(undefined);
+    }
+    const settle = () => decide(undefined);
+    return next({ ...req, message: judged() }).then(
+      (res) => (res.stream ? { ...res, message: afterAll(res.message, settle) } : settle().then(() => res)),
+      async (error: unknown) => {
+        await settle();
+        throw error;
+      },
+    );
+  }
+
+  const theInterceptor = interceptor();
+  return {
+    routerOptions: Object.freeze({ requestGate: gate("defer"), interceptors: [theInterceptor] }),
+    requestGate: gate("refuse"),
+    interceptor: theInterceptor,
+  };
+}
+
+/** What the server keeps of one call between its gate and its interceptor. */
+interface CallState {
+  /** Whether the call passed every check that its headers allow. */
+  admitted: boolean;
+  /** A condition over the request message still to judge, and the verdict whose event waits for it. */
+  pending: { readonly verdict: Verdict; readonly identity: AuthIdentity; readonly durationMs: number } | undefined;
+}
+
+/** A verdict from the headers, with the identity it established. */
+interface Judgement extends Verdict {
+  readonly identity?: AuthIdentity;
+}
+
+/** The messages of `iterable`, then `done()` once they end or fail. */
+async function* afterAll<T>(iterable: AsyncIterable<T>, done: () => Promise<void>): AsyncIterable<T> {
+  try {
+    yield* iterable;
+  } finally {
+    await done();
   }
 }
 
-type InterceptorNext = Parameters<Interceptor>[0];
-type InterceptorRequest = Parameters<InterceptorNext>[0];
+/** Runs user code of an authenticator: what it throws becomes a fault without the cause. */
+async function attempt<T>(authenticator: Authenticator, run: () => Promise<T>): Promise<T | Denial> {
+  try {
+    return await run();
+  } catch {
+    return authenticatorFault(authenticator);
+  }
+}
 
+function conditionNeedsInterceptor(method: DescMethod): string {
+  return (
+    `connectauth: the rule of ${method.parent.typeName}/${method.name} has a condition over the request message, ` +
+    `which the request gate alone cannot check: install auth.routerOptions (gate and interceptor), or auth.interceptor`
+  );
+}
+
+const gateNotRunMessage =
+  "connectauth: the request gate did not run (requestGate needs @connectrpc/connect 2.3 or later), so credentials " +
+  "are checked by the interceptor, after the request body is read. Every rule is still enforced. To refuse calls " +
+  "before their body is read, use @connectrpc/connect >= 2.3 and pass auth.routerOptions to the adapter.";
+
+type InterceptorNext = Parameters<Interceptor>[0];
