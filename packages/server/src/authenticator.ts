@@ -114,8 +114,3 @@ export function rejected(reason: Reason, options: { message?: string; detail?: s
 export function authenticatorFault(authenticator: Authenticator): Denial {
   return fault(`authenticator "${authenticator.name}" failed`);
 }
-
-// TODO(remove once jwt-authenticator.ts no longer imports it)
-export function rememberOutcomes<A extends Authenticator>(authenticator: A, _remembered: (credentials: PresentedCredentials) => AuthOutcome | undefined): A {
-  return authenticator;
-}
