@@ -1,5 +1,5 @@
 // mTLS identity on every TLS-capable setup: the verified client certificate (subject, SAN DNS names,
-// SPIFFE ID, SHA-256 thumbprint) read from the socket by mtlsContextValues, mapped to an identity and
+// SPIFFE ID, SHA-256 thumbprint) read from the socket by nodeContextValues, mapped to an identity and
 // scopes; unverified, unknown and missing certificates refused with the contract's codes; RFC 8705
 // certificate-bound tokens accepted only over a connection presenting their certificate.
 import { after, before, describe, test } from "node:test";
@@ -12,7 +12,7 @@ import {
   createCertificateAuthenticator,
   createCertificateBoundAuthenticator,
   identifyBySpiffeId,
-  mtlsContextValues,
+  nodeContextValues,
   peerCertificateKey,
 } from "@connectauth/node";
 import { GreeterService } from "../packages/example/src/gen/example/v1/greeter_pb.js";
@@ -60,7 +60,7 @@ for (const setup of setups.filter((s) => s.tls !== "never")) {
         requestGate: auth.requestGate,
         interceptors: [auth.interceptor],
         contextValues: (req) => {
-          const values = mtlsContextValues(req);
+          const values = nodeContextValues(req);
           seen.push(values.get(peerCertificateKey));
           return values;
         },

@@ -27,7 +27,7 @@ export interface CertificateAuthenticatorOptions {
 
 /**
  * Creates an authenticator of TLS client certificates (mutual TLS): it reads the certificate that
- * {@link mtlsContextValues} put in the context values and decides when the request has no
+ * the `nodeContextValues` hook put in the context values and decides when the request has no
  * `Authorization` header (a bearer token, when sent, takes precedence). No certificate: nothing presented
  * (`MISSING_CREDENTIALS` unless the method is public). A certificate Node could not verify against the
  * server's CAs, or one `identify` does not know: `INVALID_CLIENT_CERTIFICATE` (Unauthenticated).

@@ -13,7 +13,7 @@ export interface CertificateBoundAuthenticatorOptions {
 /**
  * Wraps a token authenticator with RFC 8705 certificate binding: a token whose claims hold
  * `cnf: { "x5t#S256": … }` is accepted only over a TLS connection that presented the certificate with
- * that SHA-256 thumbprint (read by {@link mtlsContextValues}); otherwise `INVALID_TOKEN` with detail
+ * that SHA-256 thumbprint (read by the `nodeContextValues` hook); otherwise `INVALID_TOKEN` with detail
  * `cnf_mismatch`, as RFC 8705 §3 asks. The TLS handshake proved the client holds the certificate's key,
  * so the certificate need not chain to a CA the server trusts (RFC 8705 §2.2, self-signed certificates).
  *

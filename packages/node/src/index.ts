@@ -1,10 +1,10 @@
 export {
   type PeerCertificate,
   getPeerCertificate,
-  mtlsContextValues,
   peerCertificateKey,
   readPeerCertificate,
 } from "./peer-certificate.js";
+export { type NodeContextRequest, nodeContextValues } from "./node-context-values.js";
 export {
   type CertificateAuthenticatorOptions,
   type CertificateIdentity,

@@ -1,8 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createContextValues } from "@connectrpc/connect";
 import { createTestCa, createTestPki, spiffeIds } from "../../../test/support/certs.js";
-import { getPeerCertificate, mtlsContextValues, readPeerCertificate } from "./peer-certificate.js";
+import { readPeerCertificate } from "./peer-certificate.js";
 
 const pki = await createTestPki();
 const socketPresenting = (der: Uint8Array | undefined, authorized = true) => ({
@@ -37,16 +36,4 @@ test("two spiffe URIs are not one SPIFFE ID", async () => {
   const ca = await createTestCa("two ids");
   const two = await ca.issue({ commonName: "x", usage: "client", uris: [spiffeIds.billing, spiffeIds.reports] });
   assert.equal(readPeerCertificate(socketPresenting(two.der))?.spiffeId, undefined);
-});
-
-test("mtlsContextValues reads once per socket, from Node's, HTTP/2's or Fastify's request", () => {
-  const socket = socketPresenting(pki.clients.billing.der);
-  const direct = getPeerCertificate({ values: mtlsContextValues({ socket }) });
-  const http2 = mtlsContextValues({ socket: {}, stream: { session: { socket } } } as never);
-  const fastify = mtlsContextValues({ socket: {}, raw: { socket } } as never);
-  assert.ok(direct);
-  assert.equal(getPeerCertificate({ values: http2 }), direct);
-  assert.equal(getPeerCertificate({ values: fastify }), direct);
-  const mine = createContextValues();
-  assert.equal(mtlsContextValues({ socket }, mine), mine, "adds to the values it is given");
 });

@@ -1,6 +1,6 @@
 import { X509Certificate, createHash } from "node:crypto";
 import type { TLSSocket } from "node:tls";
-import { type ContextValues, type HandlerContext, createContextKey, createContextValues } from "@connectrpc/connect";
+import { type HandlerContext, createContextKey } from "@connectrpc/connect";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate, SubjectAlternativeName, id_ce_subjectAltName } from "@peculiar/asn1-x509";
 
@@ -32,8 +32,8 @@ export interface PeerCertificate {
 }
 
 /**
- * The context value holding the peer certificate of the call's connection, set by
- * {@link mtlsContextValues}; `undefined` on plaintext connections or when no certificate was sent.
+ * The context value holding the peer certificate of the call's connection, set by the
+ * `nodeContextValues` hook; `undefined` on plaintext connections or when no certificate was sent.
  * Prefer {@link getPeerCertificate}.
  *
  * ```ts
@@ -77,36 +77,6 @@ export function readPeerCertificate(socket: unknown): PeerCertificate | undefine
   const result = raw === undefined || raw.length === 0 ? undefined : parse(raw, tls);
   cache.set(socket, result);
   return result;
-}
-
-/**
- * A `contextValues` hook that puts the connection's client certificate in the context values, for
- * `connectNodeAdapter`, `fastifyConnectPlugin` and `expressConnectMiddleware` alike (each passes its
- * request, which exposes the socket). Pass `values` to add to context values you made yourself.
- *
- * ```ts
- * https.createServer({ key, cert, ca, requestCert: true, rejectUnauthorized: false },
- *   connectNodeAdapter({ routes, contextValues: mtlsContextValues, requestGate: auth.requestGate }));
- * ```
- */
-export function mtlsContextValues(
-  request: { readonly socket?: unknown },
-  values: ContextValues = createContextValues(),
-): ContextValues {
-  return values.set(peerCertificateKey, readPeerCertificate(connectionSocket(request)));
-}
-
-/**
- * The socket of the request's connection. For HTTP/2 that is the session's socket, one per connection
- * (each stream's `req.socket` is a proxy of its own), so the certificate is read once per connection.
- * Fastify passes its own request, which holds Node's as `raw`.
- */
-function connectionSocket(request: { readonly socket?: unknown; readonly raw?: unknown }): unknown {
-  const raw = (typeof request.raw === "object" && request.raw !== null ? request.raw : request) as {
-    readonly socket?: unknown;
-    readonly stream?: { readonly session?: { readonly socket?: unknown } };
-  };
-  return raw.stream?.session?.socket ?? raw.socket;
 }
 
 function parse(der: Buffer, socket: Partial<TLSSocket>): PeerCertificate {
