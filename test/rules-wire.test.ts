@@ -30,6 +30,7 @@ before(async () => {
   lenient = await startRulesServer({
     authorization: {
       unruled: "authenticated",
+      services: [InvoiceService, LegacyService],
       rules: {
         "fixtures.rules.v1.InvoiceService/ApproveInvoice": { public: true },
         "fixtures.rules.v1.InvoiceService": { anyScopes: ["never.granted"] },
@@ -192,7 +193,11 @@ test("custom scope claims: permissions and realm_access.roles count as scopes wh
 describe("conditions that do not compile fail at server start, naming the method", () => {
   test("a syntax error in a code rule", () => {
     assert.throws(
-      () => setup({ rules: { "fixtures.rules.v1.InvoiceService/GetInvoice": { condition: "claims.tenant ==" } } }),
+      () =>
+        setup({
+          services: [InvoiceService],
+          rules: { "fixtures.rules.v1.InvoiceService/GetInvoice": { condition: "claims.tenant ==" } },
+        }),
       (e: Error) => e instanceof TypeError && e.message.includes('"fixtures.rules.v1.InvoiceService/GetInvoice"'),
     );
   });
@@ -207,7 +212,10 @@ describe("conditions that do not compile fail at server start, naming the method
     );
   });
   test("an unknown identifier", () => {
-    assert.throws(() => setup({ rules: { "a.B": { condition: "claim.x == 1" } } }), /unknown identifier "claim"/);
+    assert.throws(
+      () => setup({ services: [LegacyService], rules: { "fixtures.rules.v1.LegacyService": { condition: "claim.x == 1" } } }),
+      /unknown identifier "claim"/,
+    );
   });
   test("a bad option is a TypeError too", () => {
     assert.throws(() => setup({ unruled: "maybe" as never }), /unruled must be/);
