@@ -1,6 +1,7 @@
 // The Node server setups connectauth supports, each started on 127.0.0.1:0 with the same Connect
 // options: connectNodeAdapter on http (HTTP/1.1), http2 cleartext and http2 over TLS, Fastify (HTTP/2
 // cleartext) and Express (HTTP/1.1). gRPC needs HTTP/2, so the HTTP/1.1 setups serve Connect and gRPC-web.
+// headerVariantSetups adds two that differ only in Node's handling of request headers.
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as https from "node:https";
@@ -100,20 +101,14 @@ export const setups: readonly Setup[] = [
     httpVersion: "2",
     protocols: all,
     tls: "optional",
-    async start(o) {
+    start: (o) =>
       // One type for both (the plugin is typed for Fastify's default server; it only uses the raw request).
-      const app = (
-        o.tls === undefined ? fastify({ http2: true }) : fastify({ http2: true, https: { ...o.tls, allowHTTP1: true } })
-      ) as unknown as FastifyInstance;
-      await app.register(fastifyConnectPlugin, {
-        routes: o.routes,
-        requestGate: o.requestGate,
-        interceptors: o.interceptors,
-        contextValues: o.contextValues,
-      });
-      await app.ready();
-      return listen(app.server as unknown as net.Server, o.tls !== undefined, () => app.close());
-    },
+      startFastify(
+        o,
+        (o.tls === undefined
+          ? fastify({ http2: true })
+          : fastify({ http2: true, https: { ...o.tls, allowHTTP1: true } })) as unknown as FastifyInstance,
+      ),
   },
   {
     name: "Express (HTTP/1.1)",
@@ -134,6 +129,39 @@ export const setups: readonly Setup[] = [
     },
   },
 ];
+
+/**
+ * Setups the shared suite does not run: they differ from the ones above only in how Node hands over
+ * request headers (node:http with its default options, without `joinDuplicateHeaders`; Fastify over
+ * HTTP/1.1), which is what test/duplicate-headers.test.ts is about.
+ */
+export const headerVariantSetups: readonly Setup[] = [
+  {
+    name: "connectNodeAdapter on http, default options (HTTP/1.1)",
+    httpVersion: "1.1",
+    protocols: http1Only,
+    tls: "never",
+    start: (o) => listen(http.createServer(adapter(o)), false),
+  },
+  {
+    name: "Fastify (HTTP/1.1)",
+    httpVersion: "1.1",
+    protocols: http1Only,
+    tls: "never",
+    start: (o) => startFastify(o, fastify()),
+  },
+];
+
+async function startFastify(o: ServeOptions, app: FastifyInstance): Promise<RunningServer> {
+  await app.register(fastifyConnectPlugin, {
+    routes: o.routes,
+    requestGate: o.requestGate,
+    interceptors: o.interceptors,
+    contextValues: o.contextValues,
+  });
+  await app.ready();
+  return listen(app.server as unknown as net.Server, o.tls !== undefined, () => app.close());
+}
 
 async function listen(server: net.Server, secure: boolean, close?: () => Promise<unknown>): Promise<RunningServer> {
   const sockets = new Set<net.Socket>();
