@@ -11,7 +11,8 @@ export { protocols, type Protocol } from "../../packages/example/src/demo-cases.
 /** Request headers to send as they are; a list value sends the header several times. */
 export type RawHeaders = Record<string, string | readonly string[]>;
 
-const withHeaders = (headers: RawHeaders): Interceptor => (next) => (req) => {
+/** A client interceptor that appends exactly these request headers (for any client, any protocol). */
+export const withHeaders = (headers: RawHeaders): Interceptor => (next) => (req) => {
   for (const [name, value] of Object.entries(headers)) {
     for (const v of typeof value === "string" ? [value] : value) req.header.append(name, v);
   }

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Code, ConnectError, type Interceptor, createClient, createRouterTransport } from "@connectrpc/connect";
 import { GreeterService } from "../../example/src/gen/example/v1/greeter_pb.js";
+import { type InstallMode, installModes, installed } from "../../../test/support/install-modes.js";
 import { type Authenticator, accepted, rejected } from "./authenticator.js";
 import { tokenHash } from "@connectauth/core";
 import type { DecisionEvent } from "./decision.js";
@@ -19,7 +20,8 @@ const fixed: Authenticator = {
   },
 };
 
-function client(gate: boolean, onDecision: (e: DecisionEvent) => void, authorization?: string) {
+// Each mode installs exactly what it names: { requestGate }, { interceptors: [interceptor] }, or routerOptions.
+function client(mode: InstallMode, onDecision: (e: DecisionEvent) => void, authorization?: string) {
   const auth = createServerAuth({ authenticators: [fixed], onDecision });
   const setHeader: Interceptor = (next) => (req) => {
     if (authorization !== undefined) req.header.set("authorization", authorization);
@@ -38,16 +40,16 @@ function client(gate: boolean, onDecision: (e: DecisionEvent) => void, authoriza
         ping: () => ({ message: "pong" }),
       }),
     {
-      router: gate ? { requestGate: auth.requestGate, interceptors: [auth.interceptor] } : { interceptors: [auth.interceptor] },
+      router: installed(auth, mode),
       transport: { interceptors: [setHeader] },
     },
   );
   return createClient(GreeterService, transport);
 }
 
-async function events(gate: boolean, authorization: string | undefined, call: (c: ReturnType<typeof client>) => Promise<unknown>) {
+async function events(mode: InstallMode, authorization: string | undefined, call: (c: ReturnType<typeof client>) => Promise<unknown>) {
   const seen: DecisionEvent[] = [];
-  const c = client(gate, (e) => seen.push(e), authorization);
+  const c = client(mode, (e) => seen.push(e), authorization);
   let code: Code | "OK" = "OK";
   try {
     await call(c);
@@ -57,11 +59,9 @@ async function events(gate: boolean, authorization: string | undefined, call: (c
   return { seen, code };
 }
 
-for (const gate of [true, false]) {
-  const mode = gate ? "gate" : "interceptor only";
-
+for (const mode of installModes) {
   test(`${mode}: one allowed event with subject, authenticator and token hash`, async () => {
-    const { seen, code } = await events(gate, "Bearer greet-token", (c) => c.greet({}));
+    const { seen, code } = await events(mode, "Bearer greet-token", (c) => c.greet({}));
     assert.equal(code, "OK");
     assert.equal(seen.length, 1);
     const [e] = seen;
@@ -91,7 +91,7 @@ for (const gate of [true, false]) {
       { auth: "Bearer boom", call: "greet", code: Code.Internal, reason: undefined, hash: true, subject: undefined },
     ] as const;
     for (const k of cases) {
-      const { seen, code } = await events(gate, k.auth, (c) => (k.call === "admin" ? c.admin({}) : c.greet({})));
+      const { seen, code } = await events(mode, k.auth, (c) => (k.call === "admin" ? c.admin({}) : c.greet({})));
       assert.equal(code, k.code, String(k.auth));
       assert.equal(seen.length, 1, String(k.auth));
       assert.equal(seen[0]!.allowed, false);
@@ -100,13 +100,22 @@ for (const gate of [true, false]) {
       assert.equal(seen[0]!.subject, k.subject);
       assert.equal(seen[0]!.tokenHash !== undefined, k.hash);
     }
-    const invalid = await events(gate, "Bearer nope", (c) => c.greet({}));
+    const invalid = await events(mode, "Bearer nope", (c) => c.greet({}));
     assert.equal(invalid.seen[0]!.detail, "unknown");
     assert.equal(invalid.seen[0]!.authenticator, "fixed");
+    for (const method of ["greet", "ping"] as const) {
+      const { seen, code } = await events(mode, "Basic dXNlcjpwYXNz", (c) => (method === "ping" ? c.ping({}) : c.greet({})));
+      assert.equal(code, Code.Unauthenticated, method);
+      assert.deepEqual(
+        seen.map((e) => [e.allowed, e.code, e.reason, e.detail]),
+        [[false, Code.Unauthenticated, "MISSING_CREDENTIALS", "unsupported_scheme"]],
+        `an unsupported scheme to ${method}`,
+      );
+    }
   });
 
   test(`${mode}: an anonymous call to a public method is allowed without subject`, async () => {
-    const { seen } = await events(gate, undefined, (c) => c.ping({}));
+    const { seen } = await events(mode, undefined, (c) => c.ping({}));
     assert.equal(seen.length, 1);
     assert.equal(seen[0]!.allowed, true);
     assert.equal(seen[0]!.subject, undefined);
@@ -114,11 +123,11 @@ for (const gate of [true, false]) {
   });
 
   test(`${mode}: a throwing listener changes nothing`, async () => {
-    const allowed = client(gate, () => {
+    const allowed = client(mode, () => {
       throw new Error("listener bug");
     }, "Bearer greet-token");
     assert.equal((await allowed.greet({})).greeting, "hi");
-    const denied = client(gate, () => {
+    const denied = client(mode, () => {
       throw new Error("listener bug");
     });
     await assert.rejects(denied.greet({}), (e) => ConnectError.from(e).code === Code.Unauthenticated);
@@ -126,7 +135,7 @@ for (const gate of [true, false]) {
 }
 
 test("a condition over the request message still makes exactly one event per call, denied when it refuses", async () => {
-  for (const gate of [true, false]) {
+  for (const mode of installModes) {
     const events: DecisionEvent[] = [];
     const auth = createServerAuth({
       authenticators: [fixed],
@@ -136,7 +145,8 @@ test("a condition over the request message still makes exactly one event per cal
         services: [GreeterService],
       },
     });
-    const bearer: Interceptor = (next) => (req) => (req.header.set("authorization", "Bearer greet-token"), next(req));
+    let authorization = "Bearer greet-token";
+    const bearer: Interceptor = (next) => (req) => (req.header.set("authorization", authorization), next(req));
     const transport = createRouterTransport(
       (r) =>
         r.service(GreeterService, {
@@ -146,27 +156,36 @@ test("a condition over the request message still makes exactly one event per cal
           },
           ping: () => ({}),
         }),
-      {
-        router: gate ? { requestGate: auth.requestGate, interceptors: [auth.interceptor] } : { interceptors: [auth.interceptor] },
-        transport: { interceptors: [bearer] },
-      },
+      { router: installed(auth, mode), transport: { interceptors: [bearer] } },
     );
     const client = createClient(GreeterService, transport);
-    const mode = gate ? "gate" : "interceptor only";
+    const seen = () => events.splice(0).map((e) => [e.allowed, e.code, e.reason, e.detail]);
 
-    await client.greet({ name: "ok" });
-    assert.deepEqual(events.map((e) => [e.allowed, e.reason]), [[true, undefined]], mode);
+    if (mode === "gate") {
+      // The gate alone cannot read the request: the method is refused (Internal) whatever the message,
+      // once the caller is authenticated, and never allowed.
+      for (const name of ["ok", "bad", "fail"]) {
+        await assert.rejects(client.greet({ name }), (e: ConnectError) => e.code === Code.Internal && /auth\.(interceptor|routerOptions)/.test(e.rawMessage));
+        assert.deepEqual(seen(), [[false, Code.Internal, undefined, undefined]], `${mode}: ${name}`);
+      }
+      authorization = "Bearer nope";
+      await assert.rejects(client.greet({ name: "ok" }), (e: ConnectError) => e.code === Code.Unauthenticated);
+      assert.deepEqual(seen(), [[false, Code.Unauthenticated, "INVALID_TOKEN", "unknown"]], `${mode}: authentication first`);
+      authorization = "Bearer greet-token";
+    } else {
+      await client.greet({ name: "ok" });
+      assert.deepEqual(seen(), [[true, undefined, undefined, undefined]], mode);
 
-    events.length = 0;
-    await assert.rejects(client.greet({ name: "bad" }), (e: ConnectError) => e.code === Code.PermissionDenied);
-    assert.deepEqual(events.map((e) => [e.allowed, e.code, e.reason, e.detail]), [[false, Code.PermissionDenied, "CLAIMS_REJECTED", "condition"]], mode);
-    assert.equal(events[0]!.subject, "user-of-greet-token");
+      await assert.rejects(client.greet({ name: "bad" }), (e: ConnectError) => e.code === Code.PermissionDenied);
+      const denied = events[0];
+      assert.deepEqual(seen(), [[false, Code.PermissionDenied, "CLAIMS_REJECTED", "condition"]], mode);
+      assert.equal(denied!.subject, "user-of-greet-token");
 
-    events.length = 0;
-    await assert.rejects(client.greet({ name: "fail" }), (e: ConnectError) => e.code === Code.Aborted);
-    assert.deepEqual(events.map((e) => e.allowed), [true], `${mode}: the handler's own failure is not an auth denial`);
+      await assert.rejects(client.greet({ name: "fail" }), (e: ConnectError) => e.code === Code.Aborted);
+      assert.deepEqual(seen().map(([allowed]) => allowed), [true], `${mode}: the handler's own failure is not an auth denial`);
+    }
 
     await client.ping({});
-    assert.equal(events.length, 2, `${mode}: a public call has its one event at once`);
+    assert.equal(seen().length, 1, `${mode}: a public call has its one event at once`);
   }
 });

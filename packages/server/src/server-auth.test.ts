@@ -1,9 +1,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Code, ConnectError, type Interceptor, createClient, createRouterTransport } from "@connectrpc/connect";
+import {
+  Code,
+  ConnectError,
+  type Interceptor,
+  createClient,
+  createHandlerContext,
+  createRouterTransport,
+} from "@connectrpc/connect";
 import { readAuthFailure } from "@connectauth/core";
 import { GreeterService } from "../../example/src/gen/example/v1/greeter_pb.js";
-import { type Authenticator, accepted, rejected, rememberOutcomes } from "./authenticator.js";
+import { type InstallMode, installModes, installed } from "../../../test/support/install-modes.js";
+import { type Authenticator, accepted, rejected } from "./authenticator.js";
 import { getAuth } from "./identity.js";
 import { createServerAuth } from "./server-auth.js";
 
@@ -20,7 +28,8 @@ const fixed: Authenticator = {
 };
 
 let handlerRuns = 0;
-function client(options: { gate: boolean; header?: Record<string, string> }) {
+// Each mode installs exactly what it names: { requestGate }, { interceptors: [interceptor] }, or routerOptions.
+function client(options: { mode: InstallMode; header?: Record<string, string> }) {
   const auth = createServerAuth({ authenticators: [fixed], realm: "test" });
   const setHeader: Interceptor = (next) => (req) => {
     for (const [k, v] of Object.entries(options.header ?? {})) req.header.set(k, v);
@@ -45,9 +54,7 @@ function client(options: { gate: boolean; header?: Record<string, string> }) {
         ping: (_req, ctx) => ({ message: getAuth(ctx)?.subject ?? "anonymous" }),
       }),
     {
-      router: options.gate
-        ? { requestGate: auth.requestGate, interceptors: [auth.interceptor] }
-        : { interceptors: [auth.interceptor] },
+      router: installed(auth, options.mode),
       transport: { interceptors: [setHeader] },
     },
   );
@@ -64,11 +71,9 @@ async function failure(p: Promise<unknown>) {
   assert.fail("expected the call to fail");
 }
 
-for (const gate of [true, false]) {
-  const mode = gate ? "gate" : "interceptor only";
-
+for (const mode of installModes) {
   test(`${mode}: identity reaches the handler`, async () => {
-    const c = client({ gate, header: { authorization: "Bearer admin-token" } });
+    const c = client({ mode, header: { authorization: "Bearer admin-token" } });
     assert.equal((await c.greet({ name: "x" })).greeting, "hi x from user-of-admin-token");
     assert.deepEqual(await c.whoAmI({}).then((r) => [r.subject, r.scopes.sort(), r.authenticator]), [
       "user-of-admin-token",
@@ -79,8 +84,8 @@ for (const gate of [true, false]) {
   });
 
   test(`${mode}: public method is anonymous without a credential, but a bad credential still fails`, async () => {
-    assert.equal((await client({ gate }).ping({})).message, "anonymous");
-    const f = await failure(client({ gate, header: { authorization: "Bearer nope" } }).ping({}));
+    assert.equal((await client({ mode }).ping({})).message, "anonymous");
+    const f = await failure(client({ mode, header: { authorization: "Bearer nope" } }).ping({}));
     assert.equal(f.failure?.reason, "INVALID_TOKEN");
     assert.equal(f.failure?.metadata["detail"], "unknown");
     assert.equal(f.failure?.metadata["authenticator"], "fixed");
@@ -90,79 +95,162 @@ for (const gate of [true, false]) {
     const cases: [Record<string, string> | undefined, Code, string, string | null][] = [
       [undefined, Code.Unauthenticated, "MISSING_CREDENTIALS", 'Bearer realm="test"'],
       [{ authorization: "Bearer" }, Code.Unauthenticated, "MALFORMED_CREDENTIALS", 'Bearer realm="test", error="invalid_request"'],
-      [{ authorization: "Basic dXNlcjpwYXNz" }, Code.Unauthenticated, "MALFORMED_CREDENTIALS", null],
       [{ authorization: "Bearer a, Bearer b" }, Code.Unauthenticated, "MULTIPLE_CREDENTIALS", null],
       [{ authorization: "Bearer nope" }, Code.Unauthenticated, "INVALID_TOKEN", 'Bearer realm="test", error="invalid_token"'],
       [{ authorization: "Bearer no-scope" }, Code.PermissionDenied, "INSUFFICIENT_SCOPE",
         'Bearer realm="test", error="insufficient_scope", scope="greet"'],
     ];
     for (const [header, code, reason, challenge] of cases) {
-      const f = await failure(client({ gate, header }).greet({}));
+      const f = await failure(client({ mode, header }).greet({}));
       assert.equal(f.code, code, reason);
       assert.equal(f.failure?.reason, reason);
       if (challenge !== null) assert.equal(f.error.metadata.get("www-authenticate"), challenge);
     }
   });
 
+  test(`${mode}: a scheme nobody takes is MISSING_CREDENTIALS (unsupported_scheme), public methods included`, async () => {
+    for (const authorization of ["Basic dXNlcjpwYXNz", "Token abc123", "basic dXNlcjpwYXNz"]) {
+      for (const call of [(c: ReturnType<typeof client>) => c.greet({}), (c: ReturnType<typeof client>) => c.ping({})]) {
+        const f = await failure(call(client({ mode, header: { authorization } })));
+        assert.equal(f.code, Code.Unauthenticated, authorization);
+        assert.equal(f.failure?.reason, "MISSING_CREDENTIALS", authorization);
+        assert.equal(f.failure?.metadata["detail"], "unsupported_scheme", authorization);
+        // RFC 6750 §3.1: no error code when the request carries no (usable) credential.
+        assert.equal(f.error.metadata.get("www-authenticate"), 'Bearer realm="test"', authorization);
+        assert.ok(!JSON.stringify([f.error.rawMessage, f.error.details]).includes(authorization.split(" ")[1]!));
+      }
+    }
+  });
+
   test(`${mode}: scopes of the rule, all-of`, async () => {
-    const f = await failure(client({ gate, header: { authorization: "Bearer greet-token" } }).admin({}));
+    const f = await failure(client({ mode, header: { authorization: "Bearer greet-token" } }).admin({}));
     assert.equal(f.code, Code.PermissionDenied);
     assert.deepEqual(f.failure?.requiredScopes, ["admin", "greet"]);
     assert.equal(f.failure?.metadata["missing_scopes"], "admin");
   });
 }
 
-test("the gate stops a call before the handler runs", async () => {
-  const before = handlerRuns;
-  await failure(client({ gate: true }).greet({ name: "x" }));
-  assert.equal(handlerRuns, before);
+test("every mode stops a refused call before the handler runs", async () => {
+  for (const mode of installModes) {
+    const before = handlerRuns;
+    await failure(client({ mode }).greet({ name: "x" }));
+    assert.equal(handlerRuns, before, mode);
+    await client({ mode, header: { authorization: "Bearer greet-token" } }).greet({ name: "x" });
+    assert.equal(handlerRuns, before + 1, `${mode}: the control`);
+  }
 });
 
-test("an authenticator that throws gives Internal, without its error as cause", async () => {
-  const secret = "Bearer super-secret-token";
-  const auth = createServerAuth({
-    authenticators: [{ name: "boom", schemes: ["bearer"], authenticate: () => Promise.reject(new Error(secret)) }],
-  });
-  const transport = createRouterTransport((r) => r.service(GreeterService, { greet: () => ({}) }), {
-    router: { requestGate: auth.requestGate },
-    transport: { interceptors: [(next) => (req) => (req.header.set("authorization", secret), next(req))] },
-  });
-  const f = await failure(createClient(GreeterService, transport).greet({}));
-  assert.equal(f.code, Code.Internal);
-  assert.ok(!JSON.stringify(f.error).includes("super-secret") && !String(f.error.cause).includes("super-secret"));
-});
+// User code that throws: each hook, with the credential and the exception's own text as what must not leak.
+const secret = "s3cr3t-credential-0123";
+const thrown = "kaboom-exception-text";
+const throwingHooks: { hook: string; authenticator: Authenticator; header: Record<string, string> }[] = [
+  {
+    hook: "authenticate",
+    authenticator: { name: "boom", schemes: ["bearer"], authenticate: ({ value }) => Promise.reject(new Error(`${thrown} ${value}`)) },
+    header: { authorization: `Bearer ${secret}` },
+  },
+  {
+    hook: "authenticate, thrown synchronously",
+    authenticator: {
+      name: "boom",
+      schemes: ["bearer"],
+      authenticate: ({ value }) => {
+        throw `${thrown} ${value}`;
+      },
+    },
+    header: { authorization: `Bearer ${secret}` },
+  },
+  {
+    hook: "extract",
+    authenticator: {
+      name: "cookie",
+      schemes: [],
+      extract: (headers) => {
+        throw new Error(`${thrown} ${headers.get("cookie")}`);
+      },
+      authenticate: async () => rejected("INVALID_TOKEN"),
+    },
+    header: { cookie: `session=${secret}` },
+  },
+  {
+    hook: "authenticateConnection",
+    authenticator: {
+      name: "conn",
+      schemes: [],
+      authenticate: async () => rejected("INVALID_TOKEN"),
+      authenticateConnection: () => Promise.reject(new Error(`${thrown} ${secret}`)),
+    },
+    header: {},
+  },
+];
 
-test("a remembered credential skips authenticate; anything else is scanned and authenticated", async () => {
-  let authenticated = 0;
-  const fromMemory = accepted({ subject: "from-memory", scopes: new Set(["admin", "greet"]), claims: {}, authenticator: "fixed" });
-  const counting = (): Authenticator => ({ ...fixed, authenticate: (credentials) => (authenticated++, fixed.authenticate(credentials)) });
-  const remembering = rememberOutcomes(counting(), ({ value }) => (value === "admin-token" ? fromMemory : undefined));
-  const call = (authenticator: Authenticator, authorization: string) => {
+/** Asserts the server-side error of a hook that threw: Internal, the fixed message, no cause, nothing of it. */
+function assertHookFault(error: unknown, name: string, what: string) {
+  assert.ok(error instanceof ConnectError, what);
+  assert.equal(error.code, Code.Internal, what);
+  assert.equal(error.rawMessage, `authenticator "${name}" failed`, what);
+  assert.equal(error.cause, undefined, `${what}: no cause`);
+  assert.deepEqual(error.details, [], what);
+  const text = JSON.stringify([error.message, [...error.metadata]]);
+  for (const word of [secret, thrown]) assert.ok(!text.includes(word), `${what}: "${word}" in the error`);
+}
+
+for (const { hook, authenticator, header } of throwingHooks) {
+  test(`an exception from ${hook} is Internal, without its cause or text`, async () => {
+    // What the caller sees, in every mode.
+    for (const mode of installModes) {
+      const auth = createServerAuth({ authenticators: [authenticator] });
+      const transport = createRouterTransport((r) => r.service(GreeterService, { greet: () => ({}) }), {
+        router: installed(auth, mode),
+        transport: { interceptors: [(next) => (req) => (Object.entries(header).forEach(([k, v]) => req.header.set(k, v)), next(req))] },
+      });
+      const f = await failure(createClient(GreeterService, transport).greet({}));
+      assertHookFault(f.error, authenticator.name, `${mode}, as received`);
+    }
+    // What the server throws, before Connect serializes it: from the gate, called as Connect calls it ...
     const auth = createServerAuth({ authenticators: [authenticator] });
-    const transport = createRouterTransport((r) => r.service(GreeterService, { greet: (_req, ctx) => ({ greeting: getAuth(ctx)?.subject }) }), {
-      router: { requestGate: auth.requestGate, interceptors: [auth.interceptor] },
-      transport: { interceptors: [(next) => (req) => (req.header.set("authorization", authorization), next(req))] },
+    const context = createHandlerContext({
+      service: GreeterService,
+      method: GreeterService.method.greet,
+      protocolName: "connect",
+      requestMethod: "POST",
+      url: "http://127.0.0.1/example.v1.GreeterService/Greet",
+      requestHeader: header,
     });
-    return createClient(GreeterService, transport).greet({});
-  };
-  assert.equal((await call(remembering, "Bearer admin-token")).greeting, "from-memory");
-  assert.equal(authenticated, 0);
-  assert.equal((await call(remembering, "Bearer greet-token")).greeting, "user-of-greet-token");
-  assert.equal(authenticated, 1);
-  // Not remembered, so scanned: two credentials, and a value that is no token68, are refused as before.
-  assert.equal((await failure(call(remembering, "Bearer admin-token, Bearer admin-token"))).failure?.reason, "MULTIPLE_CREDENTIALS");
-  assert.equal((await failure(call(remembering, "Bearer admin token"))).failure?.reason, "MALFORMED_CREDENTIALS");
-  assert.equal(authenticated, 1);
-  // A copy that adds checks to authenticate is not the remembering object: its authenticate runs.
-  const stricter: Authenticator = { ...remembering, authenticate: async () => rejected("INVALID_TOKEN", { detail: "stricter" }) };
-  assert.equal((await failure(call(stricter, "Bearer admin-token"))).failure?.metadata["detail"], "stricter");
-  // What the look-up throws is Internal, without its text.
-  const throwing = rememberOutcomes(counting(), () => {
-    throw new Error("Bearer admin-token");
+    assertHookFault(await auth.requestGate(context).then(() => undefined, (e: unknown) => e), authenticator.name, "the gate");
+    // ... and from the interceptor, as the interceptor in front of it sees it.
+    let seen: unknown;
+    const observer: Interceptor = (next) => (req) => next(req).catch((e: unknown) => Promise.reject((seen = e)));
+    const transport = createRouterTransport((r) => r.service(GreeterService, { greet: () => ({}) }), {
+      router: { interceptors: [observer, auth.interceptor] },
+      transport: { interceptors: [(next) => (req) => (Object.entries(header).forEach(([k, v]) => req.header.set(k, v)), next(req))] },
+    });
+    await failure(createClient(GreeterService, transport).greet({}));
+    assertHookFault(seen, authenticator.name, "the interceptor");
   });
-  const f = await failure(call(throwing, "Bearer admin-token"));
-  assert.equal(f.code, Code.Internal);
-  assert.ok(!JSON.stringify(f.error).includes("admin-token") && f.error.cause === undefined);
+}
+
+test("authenticate runs for every call, identical credentials included; what is refused unread never reaches it", async () => {
+  for (const mode of installModes) {
+    let authenticated = 0;
+    const counting: Authenticator = { ...fixed, authenticate: (credentials) => (authenticated++, fixed.authenticate(credentials)) };
+    const call = (authorization: string) => {
+      const auth = createServerAuth({ authenticators: [counting] });
+      const transport = createRouterTransport((r) => r.service(GreeterService, { greet: (_req, ctx) => ({ greeting: getAuth(ctx)?.subject }) }), {
+        router: installed(auth, mode),
+        transport: { interceptors: [(next) => (req) => (req.header.set("authorization", authorization), next(req))] },
+      });
+      return createClient(GreeterService, transport).greet({});
+    };
+    for (let i = 1; i <= 3; i++) {
+      assert.equal((await call("Bearer greet-token")).greeting, "user-of-greet-token");
+      assert.equal(authenticated, i, `${mode}: call ${i}`);
+    }
+    // Two credentials, and a value that is no token68, are refused before any authenticator runs.
+    assert.equal((await failure(call("Bearer greet-token, Bearer greet-token"))).failure?.reason, "MULTIPLE_CREDENTIALS");
+    assert.equal((await failure(call("Bearer greet token"))).failure?.reason, "MALFORMED_CREDENTIALS");
+    assert.equal(authenticated, 3, mode);
+  }
 });
 
 test("misconfiguration fails at creation", () => {
