@@ -20,6 +20,26 @@ test("entries live until the earlier of exp and the TTL, by the injected clock",
   assert.equal(cache.size, 0, "an already expired token is not cached");
 });
 
+test("an entry whose stillTrusted check fails is dropped on the next look-up, within its TTL and exp", () => {
+  const clock = 1_000_000;
+  const cache = createVerifiedTokenCache<string>({ ttlSeconds: 60, now: () => clock });
+  const trusted = new Set(["k1", "k2"]);
+  let checks = 0;
+  const check = (kid: string) => () => (checks++, trusted.has(kid));
+  cache.set(cache.keyOf(token(1)), "one", clock + 600_000, check("k1"));
+  cache.set(cache.keyOf(token(2)), "two", clock + 600_000, check("k2"));
+  cache.set(cache.keyOf(token(3)), "three", clock + 600_000);
+  assert.equal(cache.get(cache.keyOf(token(1))), "one");
+  assert.equal(checks, 1, "checked on every hit");
+  trusted.delete("k1"); // the key is gone
+  assert.equal(cache.get(cache.keyOf(token(1))), undefined);
+  assert.equal(cache.size, 2, "dropped, not kept for later");
+  trusted.add("k1");
+  assert.equal(cache.get(cache.keyOf(token(1))), undefined, "a dropped entry does not come back");
+  assert.equal(cache.get(cache.keyOf(token(2))), "two");
+  assert.equal(cache.get(cache.keyOf(token(3))), "three", "no check: the TTL and exp alone");
+});
+
 test("bounded: the oldest entry goes when full", () => {
   const cache = createVerifiedTokenCache<number>({ maxEntries: 3 });
   for (let i = 0; i < 5; i++) cache.set(cache.keyOf(token(i)), i, Date.now() + 60_000);

@@ -5,8 +5,10 @@ export interface VerifiedTokenCacheOptions {
   /** The most entries held; when full, the oldest entry is dropped. Default 10000. */
   readonly maxEntries?: number;
   /**
-   * The longest an entry lives, in seconds, whatever the token's `exp`: a key removed from the JWKS
-   * stops being honored (through the cache) within this time. Default 60.
+   * The longest an entry lives, in seconds, whatever the token's `exp`. An entry set with a
+   * `stillTrusted` check (the JWT authenticators' remote key sets) is dropped as soon as the check
+   * fails; for the others (your own key lookup) a key removed from the JWKS stops being honored
+   * through the cache within this time. Default 60.
    */
   readonly ttlSeconds?: number;
   /** The current time in milliseconds since the epoch. Default `Date.now`. */
@@ -24,10 +26,17 @@ export type TokenCacheKey = { readonly hash: string; readonly signingInput: stri
 export interface VerifiedTokenCache<T> {
   /** The key of a token, for `get` and `set`. */
   keyOf(token: string): TokenCacheKey;
-  /** The cached result for this exact token, or `undefined` (absent, or expired). */
+  /**
+   * The cached result for this exact token, or `undefined`: absent, expired, or its `stillTrusted`
+   * check says no (then the entry is dropped, and the token must be verified again).
+   */
   get(key: TokenCacheKey): T | undefined;
-  /** Caches a result until `expiresAtMs` (the token's `exp`), or the TTL if it comes first. */
-  set(key: TokenCacheKey, value: T, expiresAtMs: number): void;
+  /**
+   * Caches a result until `expiresAtMs` (the token's `exp`), or the TTL if it comes first, and, with
+   * `stillTrusted`, while that check holds: it runs on every hit, so it must be cheap (a Set look-up,
+   * a number compared) and allocate nothing.
+   */
+  set(key: TokenCacheKey, value: T, expiresAtMs: number, stillTrusted?: () => boolean): void;
   /** Drops every entry. */
   clear(): void;
   /** The number of entries held (expired ones included until they are looked up or pushed out). */
@@ -41,6 +50,7 @@ interface Entry<T> {
   readonly signingInput: string;
   readonly value: T;
   readonly expiresAt: number;
+  readonly stillTrusted: (() => boolean) | undefined;
 }
 
 /**
@@ -55,9 +65,12 @@ interface Entry<T> {
  * ```ts
  * const cache = createVerifiedTokenCache<AuthIdentity>({ ttlSeconds: 60 });
  * const key = cache.keyOf(token);
- * cache.get(key) ?? cache.set(key, await verify(token), payload.exp * 1000);
- * cache.get(key); // the result, until exp or 60 s have passed
+ * cache.get(key) ?? cache.set(key, await verify(token), payload.exp * 1000, () => keyIds.has(kid));
+ * cache.get(key); // the result, until exp or 60 s have passed, or the key is gone from keyIds
  * ```
+ *
+ * Not checked: anything about the token. The cache only remembers what the caller verified; what a
+ * hit is worth is what `set` was given (a rejection should not be cached: it is cheap to find again).
  *
  * @throws TypeError on a `maxEntries` below 1 or a negative `ttlSeconds`.
  */
@@ -85,13 +98,13 @@ export function createVerifiedTokenCache<T>(options: VerifiedTokenCacheOptions =
       if (key === undefined || entries.size === 0) return undefined;
       const entry = entries.get(key.hash);
       if (entry === undefined || entry.signingInput !== key.signingInput) return undefined;
-      if (now() >= entry.expiresAt) {
+      if (now() >= entry.expiresAt || (entry.stillTrusted !== undefined && !entry.stillTrusted())) {
         entries.delete(key.hash);
         return undefined;
       }
       return entry.value;
     },
-    set(key, value, expiresAtMs) {
+    set(key, value, expiresAtMs, stillTrusted) {
       if (key === undefined) return;
       const expiresAt = Math.min(expiresAtMs, now() + ttlMs);
       if (!(expiresAt > now())) return;
@@ -99,7 +112,7 @@ export function createVerifiedTokenCache<T>(options: VerifiedTokenCacheOptions =
       while (entries.size >= maxEntries) {
         entries.delete(entries.keys().next().value as string);
       }
-      entries.set(key.hash, { signingInput: key.signingInput, value, expiresAt });
+      entries.set(key.hash, { signingInput: key.signingInput, value, expiresAt, stillTrusted });
     },
     clear() {
       entries.clear();
