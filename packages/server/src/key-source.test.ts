@@ -1,7 +1,10 @@
-import { test } from "node:test";
+import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { exportJWK, generateKeyPair } from "jose";
+import { type JWTVerifyGetKey, exportJWK, generateKeyPair } from "jose";
+import { type KeyServer, startKeyServer } from "../../../test/support/key-server.js";
+import { createTestSigner } from "../../../test/support/tokens.js";
 import { createDiscoveryKeySource, createRemoteKeySource, familyOf, resolveKeySource } from "./key-source.js";
+import { keySetWatchOf } from "./key-set-watch.js";
 import { createJwtAuthenticator } from "./jwt-authenticator.js";
 
 test("remote key URLs: https, or http on loopback only when allowed", () => {
@@ -39,4 +42,78 @@ test("local keys: public JWKs only, families known", async () => {
   assert.throws(() => resolveKeySource({ keys: [priv] }, {}, "t"), /public keys only/);
   assert.throws(() => resolveKeySource({ kty: "oct", k: "c2VjcmV0" }, {}, "t"), /bytes/);
   assert.deepEqual(["HS256", "HS512", "ES256", "RS256", "EdDSA"].map(familyOf), ["hmac", "hmac", "asymmetric", "asymmetric", "asymmetric"]);
+});
+
+describe("keySetWatchOf(): the key set a remote source fetched last, for the verified-token cache", () => {
+  const servers: KeyServer[] = [];
+  after(async () => {
+    for (const s of servers) await s.close();
+  });
+  async function rotatingIssuer() {
+    const k1 = await createTestSigner("k1");
+    const k2 = await createTestSigner("k2");
+    const keys = await startKeyServer(k1.jwks);
+    servers.push(keys);
+    return { k1, k2, keys };
+  }
+  const keyFor = async (getKey: JWTVerifyGetKey, kid: string) => getKey({ alg: "ES256", kid }, { payload: "", signature: "" });
+  // cooldownDuration 0: a kid not in the set fetches the set again at once.
+  const remote = { allowInsecureLoopback: true, cooldownDuration: 0, failureBackoff: 0, timeoutDuration: 500 };
+
+  test("a key stays trusted while fetches hold it, and stops at the first fetch without it", async () => {
+    const { k1, k2, keys } = await rotatingIssuer();
+    const getKey = createRemoteKeySource(keys.jwksUrl, remote);
+    const watch = keySetWatchOf(getKey);
+    assert.ok(watch !== undefined);
+    const stillTrusted = await watch.trustCheck(await keyFor(getKey, "k1"));
+    assert.equal(stillTrusted(), true);
+    keys.jwks = { keys: [...k1.jwks.keys, ...k2.jwks.keys] }; // the issuer adds a key
+    await keyFor(getKey, "k2"); // unknown kid: fetched again
+    assert.equal(keys.requests.jwks, 2);
+    assert.equal(stillTrusted(), true, "k1 is still in the set");
+    const k2Trusted = await watch.trustCheck(await keyFor(getKey, "k2"));
+    const k3 = await createTestSigner("k3");
+    keys.jwks = { keys: [...k2.jwks.keys, ...k3.jwks.keys] }; // then removes the first one, adding another
+    assert.equal(stillTrusted(), true, "nothing fetched yet: nothing is known to be gone");
+    await keyFor(getKey, "k3");
+    assert.equal(keys.requests.jwks, 3);
+    assert.equal(stillTrusted(), false, "gone as soon as a fetch shows it gone");
+    assert.equal(k2Trusted(), true, "a key the fetch still holds stays trusted");
+  });
+
+  test("a failed fetch (an outage, an invalid set) removes nothing", async () => {
+    const { keys } = await rotatingIssuer();
+    const getKey = createRemoteKeySource(keys.jwksUrl, remote);
+    const stillTrusted = await keySetWatchOf(getKey)!.trustCheck(await keyFor(getKey, "k1"));
+    for (const mode of ["500", "drop", "bad-jwks", "not-json"] as const) {
+      keys.mode = mode;
+      const before = keys.requests.jwks;
+      // An unknown kid makes it fetch; the fetch fails: an outage, not the token's fault.
+      await assert.rejects(keyFor(getKey, "rotated"), { code: "KEYS_UNAVAILABLE" });
+      assert.equal(keys.requests.jwks, before + 1, mode);
+      assert.equal(stillTrusted(), true, mode);
+      // The keys fetched before keep verifying, and keep being trusted.
+      const again = await keySetWatchOf(getKey)!.trustCheck(await keyFor(getKey, "k1"));
+      assert.equal(again(), true, mode);
+    }
+    keys.mode = "ok";
+    keys.jwks = { keys: [] };
+    await assert.rejects(keyFor(getKey, "rotated"), { code: "ERR_JWKS_NO_MATCHING_KEY" });
+    assert.equal(stillTrusted(), false, "but a valid set that was fetched without the key does remove it");
+  });
+
+  test("keys found by discovery are watched too; local keys and your own lookup are not", async () => {
+    const { k2, keys } = await rotatingIssuer();
+    const getKey = createDiscoveryKeySource(keys.url, remote);
+    const stillTrusted = await keySetWatchOf(getKey)!.trustCheck(await keyFor(getKey, "k1"));
+    assert.equal(stillTrusted(), true);
+    keys.jwks = k2.jwks;
+    await keyFor(getKey, "k2");
+    assert.equal(stillTrusted(), false);
+    const local = resolveKeySource(k2.jwks, {}, "t").getKey;
+    assert.equal(keySetWatchOf(local), undefined);
+    const own: JWTVerifyGetKey = async () => k2.publicKey;
+    assert.equal(keySetWatchOf(resolveKeySource(own, {}, "t").getKey), undefined);
+    assert.ok(keySetWatchOf(resolveKeySource(keys.jwksUrl, remote, "t").getKey), "a JWKS URL is watched");
+  });
 });

@@ -1,12 +1,17 @@
 import {
   type CryptoKey,
+  type ExportedJWKSCache,
   type JSONWebKeySet,
   type JWK,
+  type JWKSCacheInput,
   type JWTVerifyGetKey,
+  type RemoteJWKSetOptions,
   createLocalJWKSet,
   createRemoteJWKSet,
+  jwksCache,
 } from "jose";
 import { allowInsecureRequests, discoveryRequest, processDiscoveryResponse } from "oauth4webapi";
+import { createKeySetObserver } from "./key-set-watch.js";
 
 /**
  * Where the JWT authenticator gets its verification keys.
@@ -178,11 +183,24 @@ function durations(remote: RemoteKeyOptions, what: string) {
 
 type RemoteSet = ReturnType<typeof createRemoteJWKSet>;
 
+/** Where jose writes each key set it fetched successfully (its `jwksCache` option), and only those. */
+type FetchedKeySet = Partial<ExportedJWKSCache>;
+
+function remoteSetOptions(d: ReturnType<typeof durations>, fetched: FetchedKeySet): RemoteJWKSetOptions {
+  return {
+    timeoutDuration: d.timeoutDuration,
+    cooldownDuration: d.cooldownDuration,
+    cacheMaxAge: d.cacheMaxAge,
+    [jwksCache]: fetched as JWKSCacheInput,
+  };
+}
+
 /**
  * A remote JWKS through jose's `createRemoteJWKSet` (timeout, cooldown on unknown `kid`, cache age),
  * made to hold through outages: when a refetch fails, the keys fetched before keep verifying, and for
  * `failureBackoff` ms no new fetch is tried. With nothing fetched yet, an outage throws
- * {@link KeySourceUnavailableError}.
+ * {@link KeySourceUnavailableError}. The JWT authenticators' verified-token cache stops serving a token
+ * as soon as a fetch shows its key gone from the set (a failed fetch shows nothing gone).
  *
  * ```ts
  * const keys = createRemoteKeySource(new URL("https://issuer.example.com/jwks"), { timeoutDuration: 2000 });
@@ -192,12 +210,9 @@ type RemoteSet = ReturnType<typeof createRemoteJWKSet>;
 export function createRemoteKeySource(url: URL, remote: RemoteKeyOptions = {}, what = "createRemoteKeySource"): JWTVerifyGetKey {
   checkUrl(url, remote, what);
   const d = durations(remote, what);
-  const set = createRemoteJWKSet(url, {
-    timeoutDuration: d.timeoutDuration,
-    cooldownDuration: d.cooldownDuration,
-    cacheMaxAge: d.cacheMaxAge,
-  });
-  return withOutageFallback(async () => set, d.failureBackoff);
+  const fetched: FetchedKeySet = {};
+  const set = createRemoteJWKSet(url, remoteSetOptions(d, fetched));
+  return withOutageFallback(async () => set, fetched, d.failureBackoff);
 }
 
 /**
@@ -205,7 +220,8 @@ export function createRemoteKeySource(url: URL, remote: RemoteKeyOptions = {}, w
  * is fetched once, its `issuer` must equal the configured issuer exactly (not just as a normalized URL),
  * and its `jwks_uri` becomes a remote key set as in {@link createRemoteKeySource}. A failed discovery is
  * retried after `failureBackoff` ms; meanwhile calls get `KEYS_UNAVAILABLE`. The `jwks_uri` found is
- * kept for the life of the process.
+ * kept for the life of the process; a key removed from its set stops being honored through the
+ * verified-token cache as with {@link createRemoteKeySource}.
  *
  * ```ts
  * const keys = createDiscoveryKeySource("https://issuer.example.com/");
@@ -222,6 +238,7 @@ export function createDiscoveryKeySource(issuer: string, remote: RemoteKeyOption
   checkUrl(issuerUrl, remote, what);
   const d = durations(remote, what);
   const insecure = issuerUrl.protocol === "http:";
+  const fetched: FetchedKeySet = {};
   let discovered: Promise<RemoteSet> | undefined;
   const discover = async (): Promise<RemoteSet> => {
     const response = await discoveryRequest(issuerUrl, {
@@ -236,11 +253,7 @@ export function createDiscoveryKeySource(issuer: string, remote: RemoteKeyOption
     }
     const jwksUrl = new URL(metadata.jwks_uri);
     checkUrl(jwksUrl, remote, what);
-    return createRemoteJWKSet(jwksUrl, {
-      timeoutDuration: d.timeoutDuration,
-      cooldownDuration: d.cooldownDuration,
-      cacheMaxAge: d.cacheMaxAge,
-    });
+    return createRemoteJWKSet(jwksUrl, remoteSetOptions(d, fetched));
   };
   return withOutageFallback(() => {
     discovered ??= discover().catch((error: unknown) => {
@@ -248,10 +261,10 @@ export function createDiscoveryKeySource(issuer: string, remote: RemoteKeyOption
       throw error;
     });
     return discovered;
-  }, d.failureBackoff);
+  }, fetched, d.failureBackoff);
 }
 
-function withOutageFallback(getSet: () => Promise<RemoteSet>, failureBackoff: number): JWTVerifyGetKey {
+function withOutageFallback(getSet: () => Promise<RemoteSet>, fetched: FetchedKeySet, failureBackoff: number): JWTVerifyGetKey {
   let failedAt = -Infinity;
   let current: RemoteSet | undefined;
   // The keys fetched before the last failure: jose keeps them in the remote set, but refetches (and
@@ -269,7 +282,7 @@ function withOutageFallback(getSet: () => Promise<RemoteSet>, failureBackoff: nu
       throw error;
     }
   };
-  return async (header, token) => {
+  const getKey: JWTVerifyGetKey = async (header, token) => {
     if (Date.now() - failedAt < failureBackoff) {
       return fromFallback(header, token);
     }
@@ -281,7 +294,13 @@ function withOutageFallback(getSet: () => Promise<RemoteSet>, failureBackoff: nu
       failedAt = Date.now();
       const jwks = current?.jwks();
       if (jwks !== undefined) fallback = createLocalJWKSet(jwks);
-      return fromFallback(header, token);
+      return await fromFallback(header, token);
+    } finally {
+      // A lookup may have fetched a new set (stale, or an unknown kid): the cache follows it before
+      // this lookup answers. A failed fetch leaves `fetched` as it was.
+      await observer.observe(fetched.jwks);
     }
   };
+  const observer = createKeySetObserver(getKey);
+  return getKey;
 }
