@@ -137,22 +137,51 @@ describe("remote JWKS", () => {
 });
 
 describe("verified-token cache with a remote JWKS", () => {
-  test("a key removed from the JWKS stops working within the cache TTL", async () => {
+  test("a key the issuer removes is refused from its next key-set fetch on, while the token's cache entry would still live", async () => {
+    const clock = Date.now(); // never moves: every entry stays within its TTL and exp
+    const { keys, server, token: mint } = await remoteSetup({ cooldownDuration: 0 }, { cache: { ttlSeconds: 30 }, now: () => clock });
+    const old = await mint();
+    await assertAccepted(server, old);
+    await assertAccepted(server, old, "connect");
+    assert.equal(keys.requests.jwks, 1);
+    const rotated = await createTestSigner("k2");
+    keys.jwks = rotated.jwks; // the issuer withdraws k1 (compromised) and publishes k2
+    await assertAccepted(server, old, "grpc-web"); // nothing fetched yet shows k1 gone: a cache hit
+    assert.equal(keys.requests.jwks, 1, "a cache hit looks no key up");
+    const fresh = await mint(rotated);
+    await assertAccepted(server, fresh); // a kid not in the set: fetched again, without k1
+    assert.equal(keys.requests.jwks, 2);
+    for (const protocol of protocols) {
+      const error = await refusal(server.url, protocol, bearer(old));
+      assertRefused(error, { code: Code.Unauthenticated, reason: "INVALID_TOKEN", detail: "unknown_key" }, [old], protocol);
+    }
+    const fetches = keys.requests.jwks;
+    await assertAccepted(server, fresh, "connect");
+    assert.equal(keys.requests.jwks, fetches, "the kept key's tokens are still cache hits");
+  });
+
+  test("an outage removes no key: cached tokens and the keys fetched before keep verifying", async () => {
     let clock = Date.now();
-    const { keys, server, token: mint } = await remoteSetup(
-      { cacheMaxAge: 100, cooldownDuration: 50 },
+    const { keys, server, signer, token: mint } = await remoteSetup(
+      { cooldownDuration: 0, cacheMaxAge: 100, failureBackoff: 0, timeoutDuration: 300 },
       { cache: { ttlSeconds: 30 }, now: () => clock },
     );
-    const token = await mint();
-    await assertAccepted(server, token);
-    keys.jwks = { keys: [] }; // the issuer withdraws its key
-    await sleep(150);
-    const fetches = keys.requests.jwks;
-    await assertAccepted(server, token, "connect"); // served from the cache, within the TTL
-    assert.equal(keys.requests.jwks, fetches, "a cache hit looks no key up");
-    clock += 31_000; // past the TTL (the token itself is valid for 300 s)
-    const error = await refusal(server.url, "grpc-web", bearer(token));
-    assertRefused(error, { code: Code.Unauthenticated, reason: "INVALID_TOKEN", detail: "unknown_key" }, [token]);
+    const cached = await mint();
+    await assertAccepted(server, cached);
+    const modes: KeyServerMode[] = ["500", "drop", "bad-jwks"];
+    for (const [i, mode] of modes.entries()) {
+      keys.mode = mode;
+      await sleep(120); // the fetched set is stale: the next lookup fetches it again, and that fails
+      const before = keys.requests.jwks;
+      await assertAccepted(server, await mint(), protocols[i]); // verified with the keys fetched before
+      await assertKeysUnavailable(server, await signer.sign({ iss: keys.url, aud: "greeter", sub: "alice" }, { kid: "new" }));
+      assert.ok(keys.requests.jwks > before, `${mode}: the key set was fetched again, and the fetch failed`);
+      await assertAccepted(server, cached, protocols[(i + 1) % 3]);
+    }
+    clock += 31_000; // past the TTL: verified again, with the keys fetched before the outage
+    await assertAccepted(server, cached);
+    keys.mode = "ok";
+    await assertAccepted(server, await mint());
   });
 });
 

@@ -1,6 +1,6 @@
 import { type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
 import { Reason, defaultScopeClaims, scopesFromClaims } from "@connectauth/core";
-import { type AuthOutcome, type Authenticator, accepted, rejected, rememberOutcomes } from "./authenticator.js";
+import { type AuthOutcome, type Authenticator, accepted, rejected } from "./authenticator.js";
 import type { AuthIdentity } from "./identity.js";
 import { precheckJws } from "./jws-precheck.js";
 import {
@@ -13,6 +13,7 @@ import {
   isTokenFault,
   resolveKeySource,
 } from "./key-source.js";
+import { keySetWatchOf } from "./key-set-watch.js";
 import { type VerifiedTokenCacheOptions, createVerifiedTokenCache } from "./verified-token-cache.js";
 
 export type { JwtKeySource } from "./key-source.js";
@@ -78,7 +79,8 @@ export interface JwtAuthenticatorCommonOptions {
   readonly maxTokenLength?: number;
   /**
    * The verified-token cache: a token seen again is not verified again while its entry lives (until
-   * its `exp`, at most `ttlSeconds`, default 60). On by default; `false` turns it off.
+   * its `exp`, at most `ttlSeconds`, default 60, and, with a remote key set, until a fetch of the set
+   * shows the key that verified it gone). On by default; `false` turns it off.
    */
   readonly cache?: false | VerifiedTokenCacheOptions;
   /** The current time in milliseconds since the epoch. Default `Date.now`. For tests. */
@@ -108,9 +110,14 @@ export interface JwtAuthenticatorOptions extends JwtIssuerOptions, JwtAuthentica
  * });
  * ```
  *
- * Not checked: `jti` replay. A key source that cannot be reached, with no keys fetched before, answers
- * `KEYS_UNAVAILABLE` (`Unavailable`), never a token reason, so that clients do not refresh good tokens
- * during an outage; keys fetched before keep verifying through the outage.
+ * A token verified by a key of a remote set (a JWKS `URL`, discovery) stops being served from the
+ * verified-token cache as soon as a fetch of the set shows that key gone.
+ *
+ * Not checked: `jti` replay; for your own key lookup (a function), whether a key was withdrawn since a
+ * cached token was verified (the cache's TTL bounds it). A key source that cannot be reached, with no
+ * keys fetched before, answers `KEYS_UNAVAILABLE` (`Unavailable`), never a token reason, so that
+ * clients do not refresh good tokens during an outage; keys fetched before keep verifying through the
+ * outage (a failed fetch removes no key).
  *
  * @throws TypeError on missing issuer, audience or algorithms, `none`, an algorithm that does not fit
  * the key, a weak or PEM-looking HMAC secret, or any other bad option.
@@ -130,8 +137,24 @@ export function createJwtAuthenticator(options: JwtAuthenticatorOptions): Authen
   });
 }
 
-/** The outcome of verifying one token, with the instant its acceptance ends (for the cache). */
-export type TokenVerification = { readonly outcome: AuthOutcome; readonly expiresAtMs?: number };
+/**
+ * The outcome of verifying one token, with what the verified-token cache needs to keep an acceptance:
+ * the instant it ends, and whether the key that verified the token is still trusted.
+ *
+ * ```ts
+ * const verification: TokenVerification = { outcome: accepted(identity), expiresAtMs: exp * 1000, stillTrusted: () => keys.has(id) };
+ * ```
+ */
+export type TokenVerification = {
+  readonly outcome: AuthOutcome;
+  readonly expiresAtMs?: number;
+  /**
+   * Checked on every cache hit (so cheap: a Set look-up, no allocation); once false, the entry is
+   * dropped and the token verified again. Absent for keys that never change (a fixed key, a JWKS
+   * object) and for your own key lookup.
+   */
+  readonly stillTrusted?: () => boolean;
+};
 
 /** @internal Settings shared by the issuer verifiers of one authenticator. */
 export interface VerifierContext {
@@ -195,13 +218,15 @@ export function createIssuerVerifier(
   }
   const allowed = new Set(algorithms);
   const guardedGetKey = guardKeySource(getKey);
+  const watch = keySetWatchOf(getKey);
 
   return async (token) => {
     const checked = precheckJws(token, { maxTokenLength, algorithms: allowed, typ });
     if ("ok" in checked) return { outcome: checked };
     let payload: JWTPayload;
+    let key: unknown;
     try {
-      ({ payload } = await jwtVerify(token, guardedGetKey, {
+      ({ payload, key } = await jwtVerify(token, guardedGetKey, {
         issuer,
         audience,
         algorithms,
@@ -229,7 +254,8 @@ export function createIssuerVerifier(
     if (maxTokenAge === undefined && typeof payload.iat === "number" && payload.iat - nowS > clockTolerance) {
       return { outcome: rejected(Reason.TokenNotYetValid, { message: "the token is issued in the future", detail: "iat" }) };
     }
-    return { outcome: accepted(identityOf(payload, name, scopeClaims)), expiresAtMs: exp * 1000 };
+    const stillTrusted = await watch?.trustCheck(key);
+    return { outcome: accepted(identityOf(payload, name, scopeClaims)), expiresAtMs: exp * 1000, stillTrusted };
   };
 }
 
@@ -252,35 +278,35 @@ export interface CachingTokenAuthenticatorOptions {
 
 /**
  * @internal A bearer-token authenticator around a verification: the size cap first (before any
- * decoding), then the verified-token cache, then the verification, whose acceptances are cached.
+ * decoding), then the verified-token cache, then the verification, whose acceptances are cached
+ * (while their `stillTrusted` holds). The cache is read inside `authenticate` only, one look-up per
+ * call, so that a copy or wrapper of the authenticator with its own `authenticate` always runs it.
+ *
+ * ```ts
+ * createCachingTokenAuthenticator({ name: "jwt", what: "createJwtAuthenticator", now: Date.now, verify });
+ * ```
  */
 export function createCachingTokenAuthenticator(options: CachingTokenAuthenticatorOptions): Authenticator {
   const maxTokenLength = positiveInteger(options.maxTokenLength, 8192, "maxTokenLength", options.what);
   const cache =
     options.cache === false ? undefined : createVerifiedTokenCache<AuthOutcome>({ now: options.now, ...options.cache });
   const { verify } = options;
-  const authenticator: Authenticator = {
+  return {
     name: options.name,
     schemes: ["bearer"],
-    // On the gate's path this runs only when the cache look-up below found nothing (so a miss computes
-    // the cache key twice: a few hundred nanoseconds against a signature check).
     async authenticate({ value: token }): Promise<AuthOutcome> {
       if (token.length > maxTokenLength) {
         return rejected(Reason.InvalidToken, { message: "the token is too large", detail: "too_large" });
       }
-      const key = cache?.keyOf(token);
-      const hit = cache?.get(key);
+      if (cache === undefined) return (await verify(token)).outcome;
+      const key = cache.keyOf(token);
+      const hit = cache.get(key);
       if (hit !== undefined) return hit;
-      const { outcome, expiresAtMs } = await verify(token);
-      if (outcome.ok && expiresAtMs !== undefined) cache?.set(key, outcome, expiresAtMs);
+      const { outcome, expiresAtMs, stillTrusted } = await verify(token);
+      if (outcome.ok && expiresAtMs !== undefined) cache.set(key, outcome, expiresAtMs, stillTrusted);
       return outcome;
     },
   };
-  if (cache === undefined) return authenticator;
-  // The token's exact bytes must match a verified one; the size cap first, as in authenticate.
-  return rememberOutcomes(authenticator, ({ value: token }) =>
-    token.length > maxTokenLength ? undefined : cache.get(cache.keyOf(token)),
-  );
 }
 
 function nonEmptyList(value: string | readonly string[] | undefined, option: string, what: string): string[] {
