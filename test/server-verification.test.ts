@@ -208,18 +208,35 @@ describe("accepted tokens, over the wire", () => {
   }
 });
 
+test("scopes: scp may be an array, scope only a space-delimited string (RFC 9068 §2.2.3)", async () => {
+  const scp = await signer.sign(claims({ scope: undefined, scp: ["greet", "admin"] }));
+  const both = await signer.sign(claims({ scope: ["admin"], scp: "greet" }));
+  for (const protocol of protocols) {
+    assert.deepEqual((await rawClient(server.url, protocol, bearer(scp)).whoAmI({})).scopes.sort(), ["admin", "greet"]);
+    assert.deepEqual((await rawClient(server.url, protocol, bearer(both)).whoAmI({})).scopes, ["greet"], protocol);
+    const error = await refusal(server.url, protocol, bearer(both), "admin");
+    assertRefused(error, { code: Code.PermissionDenied, reason: "INSUFFICIENT_SCOPE" }, [both], protocol);
+  }
+});
+
 describe("credential reasons, over the wire", () => {
   const refusals: { name: string; headers: () => Promise<RawHeaders>; reason: string; code?: Code; method?: "admin"; secret?: string }[] = [
     { name: "no credential", headers: async () => ({}), reason: "MISSING_CREDENTIALS" },
     { name: '"Bearer" alone', headers: async () => ({ authorization: "Bearer" }), reason: "MALFORMED_CREDENTIALS" },
     { name: "a token with a space", headers: async () => ({ authorization: "Bearer abc def" }), reason: "MALFORMED_CREDENTIALS" },
-    { name: "an unknown scheme", headers: async () => ({ authorization: `Token ${apiKey}` }), reason: "MALFORMED_CREDENTIALS", secret: apiKey },
+    { name: "an unknown scheme (RFC 6750 §3.1: no credential of ours)", headers: async () => ({ authorization: `Token ${apiKey}` }), reason: "MISSING_CREDENTIALS", secret: apiKey },
     { name: "a bearer token and an API key", headers: async () => ({ ...bearer(await signer.sign(claims())), "x-api-key": apiKey }), reason: "MULTIPLE_CREDENTIALS", secret: apiKey },
     { name: "two Authorization values", headers: async () => ({ authorization: [`Bearer ${await signer.sign(claims())}`, "Bearer abc"] }), reason: "MULTIPLE_CREDENTIALS" },
     { name: "two API keys", headers: async () => ({ "x-api-key": [apiKey, "k_other"] }), reason: "MULTIPLE_CREDENTIALS", secret: apiKey },
     { name: "an unknown API key", headers: async () => ({ "x-api-key": "k_test_wrong" }), reason: "INVALID_API_KEY", secret: "k_test_wrong" },
     { name: "a malformed API key", headers: async () => ({ "x-api-key": "k test" }), reason: "MALFORMED_CREDENTIALS" },
     { name: "a token lacking a scope", headers: async () => bearer(await signer.sign(claims())), reason: "INSUFFICIENT_SCOPE", code: Code.PermissionDenied, method: "admin" },
+    {
+      name: "a scope claim that is an array, not a string (RFC 9068 §2.2.3): grants nothing",
+      headers: async () => bearer(await signer.sign(claims({ scope: ["greet"] }))),
+      reason: "INSUFFICIENT_SCOPE",
+      code: Code.PermissionDenied,
+    },
   ];
   refusals.forEach((r, i) => {
     const over: readonly Protocol[] = i < 2 ? protocols : [protocols[i % protocols.length]!];
