@@ -2,6 +2,9 @@ export { Reason, errorDomain, codeOf, bearerErrorOf, hasChallenge, isTokenReason
 export type { BearerErrorCode } from "./reason.js";
 export { type Challenge, formatChallenge, parseChallenges } from "./challenge.js";
 export { tokenHash } from "./token-hash.js";
+export { isLoopbackUrl } from "./loopback.js";
+export { assertSecureTransport, type SecureTransportOptions } from "./secure-transport.js";
+export { insecureTransportReason, tokenUnavailableReason } from "./client-reason.js";
 export {
   createAuthError,
   readAuthFailure,
