@@ -171,6 +171,38 @@ test("a failing token source: Unavailable TOKEN_UNAVAILABLE with the cause's cod
   assert.deepEqual(events, [{ type: "refusal", procedure: "/example.v1.GreeterService/Greet", reason: "TOKEN_UNAVAILABLE" }]);
 });
 
+test("the retry: a refreshed token that is not a token68 is not sent (TOKEN_UNAVAILABLE, malformed_token), nor quoted", async () => {
+  for (const fresh of ["secret\r\nx-injected: 1", "secret token", ""]) {
+    // A source of the app's own: t1, and after the rejection invalidates it, the malformed value.
+    let current = "t1";
+    const source = { getToken: async () => current, invalidate: () => void (current = fresh) };
+    const { client, seen, events } = setup({ token: source, rejected: new Set(["t1"]) });
+    const calls: [string, () => Promise<unknown>][] = [
+      ["Greet", () => client.greet({})],
+      ["GreetStream", async () => { for await (const _ of client.greetStream({ count: 1 })); }],
+    ];
+    for (const [method, call] of calls) {
+      seen.length = 0;
+      events.length = 0;
+      current = "t1";
+      const error = await call().then(
+        () => assert.fail("expected a failure"),
+        (e: unknown) => ConnectError.from(e),
+      );
+      assert.equal(error.code, Code.Unavailable);
+      assert.equal(readClientAuthFailure(error)?.reason, "TOKEN_UNAVAILABLE");
+      assert.equal(readClientAuthFailure(error)?.metadata["detail"], "malformed_token");
+      assert.ok(!JSON.stringify([error.message, String(error.cause), [...error.metadata]]).includes("secret"), JSON.stringify(fresh));
+      assert.deepEqual(seen, ["t1"], "the first attempt only: the malformed token was never sent");
+      assert.deepEqual(
+        events.filter((e) => e.type !== "refresh"),
+        [{ type: "refusal", procedure: `/example.v1.GreeterService/${method}`, reason: "TOKEN_UNAVAILABLE" }],
+        "a refusal and no retry event",
+      );
+    }
+  }
+});
+
 test("readClientAuthFailure: the action an app takes for each reason", () => {
   const cases: [Reason, string][] = [
     [Reason.MissingCredentials, "sign_in"],

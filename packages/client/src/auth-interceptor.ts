@@ -7,14 +7,20 @@ import {
   type UnaryRequest,
 } from "@connectrpc/connect";
 import { createAsyncIterable } from "@connectrpc/connect/protocol";
-import { authorizationHeader, isPublicMethod, isTokenReason, readAuthFailureWith, tokenHash } from "@connectauth/core";
-import { type TokenInput, type TokenSource, toTokenSource } from "./token-source.js";
 import {
+  type SecureTransportOptions,
   assertSecureTransport,
+  authorizationHeader,
   insecureTransportReason,
-  tokenUnavailableError,
+  isPublicMethod,
+  isToken68,
+  isTokenReason,
+  readAuthFailureWith,
+  tokenHash,
   tokenUnavailableReason,
-} from "./transport-guard.js";
+} from "@connectauth/core";
+import { type TokenInput, type TokenSource, toTokenSource } from "./token-source.js";
+import { malformedTokenError, tokenUnavailableError } from "./transport-guard.js";
 import { type ClientAuthEventHandler, emit } from "./client-auth-event.js";
 import { errorCode } from "./cached-token-source.js";
 import { callTokenKey } from "./call-token.js";
@@ -28,7 +34,9 @@ export interface AuthInterceptorOptions {
   readonly token: TokenInput;
   /**
    * Send credentials over plaintext `http://` to hosts that are not loopback. Default `false`: such
-   * calls fail before a request is made. Loopback hosts are always allowed.
+   * calls fail before a request is made. Loopback hosts (exactly `localhost`, `127.0.0.0/8`, `[::1]`)
+   * are always allowed. Schemes other than `https:` and `http:`, and unparsable URLs, are refused even
+   * with `true`.
    */
   readonly allowInsecureTransport?: boolean;
   /**
@@ -48,8 +56,12 @@ export interface AuthInterceptorOptions {
  * is not public by its proto rule (`(connectauth.v1.method_rule) = {public: true}`), and:
  *
  * - refuses to send it in plaintext to a remote host (`FailedPrecondition`, `INSECURE_TRANSPORT`), before
- *   the token is even fetched;
- * - turns a failing token source into `Unavailable` with `TOKEN_UNAVAILABLE`;
+ *   the token is even fetched: the call's URL, as the WHATWG parser reads it (`HTTP://` is `http:`), must
+ *   be `https:`, or `http:` to a loopback host (`localhost`, `127.0.0.0/8`, `[::1]`; see
+ *   `assertSecureTransport`);
+ * - turns a failing token source into `Unavailable` with `TOKEN_UNAVAILABLE`, and so a token that is not
+ *   a token68 (empty, or with a CR, LF, space or non-ASCII character: `metadata.detail`
+ *   `malformed_token`), which is never put in a header nor quoted;
  * - when the server answers `Unauthenticated` with a token reason, invalidates that token, gets a new one
  *   and retries once: unary calls, and server-streaming calls that failed before their first response
  *   message. Client and bidi streams are never retried (their input cannot be replayed), nor are
@@ -66,11 +78,18 @@ export interface AuthInterceptorOptions {
  * });
  * ```
  *
- * @throws TypeError when the token option is missing or of the wrong type, or `onEvent` is not a function.
+ * Not checked: what the token says (it is opaque to a client), its length, and the TLS of an `https:` URL
+ * (the transport's).
+ *
+ * @throws TypeError when the token option is missing or of the wrong type (or a string that is not a
+ *   token68), or `onEvent` is not a function.
  */
 export function createAuthInterceptor(options: AuthInterceptorOptions): Interceptor {
   const source = toTokenSource(options.token);
-  const allowInsecure = options.allowInsecureTransport === true;
+  if (typeof options.token === "string" && !isToken68(options.token)) {
+    throw new TypeError("connectauth: the token is not a token68 (RFC 6750 §2.1)");
+  }
+  const guard: SecureTransportOptions = { allowInsecureTransport: options.allowInsecureTransport === true };
   const retry = options.retryOnTokenRejection !== false;
   const onEvent = options.onEvent;
   if (onEvent !== undefined && typeof onEvent !== "function") {
@@ -81,13 +100,11 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): Intercep
     if (isPublicMethod(req.method)) {
       return next(req);
     }
-    if (!allowInsecure) {
-      try {
-        assertSecureTransport(req.url);
-      } catch (error) {
-        emit(onEvent, { type: "refusal", procedure: procedureOf(req), reason: insecureTransportReason });
-        throw error;
-      }
+    try {
+      assertSecureTransport(req.url, guard);
+    } catch (error) {
+      emit(onEvent, { type: "refusal", procedure: procedureOf(req), reason: insecureTransportReason });
+      throw error;
     }
     const callSource = req.contextValues.get(callTokenKey) ?? source;
     let token: string;
@@ -97,7 +114,7 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): Intercep
       emit(onEvent, { type: "refusal", procedure: procedureOf(req), reason: tokenUnavailableReason });
       throw error instanceof ConnectError ? error : tokenUnavailableError(errorCode(error));
     }
-    req.header.set(authorizationHeader, `Bearer ${token}`);
+    setToken(req, token, onEvent);
     const kind = req.method.methodKind;
     if (!retry || kind === "client_streaming" || kind === "bidi_streaming") {
       return next(req);
@@ -150,11 +167,26 @@ async function retryOnce<R>(
     throw error; // the rejection says more than the failed refresh
   }
   if (fresh === token) throw error;
+  setToken(req, fresh, onEvent);
   if (onEvent !== undefined) {
     emit(onEvent, { type: "retry", procedure: procedureOf(req), reason, tokenHash: await tokenHash(token) });
   }
-  req.header.set(authorizationHeader, `Bearer ${fresh}`);
   return attempt();
+}
+
+/**
+ * Puts `Bearer <token>` in the request's `Authorization` header: the one place the client sets it, for
+ * the first attempt and the retry alike. A token that is not a token68 is refused (`TOKEN_UNAVAILABLE`,
+ * `malformed_token`, and a `refusal` event) before it reaches the header: `Headers.set` would trim a
+ * trailing CR, LF or space and send the rest (`Bearer` alone for an empty token), send an inner space or
+ * a Latin-1 letter as it is, and reject an inner CR or LF with a TypeError that quotes the whole value.
+ */
+function setToken(req: UnaryRequest | StreamRequest, token: string, onEvent: ClientAuthEventHandler | undefined): void {
+  if (!isToken68(token)) {
+    emit(onEvent, { type: "refusal", procedure: procedureOf(req), reason: tokenUnavailableReason });
+    throw malformedTokenError();
+  }
+  req.header.set(authorizationHeader, `Bearer ${token}`);
 }
 
 /** The token reason of an `Unauthenticated` failure, or `undefined` if a new token would not help. */

@@ -14,7 +14,8 @@ export {
   assertSecureTransport,
   insecureTransportReason,
   tokenUnavailableReason,
-} from "./transport-guard.js";
+  type SecureTransportOptions,
+} from "@connectauth/core";
 export {
   readClientAuthFailure,
   type ClientAuthFailure,

@@ -1,6 +1,6 @@
 import * as oauth from "oauth4webapi";
+import { isLoopbackUrl } from "@connectauth/core";
 import { type CachedTokenSource, type CachedTokenSourceOptions, createCachedTokenSource } from "./cached-token-source.js";
-import { isLoopbackUrl } from "./transport-guard.js";
 import type { ClientAuthEventHandler } from "./client-auth-event.js";
 
 /** Options of {@link createOAuth2TokenSource}. */
@@ -50,8 +50,9 @@ export interface OAuth2TokenSource extends CachedTokenSource {
  * Tokens are cached and refreshed ahead of expiry as by `createCachedTokenSource`.
  *
  * Plaintext: oauth4webapi refuses `http:` endpoints; this source allows them only when the issuer (and
- * then the discovered token endpoint) is a loopback host, for local development and tests. Any other
- * `http:` issuer throws a TypeError here.
+ * then the discovered token endpoint) is a loopback host (`isLoopbackUrl`: exactly `localhost`,
+ * `127.0.0.0/8` or `[::1]`, not `*.localhost`), for local development and tests. Any other `http:`
+ * issuer throws a TypeError here.
  *
  * Not checked: the access token itself (it is opaque to a client). An ID token in a `refresh_token`
  * response is validated by oauth4webapi.
