@@ -1,6 +1,16 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { ConnectError, type Interceptor } from "@connectrpc/connect";
-import { authorizationHeader, parseAuthorization } from "@connectauth/core";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { create } from "@bufbuild/protobuf";
+import {
+  type Credentials,
+  ErrorInfoSchema,
+  assertSecureTransport,
+  authorizationHeader,
+  errorDomain,
+  isToken68,
+  parseAuthorization,
+  tokenUnavailableReason,
+} from "@connectauth/core";
 
 /** Options of {@link createCredentialForwarding}. */
 export interface CredentialForwardingOptions {
@@ -10,6 +20,14 @@ export interface CredentialForwardingOptions {
    * `Authorization` value as it came.
    */
   readonly exchange?: (token: string) => string | Promise<string>;
+  /**
+   * Forward credentials over plaintext `http://` to downstream hosts that are not loopback, for a network
+   * secured otherwise (a mesh with mTLS). Default `false`: such downstream calls fail before a request is
+   * made (`FailedPrecondition`, `INSECURE_TRANSPORT`), as in the client interceptor. Loopback hosts
+   * (exactly `localhost`, `127.0.0.0/8`, `[::1]`) are always allowed; schemes other than `https:` and
+   * `http:` never.
+   */
+  readonly allowInsecureTransport?: boolean;
 }
 
 /** The two interceptors of {@link createCredentialForwarding}, and a way to set the credential by hand. */
@@ -36,6 +54,15 @@ interface Caller {
  * the client interceptor puts it on every call the handler makes downstream. A call that already has an
  * `Authorization` header keeps it. The credential is never logged nor put in an error.
  *
+ * Before a credential goes downstream, the client interceptor applies the client's guards:
+ * - the plaintext guard of `assertSecureTransport` (core): the downstream URL, as the WHATWG parser reads
+ *   it (`HTTP://` is `http:`), must be `https:`, or `http:` to a loopback host (`localhost`,
+ *   `127.0.0.0/8`, `[::1]`), unless `allowInsecureTransport`; otherwise `FailedPrecondition`
+ *   `INSECURE_TRANSPORT`, before `exchange` is called;
+ * - the value sent is `<scheme> <token68>`: an `exchange` result that is not a token68 (empty, CR, LF,
+ *   space, non-ASCII…), or a credential given to `run` that does not parse, fails with `Unavailable`
+ *   `TOKEN_UNAVAILABLE` (`metadata.detail` `malformed_token`), and nothing is sent.
+ *
  * ```ts
  * const forwarding = createCredentialForwarding();
  * const downstream = createClient(Inventory, createGrpcTransport({
@@ -46,13 +73,17 @@ interface Caller {
  * ```
  *
  * Forward only to services you trust with the caller's token; with `exchange`, send each one a token of
- * its own audience instead.
+ * its own audience instead. Not checked: whether the downstream service is one you meant to trust (any
+ * `https:` URL the handler calls gets the credential), nor what the exchanged token says.
+ *
+ * @throws TypeError when `exchange` is not a function.
  */
 export function createCredentialForwarding(options: CredentialForwardingOptions = {}): CredentialForwarding {
   const exchange = options.exchange;
   if (exchange !== undefined && typeof exchange !== "function") {
     throw new TypeError("createCredentialForwarding: exchange must be a function");
   }
+  const guard = { allowInsecureTransport: options.allowInsecureTransport === true };
   const storage = new AsyncLocalStorage<Caller>();
 
   const serverInterceptor: Interceptor = (next) => async (req) => {
@@ -66,7 +97,11 @@ export function createCredentialForwarding(options: CredentialForwardingOptions 
   const clientInterceptor: Interceptor = (next) => async (req) => {
     const authorization = storage.getStore()?.authorization;
     if (authorization !== undefined && !req.header.has(authorizationHeader)) {
-      req.header.set(authorizationHeader, await downstreamValue(authorization, exchange));
+      const credentials = forwarded(authorization);
+      if (credentials !== undefined) {
+        assertSecureTransport(req.url, guard);
+        req.header.set(authorizationHeader, await downstreamValue(authorization, credentials, exchange));
+      }
     }
     try {
       return await next(req);
@@ -82,14 +117,43 @@ export function createCredentialForwarding(options: CredentialForwardingOptions 
   };
 }
 
+/**
+ * The credential to forward: `undefined` for none (absent or blank), the parsed credential otherwise;
+ * throws `TOKEN_UNAVAILABLE` (`malformed_token`) for a value that is not `<scheme> <token68>` (which only
+ * `run` can give: the server's own parsing refuses such a header), rather than sending or quoting it.
+ */
+function forwarded(authorization: string): Credentials | undefined {
+  try {
+    return parseAuthorization(authorization);
+  } catch {
+    throw malformedToken("the credential to forward is not <scheme> <token68>");
+  }
+}
+
+/** What goes downstream: the caller's value as it came, or `Bearer <exchanged token>`, a token68. */
 async function downstreamValue(
   authorization: string,
+  credentials: Credentials,
   exchange: ((token: string) => string | Promise<string>) | undefined,
 ): Promise<string> {
-  if (exchange === undefined) return authorization;
-  const credentials = parseAuthorization(authorization);
-  if (credentials?.scheme !== "bearer") return authorization;
-  return `Bearer ${await exchange(credentials.value)}`;
+  if (exchange === undefined || credentials.scheme !== "bearer") return authorization;
+  const token = await exchange(credentials.value);
+  if (!isToken68(token)) throw malformedToken("the exchanged token is not a token68 (RFC 6750 §2.1)");
+  return `Bearer ${token}`;
+}
+
+/** The client's `TOKEN_UNAVAILABLE` refusal, `detail: "malformed_token"`: nothing was sent downstream. */
+function malformedToken(what: string): ConnectError {
+  return new ConnectError(`connectauth forwarded nothing: ${what}`, Code.Unavailable, undefined, [
+    {
+      desc: ErrorInfoSchema,
+      value: create(ErrorInfoSchema, {
+        reason: tokenUnavailableReason,
+        domain: errorDomain,
+        metadata: { detail: "malformed_token" },
+      }),
+    },
+  ]);
 }
 
 /** A downstream error, stripped to what the original caller should see: code, message, details, challenge. */
