@@ -1,5 +1,5 @@
 import { Code } from "@connectrpc/connect";
-import { type AuthFailure, readAuthFailure, wwwAuthenticateHeader } from "@connectauth/core";
+import { type AuthFailure, isLoopbackUrl, readAuthFailure, wwwAuthenticateHeader } from "@connectauth/core";
 import { type Protocol, rawUnaryCall } from "./raw-call.js";
 import { type TokenFacts, tokenFacts } from "./token-facts.js";
 import { humanDuration } from "./duration.js";
@@ -181,7 +181,7 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
     return stop("http_version_mismatch", mismatch.summary, mismatch.fix);
   }
   const httpVersion = options.httpVersion ?? (transport.http2 ? "2" : "1.1");
-  if (url.protocol === "http:" && !isLoopback(url.hostname) && options.token !== undefined) {
+  if (url.protocol === "http:" && !isLoopbackUrl(url) && options.token !== undefined) {
     notes.push("the token was sent in plaintext to a host that is not loopback: anyone on the path can read it. Use https.");
   }
   if (token !== null) notes.push(...tokenNotes(token));
@@ -395,11 +395,6 @@ function certificateFix(code: string, host: string): string {
     default:
       return "fix the server's certificate chain (serve the intermediate certificates too).";
   }
-}
-
-function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[(.*)\]$/, "$1");
-  return h === "localhost" || h === "::1" || /^127\./.test(h);
 }
 
 function iso(seconds: number): string {

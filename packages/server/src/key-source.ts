@@ -11,6 +11,7 @@ import {
   jwksCache,
 } from "jose";
 import { allowInsecureRequests, discoveryRequest, processDiscoveryResponse } from "oauth4webapi";
+import { isLoopbackUrl } from "@connectauth/core";
 import { createKeySetObserver } from "./key-set-watch.js";
 
 /**
@@ -159,12 +160,8 @@ function checkPublicJwk(jwk: JWK, what: string): void {
 
 function checkUrl(url: URL, remote: RemoteKeyOptions, what: string): void {
   if (url.protocol === "https:") return;
-  if (url.protocol === "http:" && remote.allowInsecureLoopback === true && isLoopback(url.hostname)) return;
+  if (url.protocol === "http:" && remote.allowInsecureLoopback === true && isLoopbackUrl(url)) return;
   throw new TypeError(`${what}: key URLs must be https (http only for loopback with allowInsecureLoopback)`);
-}
-
-function isLoopback(hostname: string): boolean {
-  return hostname === "localhost" || hostname === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
 
 function durations(remote: RemoteKeyOptions, what: string) {
