@@ -1,6 +1,8 @@
-// Regenerates the code of every schema under proto/, each into the package that owns it.
+// Regenerates the code of every schema under proto/, each into the package that owns it, and copies the
+// schemas that @connectauth/core ships (packages/core/proto/, for users' own protos to import).
 // Usage: node scripts/generate.mjs [--check]   (--check fails if regenerating changed any file)
 import { execFileSync } from "node:child_process";
+import { cpSync, rmSync } from "node:fs";
 
 /** Which schemas each package owns. buf.gen.yaml writes them to <out>/gen. */
 const targets = [
@@ -8,17 +10,24 @@ const targets = [
   { paths: ["proto/example"], out: "packages/example/src" },
 ];
 
+/**
+ * The schemas @connectauth/core ships as they are, so that a user's buf resolves `import
+ * "connectauth/v1/auth.proto"` from node_modules. Only what a user's proto imports: google/rpc's ErrorInfo
+ * is not imported by it, and shipping it would clash with a user's own googleapis.
+ */
+const shipped = { from: "proto/connectauth", to: "packages/core/proto/connectauth" };
+
 const check = process.argv.includes("--check");
-const gitStatus = () =>
-  execFileSync("git", ["status", "--porcelain", "--", ...targets.map((t) => `${t.out}/gen`)], {
-    encoding: "utf8",
-  });
+const checked = [...targets.map((t) => `${t.out}/gen`), shipped.to];
+const gitStatus = () => execFileSync("git", ["status", "--porcelain", "--", ...checked], { encoding: "utf8" });
 const before = check ? gitStatus() : "";
 
 for (const { paths, out } of targets) {
   const args = ["generate", ...paths.flatMap((p) => ["--path", p]), "-o", out];
   execFileSync("buf", args, { stdio: "inherit" });
 }
+rmSync(shipped.to, { recursive: true, force: true });
+cpSync(shipped.from, shipped.to, { recursive: true });
 
 if (check) {
   const after = gitStatus();
@@ -26,9 +35,7 @@ if (check) {
     console.error("Generated code is out of date: run `npm run generate` and commit the result.\n" + after);
     process.exit(1);
   }
-  const diff = execFileSync("git", ["diff", "--stat", "--", ...targets.map((t) => `${t.out}/gen`)], {
-    encoding: "utf8",
-  });
+  const diff = execFileSync("git", ["diff", "--stat", "--", ...checked], { encoding: "utf8" });
   if (diff.trim() !== "") {
     console.error("Generated code is out of date: run `npm run generate` and commit the result.\n" + diff);
     process.exit(1);
