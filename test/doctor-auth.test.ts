@@ -92,6 +92,18 @@ const cases: Case[] = [
       assert.match(d.verdict.fix, /scope "admin greet"/);
     },
   },
+  {
+    verdict: "invalid_token",
+    method: Greet,
+    // Valid for two days: more than the servers' default cap (maxLifetimeSeconds, one day).
+    token: () => issuer.mint({ subject: "alice", scopes: ["greet"], ttlSeconds: 172800 }),
+    check: (d) => {
+      assert.equal(d.call?.metadata["detail"], "lifetime");
+      assert.match(d.verdict.summary, /valid for longer than the server accepts \(2 days from iat to exp\)/);
+      assert.match(d.verdict.fix, /createJwtAuthenticator\(\{ maxLifetimeSeconds: 172800 \}\)/);
+      assert.doesNotMatch(d.verdict.fix, /unaltered/);
+    },
+  },
   { verdict: "method_not_found", method: "example.v1.GreeterService/Gret" },
 ];
 
@@ -212,4 +224,13 @@ test("doctor: usage errors exit 2", async () => {
   assert.equal((await runCli(["doctor", "ftp://x", Greet])).code, 2);
   assert.equal((await runCli(["doctor", server.url, Greet, "--protocol", "soap"])).code, 2);
   assert.equal((await runCli(["doctor", server.url, Greet, "--token", "a", "--token-file", "b"])).code, 2);
+  const protocol = await runCli(["doctor", server.url, Greet, "--protocol", "soap"]);
+  assert.match(protocol.stderr, /--protocol must be one of connect, grpc, grpc-web\n\nusage: connectauth doctor/);
+});
+
+test("doctor: a token that starts with a dash is the value of --token, not an option", async () => {
+  const { code, diagnosis } = await doctorJson([server.url, Greet, "--token", "-not.a.jwt"]);
+  assert.equal(code, 1);
+  assert.equal(diagnosis.call?.reason, "INVALID_TOKEN");
+  assert.equal(diagnosis.token?.isJwt, false);
 });

@@ -2,6 +2,7 @@ import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { type EffectiveRule, type RuleResolver, ruleOf } from "@connectauth/core";
 import { compileCondition } from "@connectauth/server";
+import { isLikelyTypo } from "./scope-typo.js";
 
 /** The kinds of finding of {@link auditServices}. */
 export type AuditFindingCode =
@@ -11,7 +12,11 @@ export type AuditFindingCode =
   | "public_mutation"
   /** A public rule with scopes, claims or a condition, none of which a public rule enforces. */
   | "public_with_requirements"
-  /** A scope named by one rule only: often a typo of another scope. */
+  /**
+   * A scope named by one rule only that is one typo away from another scope (named by a rule, or
+   * known): most likely a typo of it. A scope named by one rule and like no other is not flagged:
+   * one scope per method is an ordinary design.
+   */
   | "lonely_scope"
   /** A condition that does not compile (servers refuse to start with it). */
   | "condition_invalid";
@@ -24,6 +29,8 @@ export interface AuditFinding {
   readonly message: string;
   /** The scope, for `lonely_scope`. */
   readonly scope?: string;
+  /** For `lonely_scope`: the scope it is one typo away from. */
+  readonly similarTo?: string;
 }
 
 /** One method and its effective rule. */
@@ -45,7 +52,10 @@ export interface AuditReport {
 
 /** Options of {@link auditServices}. */
 export interface AuditOptions {
-  /** Scopes known to exist elsewhere (e.g. granted by the issuer): never flagged as `lonely_scope`. */
+  /**
+   * Scopes known to exist elsewhere (e.g. granted by the issuer): never flagged as `lonely_scope`, and
+   * a rule's scope one typo away from one of them is.
+   */
   readonly knownScopes?: readonly string[];
   /** The rule resolver (rules set in code, as the server has them). Default: the proto options alone. */
   readonly resolve?: RuleResolver;
@@ -81,13 +91,16 @@ export function mutationOf(method: DescMethod): string | undefined {
 
 /**
  * Lists every method of the services with its effective rule, and flags what a reviewer should look
- * at: methods without a rule, public methods that mutate, public rules with requirements, scopes
- * named by one rule only, and conditions that do not compile.
+ * at: methods without a rule, public methods that mutate, public rules with requirements, a scope
+ * named by one rule only that is one typo away from another scope ({@link isLikelyTypo}), and
+ * conditions that do not compile. A sound service, one scope per method included, has no finding.
  *
  * ```ts
- * const report = auditServices([GreeterService]);
- * report.findings; // [{ code: "lonely_scope", target: "example.v1.GreeterService/Admin", scope: "admin", … }]
+ * const report = auditServices([AccountService]);
+ * report.findings; // [{ code: "lonely_scope", target: "acme.v1.AccountService/ListAccounts", scope: "acounts.read", similarTo: "accounts.read", … }]
  * ```
+ *
+ * Not checked: rules set in code unless `resolve` has them, and what the issuer actually grants.
  */
 export function auditServices(services: readonly DescService[], options: AuditOptions = {}): AuditReport {
   const resolve = options.resolve ?? ruleOf;
@@ -135,16 +148,22 @@ export function auditServices(services: readonly DescService[], options: AuditOp
       }
     }
   }
+  // The scopes a lonely one may be a typo of, the most named first (known ones count as named).
+  const count = (scope: string) => (rulesOfScope.get(scope)?.size ?? 0) + (known.has(scope) ? 1 : 0);
+  const candidates = [...new Set([...rulesOfScope.keys(), ...known])].sort((a, b) => count(b) - count(a));
   for (const [scope, rules] of rulesOfScope) {
-    if (rules.size === 1 && !known.has(scope)) {
-      const [target] = rules as Set<string>;
-      findings.push({
-        code: "lonely_scope",
-        target: target!,
-        scope,
-        message: `scope "${scope}" is named by no other rule (a typo?)`,
-      });
-    }
+    if (rules.size !== 1 || known.has(scope)) continue;
+    const near = candidates.find((other) => isLikelyTypo(scope, other));
+    if (near === undefined) continue;
+    const named = rulesOfScope.get(near)?.size ?? 0;
+    const [target] = rules as Set<string>;
+    findings.push({
+      code: "lonely_scope",
+      target: target!,
+      scope,
+      similarTo: near,
+      message: `scope "${scope}" is named by no other rule, and is one typo away from "${near}" (${named === 0 ? "a known scope" : `named by ${named === 1 ? "1 rule" : `${named} rules`}`}): a typo?`,
+    });
   }
   return { methods, findings };
 }

@@ -33,7 +33,8 @@ test("client_credentials with client_secret_basic and client_secret_post: tokens
     assert.equal(body.token_type, "Bearer");
     assert.equal(body.expires_in, 120);
     assert.equal(body.scope, scope);
-    const { payload } = await jwtVerify(body.access_token, jwks, { issuer: dev.url, audience: "greeter" });
+    // The default audience belongs to no project (it was the example's "greeter").
+    const { payload } = await jwtVerify(body.access_token, jwks, { issuer: dev.url, audience: "dev-api" });
     assert.equal(payload.sub, "dev-client");
     assert.equal(payload["scope"], scope);
   }

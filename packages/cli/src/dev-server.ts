@@ -3,13 +3,30 @@ import type { AddressInfo } from "node:net";
 import { timingSafeEqual } from "node:crypto";
 import { type DevIssuer, createDevIssuer } from "./dev-issuer.js";
 
+/**
+ * The defaults of {@link startDevServer} and of `connectauth dev`: names that belong to no project, so
+ * that a server configured for them says it trusts a development issuer.
+ *
+ * ```ts
+ * createJwtAuthenticator({ issuer: dev.url, audience: devDefaults.audience, algorithms: ["ES256"], keys: dev.issuer.jwks });
+ * ```
+ */
+export const devDefaults = {
+  /** The `aud` of issued tokens. */
+  audience: "dev-api",
+  clientId: "dev-client",
+  clientSecret: "dev-secret",
+  /** Lifetime of issued tokens, in seconds. */
+  ttlSeconds: 3600,
+} as const;
+
 /** Options of {@link startDevServer}. */
 export interface DevServerOptions {
   /** Default 0 (any free port). */
   readonly port?: number;
   /** Default `"127.0.0.1"`. Keep it on loopback: anyone who reaches it can mint tokens. */
   readonly host?: string;
-  /** The `aud` of issued tokens. Default `"greeter"` (the example's). */
+  /** The `aud` of issued tokens. Default `"dev-api"` ({@link devDefaults}). */
   readonly audience?: string;
   /** The one OAuth client of the token endpoint. Default `"dev-client"`. */
   readonly clientId?: string;
@@ -38,16 +55,16 @@ export interface DevServer {
  *
  * ```ts
  * const dev = await startDevServer({ port: 8181 });
- * // tokens: POST http://127.0.0.1:8181/token, grant_type=client_credentials, dev-client:dev-secret
+ * // tokens: POST http://127.0.0.1:8181/token, grant_type=client_credentials, dev-client:dev-secret, aud "dev-api"
  * ```
  *
  * Not implemented: other grants, refresh tokens, client registration, `private_key_jwt`.
  */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const host = options.host ?? "127.0.0.1";
-  const clientId = options.clientId ?? "dev-client";
-  const clientSecret = options.clientSecret ?? "dev-secret";
-  const ttlSeconds = options.ttlSeconds ?? 3600;
+  const clientId = options.clientId ?? devDefaults.clientId;
+  const clientSecret = options.clientSecret ?? devDefaults.clientSecret;
+  const ttlSeconds = options.ttlSeconds ?? devDefaults.ttlSeconds;
   const defaultScopes = options.defaultScopes ?? [];
   let issuer: DevIssuer | undefined;
   const server = http.createServer((req, res) => {
@@ -59,7 +76,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
-  issuer = await createDevIssuer({ issuer: url, audience: options.audience ?? "greeter" });
+  issuer = await createDevIssuer({ issuer: url, audience: options.audience ?? devDefaults.audience });
   const discovery = {
     ...issuer.discovery,
     token_endpoint: `${url}/token`,

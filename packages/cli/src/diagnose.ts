@@ -3,6 +3,7 @@ import { type AuthFailure, isLoopbackUrl, readAuthFailure, wwwAuthenticateHeader
 import { type Protocol, rawUnaryCall } from "./raw-call.js";
 import { type TokenFacts, tokenFacts } from "./token-facts.js";
 import { humanDuration } from "./duration.js";
+import { serverMaxLifetimeSeconds } from "./lifetime-cap.js";
 import { type TransportFacts, probeTransport } from "./transport-probe.js";
 
 /**
@@ -235,7 +236,7 @@ function explainFailure(f: AuthFailure, call: CallOutcome, t: TokenFacts | null,
         : {
             id: "credentials_dropped",
             summary: "a token was sent but the server received no Authorization header.",
-            fix: "something between client and server drops the header: a proxy, a load balancer, or CORS (browsers: allow the authorization header).",
+            fix: "something between client and server drops the header: a proxy, a load balancer, or CORS (browsers: the server must answer Access-Control-Allow-Headers: authorization).",
           };
     case "MALFORMED_CREDENTIALS":
       return {
@@ -246,6 +247,13 @@ function explainFailure(f: AuthFailure, call: CallOutcome, t: TokenFacts | null,
     case "MULTIPLE_CREDENTIALS":
       return { id: "multiple_credentials", summary: "more than one credential reached the server.", fix: "send one Authorization header only (check interceptors and proxies that add one)." };
     case "TOKEN_EXPIRED": {
+      if (detail === "max_age") {
+        return {
+          id: "token_expired",
+          summary: `the token is older than the server accepts (issued ${t?.iat !== undefined ? `at ${iso(t.iat)}` : "too long ago, or without iat"}).`,
+          fix: "get a new token; the server's createJwtAuthenticator({ maxTokenAgeSeconds }) sets the oldest it accepts, counted from iat.",
+        };
+      }
       const localAgo = t?.expiresInSeconds;
       const skew = localAgo !== undefined && localAgo > 0;
       return {
@@ -266,7 +274,7 @@ function explainFailure(f: AuthFailure, call: CallOutcome, t: TokenFacts | null,
           ahead !== undefined && ahead > 0
             ? `the token is not valid yet: nbf is ${humanDuration(ahead)} ahead of this machine's clock (nbf ${iso(t!.nbf!)}).`
             : "the token is not valid yet by the server's clock (nbf or iat in its future).",
-        fix: "clock skew between the issuer and the server: synchronize their clocks (NTP); a verifier may tolerate a little skew (clockToleranceSeconds).",
+        fix: "clock skew between the issuer and the server: synchronize their clocks (NTP); a server may tolerate a little more skew with createJwtAuthenticator({ clockToleranceSeconds }) (default 30).",
       };
     }
     case "INVALID_AUDIENCE":
@@ -289,16 +297,7 @@ function explainFailure(f: AuthFailure, call: CallOutcome, t: TokenFacts | null,
           fix: "the token comes from another issuer or environment, or the issuer rotated its keys: check that the server's JWKS URL is this issuer's, and get a new token.",
         };
       }
-      return {
-        id: "invalid_token",
-        summary: `the server rejected the token (${detail ?? "invalid"}${t?.formatProblem ? `: ${t.formatProblem}` : ""}).`,
-        fix:
-          detail === "algorithm"
-            ? `the token's algorithm (${t?.alg ?? "?"}) is not among the server's algorithms: align createJwtAuthenticator({ algorithms }) with the issuer.`
-            : detail === "signature"
-              ? "the signature does not verify with the key of that kid: the token was altered, or two issuers share a kid."
-              : "send a complete, unaltered JWT from the trusted issuer.",
-      };
+      return invalidToken(detail, t);
     case "INSUFFICIENT_SCOPE":
       return {
         id: "insufficient_scope",
@@ -327,6 +326,59 @@ function explainFailure(f: AuthFailure, call: CallOutcome, t: TokenFacts | null,
         summary: "the server cannot reach its signing keys (JWKS) to verify tokens: a server-side outage, not your token.",
         fix: "on the server, check that it can reach its JWKS URL (DNS, egress, proxy, TLS). Clients should retry later, not refresh their token.",
       };
+  }
+}
+
+/** INVALID_TOKEN but for an unknown key: the cause and fix for each `detail` the server sends. */
+function invalidToken(detail: string | undefined, t: TokenFacts | null): Explained {
+  const rejected = (because: string, fix: string): Explained => ({ id: "invalid_token", summary: `the server rejected the token: ${because}.`, fix });
+  switch (detail) {
+    case "lifetime": {
+      const start = t?.iat ?? t?.nbf;
+      const lifetime = t?.exp !== undefined && start !== undefined ? t.exp - start : undefined;
+      return rejected(
+        `it is valid for longer than the server accepts${lifetime === undefined ? "" : ` (${humanDuration(lifetime)} from ${t?.iat !== undefined ? "iat" : "nbf"} to exp)`}`,
+        `have the issuer mint shorter-lived tokens (at most the server's cap, by default ${serverMaxLifetimeSeconds} s: one day), or raise the cap on the server: createJwtAuthenticator({ maxLifetimeSeconds${lifetime === undefined ? "" : `: ${lifetime}`} }).`,
+      );
+    }
+    case "algorithm":
+      return rejected(
+        `its algorithm (${t?.alg ?? "?"}) is not allowed`,
+        `align the server's createJwtAuthenticator({ algorithms }) with the issuer's signing algorithm (${t?.alg ?? "?"}).`,
+      );
+    case "key_type":
+      return rejected(
+        `its algorithm (${t?.alg ?? "?"}) does not fit the server's key`,
+        "give the server the issuer's key for that algorithm (createJwtAuthenticator({ keys })), and list only algorithms that fit it in algorithms.",
+      );
+    case "signature":
+      return rejected("its signature does not verify", "the signature does not verify with the key of that kid: the token was altered, or two issuers share a kid.");
+    case "too_large":
+      return rejected(
+        "it is longer than the server accepts",
+        "ask the issuer for a token with fewer claims, or raise the server's createJwtAuthenticator({ maxTokenLength }) (default 8192 characters).",
+      );
+    case "typ":
+      return rejected(
+        `its type (typ: ${t?.typ ?? "none"}) is not the one the server requires`,
+        'send an access token, not an ID token; the server\'s createJwtAuthenticator({ typ }) (or profile: "rfc9068", which requires "at+jwt") sets the type it accepts.',
+      );
+    case "encrypted":
+      return rejected("it is encrypted (JWE)", "send a signed JWT (JWS): encrypted tokens are never accepted.");
+    case "nested":
+    case "crit":
+    case "embedded_key":
+      return rejected(
+        detail === "nested" ? "it is a nested token" : detail === "crit" ? "it has critical header extensions (crit)" : "its header names its own key (jwk, jku, x5u or x5c)",
+        "send a plain signed JWT: this is refused whatever the server's options.",
+      );
+    case "claim_exp":
+      return rejected("its exp is not a number of seconds", "fix the issuer: exp must be a finite NumericDate.");
+    default:
+      return rejected(
+        `${detail ?? "invalid"}${t?.formatProblem ? `: ${t.formatProblem}` : ""}`,
+        "send a complete, unaltered JWT from the trusted issuer.",
+      );
   }
 }
 

@@ -1,50 +1,77 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
+import { prepareArgs } from "../args.js";
 import type { Command } from "../command.js";
 import { diagnose } from "../diagnose.js";
 import { stableJson } from "../json.js";
 import { formatDiagnosis } from "../doctor-report.js";
 import { type Protocol, protocols } from "../raw-call.js";
 import { styleFor } from "../style.js";
+import { usageError } from "../usage-error.js";
 
-const usage = `usage: connectauth doctor <base-url> <package.Service/Method> [--token T | --token-file F]
+const help = `usage: connectauth doctor <base-url> <package.Service/Method> [--token T | --token-file F]
        [--protocol connect|grpc|grpc-web] [--http-version 1.1|2] [--ca F] [--timeout MS] [--json]
+
+Diagnoses one call, in this order, and stops at the first cause it can name: the transport (is it
+listening, TLS or plaintext, the certificate, HTTP/1.1 and HTTP/2), the token (decoded, not
+verified, against this machine's clock), then a unary call with an empty request and the server's
+answer. Prints the verdict and the fix. The token is never printed (only its short hash). Exit code
+0 when the call passes, 1 when it does not, 2 on a usage error.
+
+options:
+  --token T             the token, sent as "Authorization: Bearer T"; none: no credential
+  --token-file F        read the token from a file (its surrounding whitespace dropped)
+  --protocol P          connect (default), grpc or grpc-web
+  --http-version V      1.1 or 2; default HTTP/2 when the server speaks it
+  --ca F                extra trusted CA certificates (PEM)
+  --timeout MS          per-step timeout in milliseconds (default 5000)
+  --json                the diagnosis as JSON (schema "connectauth.doctor/v1")
+  -h, --help            this help
+
+example:
+  connectauth doctor http://127.0.0.1:8080 acme.v1.BookService/GetBook --token "$TOKEN"
 `;
+
+const options = {
+  token: { type: "string" },
+  "token-file": { type: "string" },
+  protocol: { type: "string", default: "connect" },
+  "http-version": { type: "string" },
+  ca: { type: "string" },
+  timeout: { type: "string" },
+  json: { type: "boolean", default: false },
+} as const;
 
 /**
  * `connectauth doctor`: diagnoses one call (transport, token, the server's answer) and prints the
  * verdict and its fix; `--json` prints the {@link Diagnosis} object. Exit code 0 when the call passes,
  * 1 when it does not, 2 on a usage error.
+ *
+ * ```sh
+ * connectauth doctor http://127.0.0.1:8080 acme.v1.BookService/GetBook --token "$TOKEN" --json
+ * ```
+ *
+ * Not covered: streaming calls and client certificates (see {@link diagnose}).
  */
 export const doctorCommand: Command = {
   name: "doctor",
   summary: "diagnose a call: transport, token, the server's answer, and the fix",
+  help,
   async run(args, io) {
+    const prepared = prepareArgs(args, options);
+    if (prepared.help) {
+      io.stdout.write(help);
+      return 0;
+    }
+    const fail = (message: string) => usageError(io, "connectauth doctor", help, message);
     let parsed;
     try {
-      parsed = parseArgs({
-        args: [...args],
-        allowPositionals: true,
-        options: {
-          token: { type: "string" },
-          "token-file": { type: "string" },
-          protocol: { type: "string", default: "connect" },
-          "http-version": { type: "string" },
-          ca: { type: "string" },
-          timeout: { type: "string" },
-          json: { type: "boolean", default: false },
-        },
-      });
+      parsed = parseArgs({ args: prepared.args, allowPositionals: true, options });
     } catch (e) {
-      io.stderr.write(`connectauth doctor: ${(e as Error).message}\n${usage}`);
-      return 2;
+      return fail((e as Error).message);
     }
     const { values: v, positionals } = parsed;
-    const fail = (message: string) => {
-      io.stderr.write(`connectauth doctor: ${message}\n${usage}`);
-      return 2;
-    };
-    if (positionals.length !== 2) return fail("expected a base URL and a method");
+    if (positionals.length !== 2) return fail("expected a base URL and a method (package.Service/Method)");
     if (v.token !== undefined && v["token-file"] !== undefined) return fail("give --token or --token-file, not both");
     if (!protocols.includes(v.protocol as Protocol)) return fail(`--protocol must be one of ${protocols.join(", ")}`);
     const httpVersion = v["http-version"];
