@@ -161,7 +161,9 @@ function checkPublicJwk(jwk: JWK, what: string): void {
 function checkUrl(url: URL, remote: RemoteKeyOptions, what: string): void {
   if (url.protocol === "https:") return;
   if (url.protocol === "http:" && remote.allowInsecureLoopback === true && isLoopbackUrl(url)) return;
-  throw new TypeError(`${what}: key URLs must be https (http only for loopback with allowInsecureLoopback)`);
+  throw new TypeError(
+    `${what}: key URLs must be https${url.protocol === "http:" && isLoopbackUrl(url) ? " (for http on loopback, set remote: { allowInsecureLoopback: true })" : " (http is accepted on loopback hosts only: 127.0.0.0/8, [::1], localhost)"}`,
+  );
 }
 
 function durations(remote: RemoteKeyOptions, what: string) {
