@@ -1,12 +1,13 @@
 // The consumer test: the packages as users get them. Packs every published package, checks each tarball
 // (publint, attw, README, LICENSE, repository/homepage/bugs, source maps that resolve, no tests), then
 // builds the app of test/consumer/ in a fresh directory outside the workspace from those tarballs and the
-// registry, with the lowest and the newest connect that npm resolves on this Node: buf lint and generate
+// registry, with the lowest and the newest connect that npm resolves on this Node (and the one the
+// adapters bring by themselves): buf lint and generate
 // of the user's proto (which imports our rules from node_modules/@connectauth/core/proto), tsc, and the
 // app's tests (Fastify, node:http2 and Express servers, a Node client, a CommonJS file).
 //
-// Usage: node scripts/consumer-test.mjs [--connect lowest|newest]... [--keep]
-//   (run after `npm run build`; without --connect, both; --keep leaves the app directories in place)
+// Usage: node scripts/consumer-test.mjs [--connect lowest|newest|adapters]... [--keep]
+//   (run after `npm run build`; without --connect, all three; --keep leaves the app directories in place)
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,12 +20,16 @@ const packages = ["core", "client", "server", "node", "cli"];
 const nodeMajor = Number(process.versions.node.split(".")[0]);
 
 /**
- * The connect versions of each run. "lowest": the lowest our peer range (^2.0.2) takes (2.0.0 and 2.0.1
- * drop an interceptor's error metadata from gRPC and gRPC-web trailers, so the challenge never reached
- * the client), the first 2.x release of the Fastify and Express adapters too, with the lowest
- * @bufbuild/protobuf of our peer range (^2.7.0) and TypeScript 5.8 (the first to type require(esm)).
- * "newest": whatever npm resolves today on this Node (Node 20: 2.1.2, the later releases need Node 22;
- * Node 24: connect 2.3.0 with the 2.2.0 adapters), with the latest tools.
+ * The connect versions of each run.
+ * - "lowest": the lowest our peer range (^2.0.2) takes (2.0.0 and 2.0.1 drop an interceptor's error
+ *   metadata from gRPC and gRPC-web trailers, so the challenge never reached the client), which is also
+ *   the first 2.x of the Fastify and Express adapters, with the lowest @bufbuild/protobuf of our peer
+ *   range (^2.7.0) and TypeScript 5.8 (the first to type require(esm)).
+ * - "newest": the newest npm resolves on this Node (Node 20: 2.1.2, later releases need Node 22; Node 24:
+ *   connect 2.3.0), the adapters made to take it with `overrides` (they pin connect exactly), the latest
+ *   tools.
+ * - "adapters": what npm resolves for the adapters alone, connect and connect-node installed as their
+ *   peers, without overrides (Node 20: 2.1.2; Node 24: 2.2.0).
  */
 const runs = {
   lowest: {
@@ -35,7 +40,8 @@ const runs = {
     protocGenEs: "2.7.0",
     typescript: "~5.8.0",
   },
-  newest: { connect: "^2", connectNode: "^2", adapters: "^2", protobuf: "^2", protocGenEs: "^2", typescript: "latest" },
+  newest: { connect: "^2", connectNode: "^2", adapters: "^2", overrideAdapters: true, protobuf: "^2", protocGenEs: "^2", typescript: "latest" },
+  adapters: { adapters: "^2", protobuf: "^2", protocGenEs: "^2", typescript: "latest" },
 };
 
 /** Reads the `sources` of the named maps out of a tarball, as `{ map: sources }` JSON on stdout. */
@@ -75,7 +81,7 @@ if (failed) process.exit(1);
 console.log(`\nconsumer test passed on node ${process.version} (${selected.join(", ")} connect)`);
 
 function usage(message) {
-  console.error(`${message}\nusage: node scripts/consumer-test.mjs [--connect lowest|newest]... [--keep]`);
+  console.error(`${message}\nusage: node scripts/consumer-test.mjs [--connect lowest|newest|adapters]... [--keep]`);
   process.exit(2);
 }
 
@@ -151,7 +157,8 @@ function buildApp(which, dir, tarballs) {
   }
   for (const entry of readdirSync(fixture)) cpSync(join(fixture, entry), join(dir, entry), { recursive: true });
   const ours = Object.fromEntries(packages.map((p) => [`@connectauth/${p}`, `file:${tarballs[p]}`]));
-  // The adapters pin connect and connect-node exactly: they take the app's (as the server README says).
+  // The adapters pin connect and connect-node exactly: "newest" makes them take the app's, as the server
+  // README says.
   const adapterOverride = { "@connectrpc/connect": "$@connectrpc/connect", "@connectrpc/connect-node": "$@connectrpc/connect-node" };
   const manifest = {
     name: "shop",
@@ -160,8 +167,7 @@ function buildApp(which, dir, tarballs) {
     dependencies: {
       ...ours,
       "@bufbuild/protobuf": v.protobuf,
-      "@connectrpc/connect": v.connect,
-      "@connectrpc/connect-node": v.connectNode,
+      ...(v.connect === undefined ? {} : { "@connectrpc/connect": v.connect, "@connectrpc/connect-node": v.connectNode }),
       "@connectrpc/connect-fastify": v.adapters,
       "@connectrpc/connect-express": v.adapters,
       "@opentelemetry/api": "^1",
@@ -179,8 +185,7 @@ function buildApp(which, dir, tarballs) {
     overrides: {
       // Our packages depend on each other by version: every one of them comes from its tarball.
       ...Object.fromEntries(Object.keys(ours).map((n) => [n, `$${n}`])),
-      "@connectrpc/connect-fastify": adapterOverride,
-      "@connectrpc/connect-express": adapterOverride,
+      ...(v.overrideAdapters ? { "@connectrpc/connect-fastify": adapterOverride, "@connectrpc/connect-express": adapterOverride } : {}),
     },
   };
   writeFileSync(join(dir, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
