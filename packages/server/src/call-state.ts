@@ -1,38 +1,43 @@
-import type { ContextValues } from "@connectrpc/connect";
+import { type ContextKey, type ContextValues, createContextKey } from "@connectrpc/connect";
 import { type Denial, fault } from "./denial.js";
 import { authIdentityKey } from "./identity.js";
 
 /**
- * Per-call bookkeeping of one `createServerAuth`, kept by the server rather than in the call's context
- * values (which the application's `contextValues` hook makes, and may share by mistake).
+ * Per-call bookkeeping of one `createServerAuth`, bound to the call it belongs to.
  *
- * A call is known by its `ContextValues` object together with its `AbortSignal`: Connect makes a
- * signal for every call and hands the same one to the gate (`HandlerContext.signal`) and to the
- * interceptors (`req.signal`). Context values seen with another signal belong to another call: they
- * were shared, and the call is refused, since what the server writes into them (the identity) would
- * reach the other call's handler. Context values that arrive holding an identity are refused too.
+ * The state rides in the call's context values under a key private to the server, tagged with the
+ * call's `AbortSignal`: Connect makes a signal for every call, after the application's `contextValues`
+ * hook has run, and hands the same one to the gate (`HandlerContext.signal`) and to the interceptors
+ * (`req.signal`). So a hook cannot hand a call state it did not earn: context values that come back
+ * with another call's signal were shared, and that call is refused, since what the server writes into
+ * them (the identity) would reach the other call's handler. Context values that arrive holding an
+ * identity are refused too. (A WeakMap keyed by the context values would do the same at a high cost in
+ * garbage collection: one ephemeron per call.)
  */
-export interface CallStates<S extends object> {
+export interface CallStates<S extends { readonly signal: AbortSignal }> {
   /**
    * Starts the auth of a call, or finds the state its gate left: `{ state, started: true }` for a call
-   * seen for the first time (its state is `init()`), `{ state, started: false }` for a call whose gate
-   * already ran, and a {@link Denial} (a fault) for context values of another call or carrying an identity.
+   * seen for the first time (its state is `init(signal)`), `{ state, started: false }` for a call whose
+   * gate already ran, and a {@link Denial} (a fault) for context values of another call or carrying an
+   * identity.
    */
-  enter(values: ContextValues, signal: AbortSignal, init: () => S): { state: S; started: boolean } | Denial;
+  enter(values: ContextValues, signal: AbortSignal, init: (signal: AbortSignal) => S): { state: S; started: boolean } | Denial;
 }
 
 /** Creates the per-call bookkeeping of one server. */
-export function createCallStates<S extends object>(): CallStates<S> {
-  const calls = new WeakMap<ContextValues, { readonly signal: AbortSignal; readonly state: S }>();
+export function createCallStates<S extends { readonly signal: AbortSignal }>(): CallStates<S> {
+  // Under a key of this server's own, bound to the call's signal: a hook that hands the same object to
+  // two calls makes the second find another call's signal.
+  const key: ContextKey<S | undefined> = createContextKey<S | undefined>(undefined, { description: "connectauth call" });
   return {
     enter(values, signal, init) {
-      const known = calls.get(values);
+      const known = values.get(key);
       if (known !== undefined) {
-        return known.signal === signal ? { state: known.state, started: false } : sharedValues;
+        return known.signal === signal ? { state: known, started: false } : sharedValues;
       }
       if (values.get(authIdentityKey) !== undefined) return presetIdentity;
-      const state = init();
-      calls.set(values, { signal, state });
+      const state = init(signal);
+      values.set(key, state);
       return { state, started: true };
     },
   };

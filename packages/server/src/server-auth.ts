@@ -37,7 +37,7 @@ export interface ServerAuthOptions {
   readonly onDecision?: DecisionListener;
   /**
    * Told, once per server, of a setup that works but gives less than it should: `GATE_NOT_RUN` when
-   * the interceptor sees a call that no request gate saw (`@connectrpc/connect` before 2.3, which
+   * the interceptor sees a call that no request gate saw (`@connectrpc/connect` before 2.2, which
    * ignores `requestGate`, an adapter that drops it, or the interceptor installed alone): every rule is
    * still enforced, by the interceptor, but only after the request body is read. Default:
    * `console.warn` of the message; `() => {}` silences it where that is the intended setup.
@@ -69,7 +69,7 @@ export interface ServerAuth {
    * same for `fastifyConnectPlugin`, `expressConnectMiddleware` and `createRouterTransport`. Its
    * request gate refuses a call once the headers are in, before the body is read; its interceptor
    * (put yours after it) runs the rules' conditions over the request message once it is parsed. With
-   * `@connectrpc/connect` before 2.3 (no `requestGate`), the interceptor does everything, after the body
+   * `@connectrpc/connect` before 2.2 (no `requestGate`), the interceptor does everything, after the body
    * is read, and `onWarning` says so once.
    */
   readonly routerOptions: ServerAuthRouterOptions;
@@ -111,13 +111,15 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
   const realm = options.realm;
   const source = createCredentialSource(options.authenticators, { maxLength: options.maxCredentialLength ?? 8192 });
   const authorization = createAuthorization(options.authorization);
-  const connectionAuthenticators = options.authenticators.filter((a) => a.authenticateConnection !== undefined);
+  const connectionAuthenticators = options.authenticators.flatMap((authenticator) =>
+    authenticator.authenticateConnection === undefined ? [] : [{ authenticator, authenticateConnection: authenticator.authenticateConnection }],
+  );
   const emit = options.onDecision === undefined ? undefined : decisionEmitter(options.onDecision);
   const now = emit === undefined ? () => 0 : () => performance.now();
   const onWarning = options.onWarning ?? ((w: ServerAuthWarning) => console.warn(w.message));
   let warnedGateNotRun = false;
   const calls = createCallStates<CallState>();
-  const newCall = (): CallState => ({ admitted: false, pending: undefined });
+  const newCall = (signal: AbortSignal): CallState => ({ signal, admitted: false, pending: undefined });
 
   /** Everything that can be judged from the headers: the credential, the authenticator, the rule. */
   async function judge(method: DescMethod, header: Headers, values: HandlerContext["values"]): Promise<Judgement> {
@@ -125,60 +127,65 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
     if (found !== undefined && !("credentials" in found)) return { method, denial: found };
     const call: AuthCall = { values, requestHeader: header };
     let authenticator: Authenticator;
-    let outcome: AuthOutcome | Denial;
+    let outcome: AuthOutcome;
     if (found !== undefined) {
       authenticator = found.authenticator;
-      outcome = await attempt(authenticator, () => authenticator.authenticate(found.credentials, call));
+      try {
+        outcome = await authenticator.authenticate(found.credentials, call);
+      } catch {
+        return { method, authenticator: authenticator.name, credential: found.credentials.value, denial: authenticatorFault(authenticator) };
+      }
     } else {
       const connection = await authenticateConnection(call);
       if (connection === undefined) {
-        return authorization.ruleOf(method).public ? { method, denial: undefined } : { method, denial: deny(Reason.MissingCredentials) };
+        return { method, denial: authorization.ruleOf(method).public ? undefined : deny(Reason.MissingCredentials) };
       }
       if (!("outcome" in connection)) return { method, denial: connection };
       ({ authenticator, outcome } = connection);
     }
+    const name = authenticator.name;
     const credential = found?.credentials.value;
-    const decided = { method, authenticator: authenticator.name, credential };
-    if (!("ok" in outcome)) return { ...decided, denial: outcome };
     if (!outcome.ok) {
-      const metadata: Record<string, string> = { authenticator: authenticator.name };
+      const metadata: Record<string, string> = { authenticator: name };
       if (outcome.detail !== undefined) metadata["detail"] = outcome.detail;
-      return { ...decided, denial: deny(outcome.reason, { message: outcome.message, metadata }) };
+      return { method, authenticator: name, credential, denial: deny(outcome.reason, { message: outcome.message, metadata }) };
     }
     const identity = outcome.identity;
-    return { ...decided, subject: identity.subject, identity, denial: authorization.authorize(method, identity) };
+    const denial = authorization.authorize(method, identity);
+    return { method, authenticator: name, credential, subject: identity.subject, identity, denial };
   }
 
   /** The first answer of an authenticator that reads connection credentials, or `undefined`. */
   async function authenticateConnection(
     call: AuthCall,
   ): Promise<{ authenticator: Authenticator; outcome: AuthOutcome } | Denial | undefined> {
-    for (const authenticator of connectionAuthenticators) {
-      const outcome = await attempt(authenticator, () => authenticator.authenticateConnection!(call));
-      if (outcome === undefined) continue;
-      if (!("ok" in outcome)) return outcome;
-      return { authenticator, outcome };
+    for (const { authenticator, authenticateConnection } of connectionAuthenticators) {
+      let outcome: AuthOutcome | undefined;
+      try {
+        outcome = await authenticateConnection.call(authenticator, call);
+      } catch {
+        return authenticatorFault(authenticator);
+      }
+      if (outcome !== undefined) return { authenticator, outcome };
     }
     return undefined;
   }
 
   /**
-   * Judges a call from its headers and admits it (its identity in its context values) or refuses it.
-   * A condition over the request message is left to the interceptor (`"defer"`), or refused when
-   * there is none to judge it (`"refuse"`).
+   * Admits a call judged from its headers (its identity in its context values), or refuses it. A
+   * condition over the request message is left to the interceptor (`"defer"`), or refused when there
+   * is none to judge it (`"refuse"`). Returns a promise only when there is something to wait for (an
+   * event to emit, a refusal).
    */
-  async function admit(
-    method: DescMethod,
-    header: Headers,
+  function admit(
+    judgement: Judgement,
     values: HandlerContext["values"],
     state: CallState,
     conditions: "defer" | "refuse",
-  ): Promise<void> {
-    const started = now();
-    const judgement = await judge(method, header, values);
-    const { denial } = judgement;
+    started: number,
+  ): Promise<void> | undefined {
+    const { denial, identity, method } = judgement;
     if (denial !== undefined) return refuse({ ...judgement, denial }, started);
-    const { identity } = judgement;
     if (authorization.readsRequest(method)) {
       // Never a public method, so there is an identity; without one, refuse all the same.
       if (conditions === "refuse" || identity === undefined) {
@@ -188,11 +195,11 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
       // Judged with the request message by the interceptor; the event waits for that.
       state.pending = { verdict: judgement, identity, durationMs: now() - started };
       state.admitted = true;
-      return;
+      return undefined;
     }
     if (identity !== undefined) values.set(authIdentityKey, identity);
     state.admitted = true;
-    await emit?.(judgement, now() - started);
+    return emit === undefined ? undefined : emit(judgement, now() - started);
   }
 
   async function refuse(verdict: Verdict & { readonly denial: Denial }, started: number): Promise<never> {
@@ -202,12 +209,12 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
 
   function gate(conditions: "defer" | "refuse") {
     return async (context: HandlerContext): Promise<void> => {
-      const entered = calls.enter(context.values, context.signal, newCall);
-      if (!("state" in entered)) return refuse({ method: context.method, denial: entered }, now());
-      if (!entered.started) {
-        return refuse({ method: context.method, denial: fault("connectauth: the request gate ran twice for one call") }, now());
-      }
-      return admit(context.method, context.requestHeader, context.values, entered.state, conditions);
+      const started = now();
+      const { method, values } = context;
+      const entered = calls.enter(values, context.signal, newCall);
+      if (!("state" in entered)) return refuse({ method, denial: entered }, started);
+      if (!entered.started) return refuse({ method, denial: fault("connectauth: the request gate ran twice for one call") }, started);
+      return admit(await judge(method, context.requestHeader, values), values, entered.state, conditions, started);
     };
   }
 
@@ -225,8 +232,11 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
           // A warning hook cannot fail a call.
         }
       }
-      const state = entered.state;
-      return admit(req.method, req.header, req.contextValues, state, "defer").then(() => proceed(next, req, state));
+      const { state } = entered;
+      const started = now();
+      return judge(req.method, req.header, req.contextValues)
+        .then((judgement) => admit(judgement, req.contextValues, state, "defer", started))
+        .then(() => proceed(next, req, state));
     };
   }
 
@@ -285,6 +295,8 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
 
 /** What the server keeps of one call between its gate and its interceptor. */
 interface CallState {
+  /** The call's own signal: what tells it from another call that got the same context values. */
+  readonly signal: AbortSignal;
   /** Whether the call passed every check that its headers allow. */
   admitted: boolean;
   /** A condition over the request message still to judge, and the verdict whose event waits for it. */
@@ -305,15 +317,6 @@ async function* afterAll<T>(iterable: AsyncIterable<T>, done: () => Promise<void
   }
 }
 
-/** Runs user code of an authenticator: what it throws becomes a fault without the cause. */
-async function attempt<T>(authenticator: Authenticator, run: () => Promise<T>): Promise<T | Denial> {
-  try {
-    return await run();
-  } catch {
-    return authenticatorFault(authenticator);
-  }
-}
-
 function conditionNeedsInterceptor(method: DescMethod): string {
   return (
     `connectauth: the rule of ${method.parent.typeName}/${method.name} has a condition over the request message, ` +
@@ -322,8 +325,8 @@ function conditionNeedsInterceptor(method: DescMethod): string {
 }
 
 const gateNotRunMessage =
-  "connectauth: the request gate did not run (requestGate needs @connectrpc/connect 2.3 or later), so credentials " +
+  "connectauth: the request gate did not run (requestGate needs @connectrpc/connect 2.2 or later), so credentials " +
   "are checked by the interceptor, after the request body is read. Every rule is still enforced. To refuse calls " +
-  "before their body is read, use @connectrpc/connect >= 2.3 and pass auth.routerOptions to the adapter.";
+  "before their body is read, use @connectrpc/connect >= 2.2 and pass auth.routerOptions to the adapter.";
 
 type InterceptorNext = Parameters<Interceptor>[0];
