@@ -20,7 +20,8 @@ async function server(withAuth: boolean) {
   const auth = createServerAuth({
     authenticators: [createJwtAuthenticator({ issuer: issuer.issuer, audience: issuer.audience, algorithms: ["ES256"], keys: issuer.jwks })],
   });
-  const intercepted = auth.interceptor(next);
+  const { requestGate: gate, interceptors } = auth.install({});
+  const intercepted = interceptors[0]!(next);
   const header = new Headers({ authorization: `Bearer ${token}`, "content-type": "application/proto", "connect-protocol-version": "1" });
   for (let i = 0; i < n; i++) {
     const context = createHandlerContext({
@@ -41,7 +42,7 @@ async function server(withAuth: boolean) {
       message: {},
     } as unknown as UnaryRequest;
     if (withAuth) {
-      await auth.routerOptions.requestGate(context);
+      await gate(context);
       await intercepted(req);
     } else {
       await next(req);

@@ -58,7 +58,7 @@ const fastJwt = createVerifier({
 type AdapterOptions = Parameters<typeof connectNodeAdapter>[0];
 const options: Record<Variant, Omit<AdapterOptions, "routes">> = {
   none: {},
-  connectauth: auth.routerOptions,
+  connectauth: auth.install({}),
   jose: { interceptors: [verifying((t) => jwtVerify(t, localKeys, verifyOptions))] },
   "fast-jwt": { interceptors: [verifying((t) => fastJwt(t))] },
 };

@@ -28,7 +28,7 @@ function auth(audience: string) {
       createJwtAuthenticator({ issuer: issuer.issuer, audience, algorithms: ["ES256"], keys: issuer.jwks }),
     ],
     realm: audience,
-  }).routerOptions;
+  }).install({});
 }
 
 /** A hop: a Greeter whose greet, greetStream and whoAmI ask the next service. */

@@ -64,7 +64,7 @@ async function start(keys: JwtKeySource): Promise<string> {
       otelListener(e);
     },
   });
-  const handler = connectNodeAdapter({ routes: greeterRoutes, ...auth.routerOptions });
+  const handler = connectNodeAdapter(auth.install({ routes: greeterRoutes }));
   // Stands in for HTTP instrumentation: every request runs inside an active server span.
   const server = http2.createServer((req, res) =>
     tracer.startActiveSpan(`${req.method} ${req.url}`, (span) => {

@@ -1,13 +1,13 @@
 // Each way a user installs createServerAuth, built as the user builds it: connectNodeAdapter on node:http2
 // (cleartext, 127.0.0.1, a free port) with `{ routes, requestGate: auth.requestGate }` (the gate alone),
-// `{ routes, interceptors: [auth.interceptor] }` (the interceptor alone, connect < 2.3) or
-// `{ routes, ...auth.routerOptions }` (both, the recommended install), called by the connect-node Connect,
+// `{ routes, interceptors: [auth.interceptor] }` (the interceptor alone, connect < 2.2) or
+// `auth.install({ routes })` (both, the recommended install), called by the connect-node Connect,
 // gRPC and gRPC-web transports. The fixture services of test/fixtures/rules have rules over the request
 // message (`request.tenant_id == claims.tenant`): only an install with the interceptor can judge them, and
 // the gate alone must refuse such a method (Internal) rather than let it through unchecked.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { readAuthFailure } from "@connectauth/core";
 import { type DecisionEvent, createServerAuth } from "@connectauth/server";
 import { transportFor } from "./adapters/clients.js";
@@ -59,7 +59,7 @@ async function outcome(call: Promise<{ text: string }>): Promise<Outcome> {
 /** The gate alone, for a method whose rule reads the request: refused, naming the install that fixes it. */
 function assertNeedsInterceptor(o: Outcome, what: string) {
   assert.equal(o.code, Code.Internal, `${what}: ${JSON.stringify(o)}`);
-  assert.match(o.message ?? "", /auth\.(interceptor|routerOptions)/, `${what}: the message names the fix`);
+  assert.match(o.message ?? "", /auth\.(interceptor|install)/, `${what}: the message names the fix`);
 }
 
 async function* upload(...tenants: string[]) {
@@ -78,10 +78,13 @@ for (const mode of installModes) {
         authorization: { services: [InvoiceService, LegacyService] },
         onDecision: (e) => events.push(e),
       });
-      if (mode === "routerOptions") {
-        // The setup passes requestGate and interceptors on: routerOptions must hold nothing else.
-        assert.deepEqual(Object.keys(auth.routerOptions).sort(), ["interceptors", "requestGate"]);
-        assert.deepEqual(auth.routerOptions.interceptors, [auth.interceptor]);
+      if (mode === "install") {
+        // install() adds the gate and, in front of the user's interceptors, its own; it keeps the rest.
+        const mine: Interceptor = (next) => next;
+        const options = auth.install({ routes: rulesRoutes, interceptors: [mine], readMaxBytes: 1 });
+        assert.deepEqual(Object.keys(options).sort(), ["interceptors", "readMaxBytes", "requestGate", "routes"]);
+        assert.deepEqual(options.interceptors, [auth.interceptor, mine]);
+        assert.throws(() => auth.install({ requestGate: auth.requestGate } as never), TypeError);
       }
       server = await setup.start({ routes: rulesRoutes, ...installed(auth, mode) });
     });
@@ -205,7 +208,7 @@ function describeMode(mode: InstallMode): string {
       return "{ requestGate: auth.requestGate }";
     case "interceptor":
       return "{ interceptors: [auth.interceptor] }";
-    case "routerOptions":
-      return "...auth.routerOptions";
+    case "install":
+      return "auth.install({ routes })";
   }
 }

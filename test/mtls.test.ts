@@ -56,9 +56,7 @@ for (const setup of setups.filter((s) => s.tls !== "never")) {
         realm: "greeter",
       });
       server = await setup.start({
-        routes: greeterRoutes,
-        requestGate: auth.requestGate,
-        interceptors: [auth.interceptor],
+        ...auth.install({ routes: greeterRoutes }),
         contextValues: (req) => {
           const values = nodeContextValues(req);
           seen.push(values.get(peerCertificateKey));

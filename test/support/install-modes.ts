@@ -1,11 +1,11 @@
 // The three ways a user installs createServerAuth in a Connect router, as the router options each one
-// writes: the gate alone, the interceptor alone (connect < 2.3), or auth.routerOptions (both).
+// writes: the gate alone, the interceptor alone (connect < 2.2), or auth.install (both).
 //
 //   connectNodeAdapter({ routes, ...installed(auth, "gate") });
 import type { Interceptor } from "@connectrpc/connect";
 import type { ServerAuth } from "@connectauth/server";
 
-export const installModes = ["gate", "interceptor", "routerOptions"] as const;
+export const installModes = ["gate", "interceptor", "install"] as const;
 export type InstallMode = (typeof installModes)[number];
 
 /** The router options of one install mode, exactly what a user writes (nothing more). */
@@ -16,7 +16,7 @@ export interface InstalledOptions {
 
 /**
  * `gate`: `{ requestGate: auth.requestGate }`; `interceptor`: `{ interceptors: [auth.interceptor] }`;
- * `routerOptions`: `auth.routerOptions` itself.
+ * `install`: what `auth.install({})` adds to router options.
  */
 export function installed(auth: ServerAuth, mode: InstallMode): InstalledOptions {
   switch (mode) {
@@ -24,7 +24,7 @@ export function installed(auth: ServerAuth, mode: InstallMode): InstalledOptions
       return { requestGate: auth.requestGate };
     case "interceptor":
       return { interceptors: [auth.interceptor] };
-    case "routerOptions":
-      return auth.routerOptions;
+    case "install":
+      return auth.install({});
   }
 }

@@ -115,7 +115,7 @@ export async function startExampleServer(options: ExampleServerOptions = {}): Pr
     // The rules live in greeter.proto; listing the service compiles its conditions at start.
     authorization: { services: [GreeterService] },
   });
-  const connect = connectNodeAdapter({ routes: greeterRoutes, ...auth.routerOptions });
+  const connect = connectNodeAdapter(auth.install({ routes: greeterRoutes }));
   handler = withCors(withDevIssuerRoutes(connect, devIssuer));
   // --- issue 5: the browser page, only when asked for ---
   if (options.webPage === true) {

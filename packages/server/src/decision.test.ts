@@ -20,7 +20,7 @@ const fixed: Authenticator = {
   },
 };
 
-// Each mode installs exactly what it names: { requestGate }, { interceptors: [interceptor] }, or routerOptions.
+// Each mode installs exactly what it names: { requestGate }, { interceptors: [interceptor] }, or auth.install({}).
 function client(mode: InstallMode, onDecision: (e: DecisionEvent) => void, authorization?: string) {
   const auth = createServerAuth({ authenticators: [fixed], onDecision });
   const setHeader: Interceptor = (next) => (req) => {
@@ -165,7 +165,7 @@ test("a condition over the request message still makes exactly one event per cal
       // The gate alone cannot read the request: the method is refused (Internal) whatever the message,
       // once the caller is authenticated, and never allowed.
       for (const name of ["ok", "bad", "fail"]) {
-        await assert.rejects(client.greet({ name }), (e: ConnectError) => e.code === Code.Internal && /auth\.(interceptor|routerOptions)/.test(e.rawMessage));
+        await assert.rejects(client.greet({ name }), (e: ConnectError) => e.code === Code.Internal && /auth\.(interceptor|install)/.test(e.rawMessage));
         assert.deepEqual(seen(), [[false, Code.Internal, undefined, undefined]], `${mode}: ${name}`);
       }
       authorization = "Bearer nope";

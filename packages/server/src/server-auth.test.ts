@@ -28,7 +28,7 @@ const fixed: Authenticator = {
 };
 
 let handlerRuns = 0;
-// Each mode installs exactly what it names: { requestGate }, { interceptors: [interceptor] }, or routerOptions.
+// Each mode installs exactly what it names: { requestGate }, { interceptors: [interceptor] }, or auth.install({}).
 function client(options: { mode: InstallMode; header?: Record<string, string> }) {
   const auth = createServerAuth({ authenticators: [fixed], realm: "test" });
   const setHeader: Interceptor = (next) => (req) => {

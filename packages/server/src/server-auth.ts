@@ -53,26 +53,38 @@ export interface ServerAuthWarning {
   readonly message: string;
 }
 
-/** The router options of {@link ServerAuth.routerOptions}, for every Connect adapter. */
+/** What {@link ServerAuth.install} adds to router options: connectauth's gate and, first, its interceptor. */
 export interface ServerAuthRouterOptions {
   readonly requestGate: (context: HandlerContext) => Promise<void>;
   readonly interceptors: Interceptor[];
 }
 
 /**
- * Authentication and authorization for a Connect server. Install {@link ServerAuth.routerOptions};
+ * Authentication and authorization for a Connect server. Install it with {@link ServerAuth.install};
  * the gate and the interceptor alone are for setups that cannot take both, and give less.
  */
 export interface ServerAuth {
   /**
-   * The way to install connectauth: `connectNodeAdapter({ routes, ...auth.routerOptions })`, and the
-   * same for `fastifyConnectPlugin`, `expressConnectMiddleware` and `createRouterTransport`. Its
-   * request gate refuses a call once the headers are in, before the body is read; its interceptor
-   * (put yours after it) runs the rules' conditions over the request message once it is parsed. With
-   * `@connectrpc/connect` before 2.2 (no `requestGate`), the interceptor does everything, after the body
-   * is read, and `onWarning` says so once.
+   * The way to install connectauth: your router options (routes, interceptors, anything else) with
+   * connectauth's request gate and, in front of your interceptors, its interceptor. For every adapter:
+   *
+   * ```ts
+   * http2.createServer(connectNodeAdapter(auth.install({ routes })));
+   * await app.register(fastifyConnectPlugin, auth.install({ routes, interceptors: [logging] }));
+   * app.use(expressConnectMiddleware(auth.install({ routes })));
+   * ```
+   *
+   * The gate refuses a call once its headers are in, before the body is read; the interceptor judges
+   * the rules' conditions over the request message once it is parsed: the gate admits such a call only
+   * for the interceptor installed with it, so keep the two together (no `interceptors` set after
+   * `install`). With `@connectrpc/connect` before 2.2 (no `requestGate`), the interceptor does
+   * everything, after the body is read, and `onWarning` says so once.
+   *
+   * @throws TypeError when the options already have a `requestGate` (connectauth's must be the only one).
    */
-  readonly routerOptions: ServerAuthRouterOptions;
+  install<O extends object>(
+    options: O & { readonly requestGate?: undefined; readonly interceptors?: readonly Interceptor[] },
+  ): Omit<O, "requestGate" | "interceptors"> & ServerAuthRouterOptions;
   /**
    * The request gate alone (`requestGate: auth.requestGate`): every check before the body is read, but
    * it cannot see the request message, so a method whose rule has a condition over `request` is
@@ -80,10 +92,10 @@ export interface ServerAuth {
    */
   readonly requestGate: (context: HandlerContext) => Promise<void>;
   /**
-   * The interceptor (`interceptors: [auth.interceptor]`; also the one of `routerOptions`). Alone, it
-   * does every check, conditions included, but after the request body is read (Connect reads it before
-   * any interceptor runs), and `onWarning` says so once. After a gate that admitted the call, it only
-   * judges the rule's condition over the request message, if there is one.
+   * The interceptor (`interceptors: [auth.interceptor]`; also the one {@link ServerAuth.install} adds).
+   * Alone, it does every check, conditions included, but after the request body is read (Connect reads
+   * it before any interceptor runs), and `onWarning` says so once. After a gate that admitted the
+   * call, it only judges the rule's condition over the request message, if there is one.
    */
   readonly interceptor: Interceptor;
 }
@@ -96,7 +108,7 @@ export interface ServerAuth {
  *
  * ```ts
  * const auth = createServerAuth({ authenticators: [jwt], realm: "greeter" });
- * http2.createServer(connectNodeAdapter({ routes, ...auth.routerOptions }));
+ * http2.createServer(connectNodeAdapter(auth.install({ routes })));
  * ```
  *
  * What belongs to one call is kept by the server for that call, never in state a caller could share:
@@ -286,8 +298,14 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
   }
 
   const theInterceptor = interceptor();
+  const deferringGate = gate("defer");
   return {
-    routerOptions: Object.freeze({ requestGate: gate("defer"), interceptors: [theInterceptor] }),
+    install(routerOptions) {
+      if (routerOptions.requestGate !== undefined) {
+        throw new TypeError("ServerAuth.install: the router options already have a requestGate; connectauth's gate must be the only one");
+      }
+      return { ...routerOptions, requestGate: deferringGate, interceptors: [theInterceptor, ...(routerOptions.interceptors ?? [])] };
+    },
     requestGate: gate("refuse"),
     interceptor: theInterceptor,
   };
@@ -320,13 +338,13 @@ async function* afterAll<T>(iterable: AsyncIterable<T>, done: () => Promise<void
 function conditionNeedsInterceptor(method: DescMethod): string {
   return (
     `connectauth: the rule of ${method.parent.typeName}/${method.name} has a condition over the request message, ` +
-    `which the request gate alone cannot check: install auth.routerOptions (gate and interceptor), or auth.interceptor`
+    `which the request gate alone cannot check: install auth.install(options) (gate and interceptor), or auth.interceptor`
   );
 }
 
 const gateNotRunMessage =
   "connectauth: the request gate did not run (requestGate needs @connectrpc/connect 2.2 or later), so credentials " +
   "are checked by the interceptor, after the request body is read. Every rule is still enforced. To refuse calls " +
-  "before their body is read, use @connectrpc/connect >= 2.2 and pass auth.routerOptions to the adapter.";
+  "before their body is read, use @connectrpc/connect >= 2.2 and give the adapter auth.install(options).";
 
 type InterceptorNext = Parameters<Interceptor>[0];

@@ -60,7 +60,8 @@ describe("require() from CommonJS", () => {
       onWarning: () => {},
     });
     const h2 = http2.createServer(
-      connectNode.connectNodeAdapter({
+      connectNode.connectNodeAdapter(
+        auth.install({
         routes: (router) =>
           router.service(shop.ShopService, {
             getItem: (req, ctx) => ({ id: (req as unknown as Item).id, caller: server.getAuth(ctx)?.subject ?? "" }),
@@ -68,8 +69,8 @@ describe("require() from CommonJS", () => {
             deleteItem: () => ({}),
             ping: () => ({}),
           }),
-        ...auth.routerOptions,
-      }),
+        }),
+      ),
     );
     await new Promise<void>((resolve) => h2.listen(0, "127.0.0.1", resolve));
     const sessions = new Set<http2.ServerHttp2Session>();

@@ -1,5 +1,5 @@
 // The user's servers: one ShopService, installed with @connectauth/server on each adapter as its README
-// says (`...auth.routerOptions`).
+// says (`auth.install({ routes })`).
 import http from "node:http";
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
@@ -63,7 +63,7 @@ function createAuth(keys: Keys, warnings: ServerAuthWarning[]) {
 export async function startHttp2Server(keys: Keys): Promise<RunningServer> {
   const warnings: ServerAuthWarning[] = [];
   const auth = createAuth(keys, warnings);
-  const server = http2.createServer(connectNodeAdapter({ routes, ...auth.routerOptions }));
+  const server = http2.createServer(connectNodeAdapter(auth.install({ routes })));
   const closeSessions = trackSessions(server);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
@@ -86,7 +86,7 @@ export async function startFastifyServer(keys: Keys): Promise<RunningServer> {
   const auth = createAuth(keys, warnings);
   const app = fastify({ http2: true });
   const closeSessions = trackSessions(app.server);
-  await app.register(fastifyConnectPlugin, { routes, ...auth.routerOptions });
+  await app.register(fastifyConnectPlugin, auth.install({ routes }));
   await app.listen({ host: "127.0.0.1", port: 0 });
   return {
     name: "fastify",
@@ -106,7 +106,7 @@ export async function startExpressServer(keys: Keys): Promise<RunningServer> {
   const warnings: ServerAuthWarning[] = [];
   const auth = createAuth(keys, warnings);
   const app = express();
-  app.use(expressConnectMiddleware({ routes, ...auth.routerOptions }));
+  app.use(expressConnectMiddleware(auth.install({ routes })));
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
