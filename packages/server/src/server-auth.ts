@@ -1,13 +1,14 @@
 import type { HandlerContext, Interceptor, StreamRequest, UnaryRequest } from "@connectrpc/connect";
-import type { DescMethod, Message } from "@bufbuild/protobuf";
-import { Reason } from "@connectauth/core";
-import { type AuthCall, type AuthOutcome, type Authenticator, authenticatorFault } from "./authenticator.js";
+import type { DescMethod } from "@bufbuild/protobuf";
+import type { Authenticator } from "./authenticator.js";
 import { type AuthorizationOptions, createAuthorization } from "./authorization.js";
 import { createCallStates } from "./call-state.js";
 import { createCredentialSource } from "./credential-source.js";
 import { type DecisionListener, type Verdict, decisionEmitter } from "./decision.js";
-import { type Denial, deny, fault, toConnectError } from "./denial.js";
-import { type AuthIdentity, authIdentityKey } from "./identity.js";
+import { type Denial, fault, toConnectError } from "./denial.js";
+import { type Judgement, createHeaderJudge } from "./header-judge.js";
+import { authIdentityKey } from "./identity.js";
+import { type PendingCondition, createRequestConditions } from "./request-conditions.js";
 
 /** Options of {@link createServerAuth}. */
 export interface ServerAuthOptions {
@@ -123,65 +124,14 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
   const realm = options.realm;
   const source = createCredentialSource(options.authenticators, { maxLength: options.maxCredentialLength ?? 8192 });
   const authorization = createAuthorization(options.authorization);
-  const connectionAuthenticators = options.authenticators.flatMap((authenticator) =>
-    authenticator.authenticateConnection === undefined ? [] : [{ authenticator, authenticateConnection: authenticator.authenticateConnection }],
-  );
+  const judge = createHeaderJudge(source, authorization, options.authenticators);
   const emit = options.onDecision === undefined ? undefined : decisionEmitter(options.onDecision);
+  const withConditions = createRequestConditions(authorization, emit, realm);
   const now = emit === undefined ? () => 0 : () => performance.now();
   const onWarning = options.onWarning ?? ((w: ServerAuthWarning) => console.warn(w.message));
   let warnedGateNotRun = false;
   const calls = createCallStates<CallState>();
   const newCall = (signal: AbortSignal): CallState => ({ signal, admitted: false, pending: undefined });
-
-  /** Everything that can be judged from the headers: the credential, the authenticator, the rule. */
-  async function judge(method: DescMethod, header: Headers, values: HandlerContext["values"]): Promise<Judgement> {
-    const found = source.read(header, values);
-    if (found !== undefined && !("credentials" in found)) return { method, denial: found };
-    const call: AuthCall = { values, requestHeader: header };
-    let authenticator: Authenticator;
-    let outcome: AuthOutcome;
-    if (found !== undefined) {
-      authenticator = found.authenticator;
-      try {
-        outcome = await authenticator.authenticate(found.credentials, call);
-      } catch {
-        return { method, authenticator: authenticator.name, credential: found.credentials.value, denial: authenticatorFault(authenticator) };
-      }
-    } else {
-      const connection = await authenticateConnection(call);
-      if (connection === undefined) {
-        return { method, denial: authorization.ruleOf(method).public ? undefined : deny(Reason.MissingCredentials) };
-      }
-      if (!("outcome" in connection)) return { method, denial: connection };
-      ({ authenticator, outcome } = connection);
-    }
-    const name = authenticator.name;
-    const credential = found?.credentials.value;
-    if (!outcome.ok) {
-      const metadata: Record<string, string> = { authenticator: name };
-      if (outcome.detail !== undefined) metadata["detail"] = outcome.detail;
-      return { method, authenticator: name, credential, denial: deny(outcome.reason, { message: outcome.message, metadata }) };
-    }
-    const identity = outcome.identity;
-    const denial = authorization.authorize(method, identity);
-    return { method, authenticator: name, credential, subject: identity.subject, identity, denial };
-  }
-
-  /** The first answer of an authenticator that reads connection credentials, or `undefined`. */
-  async function authenticateConnection(
-    call: AuthCall,
-  ): Promise<{ authenticator: Authenticator; outcome: AuthOutcome } | Denial | undefined> {
-    for (const { authenticator, authenticateConnection } of connectionAuthenticators) {
-      let outcome: AuthOutcome | undefined;
-      try {
-        outcome = await authenticateConnection.call(authenticator, call);
-      } catch {
-        return authenticatorFault(authenticator);
-      }
-      if (outcome !== undefined) return { authenticator, outcome };
-    }
-    return undefined;
-  }
 
   /**
    * Admits a call judged from its headers (its identity in its context values), or refuses it. A
@@ -252,12 +202,7 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
     };
   }
 
-  /**
-   * Hands an admitted call on. A condition over the request message is judged here: a unary request at
-   * once, each message of a streaming request as the handler reads it; the call's event is emitted at
-   * the first refusal, or once the request (or, failing that, the response) is done. Returns `next`'s
-   * own promise when there is nothing to judge (no extra promise on the common path).
-   */
+  /** Hands an admitted call on, with its rule's condition over the request judged if it has one. */
   function proceed(next: InterceptorNext, req: UnaryRequest | StreamRequest, state: CallState): ReturnType<InterceptorNext> {
     if (!state.admitted) {
       // Not reachable: a call the gate refused never gets here. Refuse regardless.
@@ -266,35 +211,7 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
     const pending = state.pending;
     if (pending === undefined) return next(req);
     state.pending = undefined;
-    let emitted = false;
-    const decide = async (denial: Denial | undefined) => {
-      if (!emitted) {
-        emitted = true;
-        await emit?.({ ...pending.verdict, denial }, pending.durationMs);
-      }
-      if (denial !== undefined) throw toConnectError(denial, realm);
-    };
-    const judge = (message: Message) => authorization.authorizeRequest(req.method, pending.identity, message);
-    if (!req.stream) {
-      return decide(judge(req.message)).then(() => next(req));
-    }
-    const messages = req.message;
-    async function* judged() {
-      for await (const message of messages) {
-        const denial = judge(message);
-        if (denial !== undefined) await decide(denial);
-        yield message;
-      }
-      await decide(undefined);
-    }
-    const settle = () => decide(undefined);
-    return next({ ...req, message: judged() }).then(
-      (res) => (res.stream ? { ...res, message: afterAll(res.message, settle) } : settle().then(() => res)),
-      async (error: unknown) => {
-        await settle();
-        throw error;
-      },
-    );
+    return withConditions(next, req, pending);
   }
 
   const theInterceptor = interceptor();
@@ -317,22 +234,8 @@ interface CallState {
   readonly signal: AbortSignal;
   /** Whether the call passed every check that its headers allow. */
   admitted: boolean;
-  /** A condition over the request message still to judge, and the verdict whose event waits for it. */
-  pending: { readonly verdict: Verdict; readonly identity: AuthIdentity; readonly durationMs: number } | undefined;
-}
-
-/** A verdict from the headers, with the identity it established. */
-interface Judgement extends Verdict {
-  readonly identity?: AuthIdentity;
-}
-
-/** The messages of `iterable`, then `done()` once they end or fail. */
-async function* afterAll<T>(iterable: AsyncIterable<T>, done: () => Promise<void>): AsyncIterable<T> {
-  try {
-    yield* iterable;
-  } finally {
-    await done();
-  }
+  /** A condition over the request message still to judge. */
+  pending: PendingCondition | undefined;
 }
 
 function conditionNeedsInterceptor(method: DescMethod): string {
