@@ -1,7 +1,7 @@
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { type EffectiveRule, type RuleResolver, ruleOf } from "@connectauth/core";
-import { compileCondition } from "@connectauth/server";
+import { compileCondition } from "@connectauth/server/protocol";
 import { isLikelyTypo } from "./scope-typo.js";
 
 /** The kinds of finding of {@link auditServices}. */

@@ -5,14 +5,7 @@ export {
   type ServerAuthRouterOptions,
   type ServerAuthWarning,
 } from "./server-auth.js";
-export {
-  createAuthorization,
-  claimMatches,
-  requiredScopes,
-  type Authorization,
-  type AuthorizationOptions,
-} from "./authorization.js";
-export { compileCondition, type CompiledCondition, type ConditionInput } from "./condition.js";
+export { requiredScopes, type AuthorizationOptions } from "./authorization.js";
 export {
   createJwtAuthenticator,
   type JwtAuthenticatorOptions,
@@ -30,11 +23,7 @@ export {
   createDiscoveryKeySource,
   createRemoteKeySource,
 } from "./key-source.js";
-export {
-  type VerifiedTokenCache,
-  type VerifiedTokenCacheOptions,
-  createVerifiedTokenCache,
-} from "./verified-token-cache.js";
+export type { VerifiedTokenCacheOptions } from "./verified-token-cache.js";
 export {
   type ApiKeyAuthenticatorOptions,
   type ApiKeyEntry,
@@ -51,5 +40,3 @@ export {
 } from "./authenticator.js";
 export { type AuthIdentity, authIdentityKey, getAuth } from "./identity.js";
 export { type DecisionEvent, type DecisionListener } from "./decision.js";
-/** The 8-hex name of a credential in decision events: {@link tokenHash} of `@connectauth/core`. */
-export { tokenHash as shortHash } from "@connectauth/core";

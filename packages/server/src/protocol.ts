@@ -21,3 +21,9 @@ import { createContextKey } from "@connectrpc/connect";
 export const headerValueCountKey = createContextKey<((name: string) => number) | undefined>(undefined, {
   description: "connectauth header value count",
 });
+
+/**
+ * Compiles a rule's CEL condition as the server does, for tools that check rules ahead of time
+ * (`connectauth audit`). Throws `TypeError` naming the method when it does not compile.
+ */
+export { compileCondition } from "./condition.js";
