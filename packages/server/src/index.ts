@@ -2,6 +2,7 @@ export {
   createServerAuth,
   type ServerAuth,
   type ServerAuthOptions,
+  type ServerAuthInstallable,
   type ServerAuthRouterOptions,
   type ServerAuthWarning,
 } from "./server-auth.js";

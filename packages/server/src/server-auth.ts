@@ -1,4 +1,4 @@
-import type { HandlerContext, Interceptor, StreamRequest, UnaryRequest } from "@connectrpc/connect";
+import type { ConnectRouter, HandlerContext, Interceptor, StreamRequest, UnaryRequest } from "@connectrpc/connect";
 import type { DescMethod } from "@bufbuild/protobuf";
 import type { Authenticator } from "./authenticator.js";
 import { type AuthorizationOptions, createAuthorization } from "./authorization.js";
@@ -54,6 +54,16 @@ export interface ServerAuthWarning {
   readonly message: string;
 }
 
+/**
+ * The router options {@link ServerAuth.install} takes: any adapter's (`routes`, `interceptors`,
+ * `contextValues`, …), without a `requestGate` of their own.
+ */
+export interface ServerAuthInstallable {
+  readonly routes?: (router: ConnectRouter) => void;
+  readonly requestGate?: undefined;
+  readonly interceptors?: readonly Interceptor[];
+}
+
 /** What {@link ServerAuth.install} adds to router options: connectauth's gate and, first, its interceptor. */
 export interface ServerAuthRouterOptions {
   readonly requestGate: (context: HandlerContext) => Promise<void>;
@@ -81,11 +91,12 @@ export interface ServerAuth {
    * `install`). With `@connectrpc/connect` before 2.2 (no `requestGate`), the interceptor does
    * everything, after the body is read, and `onWarning` says so once.
    *
+   * In a CommonJS TypeScript file, where connect's own types and ours may come from its two builds,
+   * spread it instead: `connectNodeAdapter({ routes, ...auth.install({ interceptors: [logging] }) })`.
+   *
    * @throws TypeError when the options already have a `requestGate` (connectauth's must be the only one).
    */
-  install<O extends object>(
-    options: O & { readonly requestGate?: undefined; readonly interceptors?: readonly Interceptor[] },
-  ): Omit<O, "requestGate" | "interceptors"> & ServerAuthRouterOptions;
+  install<O extends ServerAuthInstallable = {}>(options?: O): Omit<O, "requestGate" | "interceptors"> & ServerAuthRouterOptions;
   /**
    * The request gate alone (`requestGate: auth.requestGate`): every check before the body is read, but
    * it cannot see the request message, so a method whose rule has a condition over `request` is
@@ -216,13 +227,15 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
 
   const theInterceptor = interceptor();
   const deferringGate = gate("defer");
+  function install<O extends ServerAuthInstallable = {}>(routerOptions?: O): Omit<O, "requestGate" | "interceptors"> & ServerAuthRouterOptions {
+    if (routerOptions?.requestGate !== undefined) {
+      throw new TypeError("ServerAuth.install: the router options already have a requestGate; connectauth's gate must be the only one");
+    }
+    const interceptors = [theInterceptor, ...(routerOptions?.interceptors ?? [])];
+    return { ...routerOptions, requestGate: deferringGate, interceptors } as Omit<O, "requestGate" | "interceptors"> & ServerAuthRouterOptions;
+  }
   return {
-    install(routerOptions) {
-      if (routerOptions.requestGate !== undefined) {
-        throw new TypeError("ServerAuth.install: the router options already have a requestGate; connectauth's gate must be the only one");
-      }
-      return { ...routerOptions, requestGate: deferringGate, interceptors: [theInterceptor, ...(routerOptions.interceptors ?? [])] };
-    },
+    install,
     requestGate: gate("refuse"),
     interceptor: theInterceptor,
   };

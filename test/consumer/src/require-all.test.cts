@@ -60,8 +60,9 @@ describe("require() from CommonJS", () => {
       onWarning: () => {},
     });
     const h2 = http2.createServer(
-      connectNode.connectNodeAdapter(
-        auth.install({
+      connectNode.connectNodeAdapter({
+        // In CommonJS TypeScript, routes typed by the adapter itself: connect's CJS types are not its ESM ones.
+        ...auth.install(),
         routes: (router) =>
           router.service(shop.ShopService, {
             getItem: (req, ctx) => ({ id: (req as unknown as Item).id, caller: server.getAuth(ctx)?.subject ?? "" }),
@@ -69,8 +70,7 @@ describe("require() from CommonJS", () => {
             deleteItem: () => ({}),
             ping: () => ({}),
           }),
-        }),
-      ),
+      }),
     );
     await new Promise<void>((resolve) => h2.listen(0, "127.0.0.1", resolve));
     const sessions = new Set<http2.ServerHttp2Session>();
