@@ -1,0 +1,348 @@
+// The verdicts of a call's answer in `connectauth doctor`, as a table: by reason (every reason of
+// core has its rows), then by `detail` and the token's facts; a condition and what it says for each.
+// Pure: the call is raw-call.ts, the walk diagnose.ts. Longer than most files because each row is one
+// answer people read, and they read best side by side.
+import { Code } from "@connectrpc/connect";
+import type { Reason } from "@connectauth/core";
+import type { CallOutcome } from "./call-outcome.js";
+import { humanDuration } from "./duration.js";
+import { serverMaxLifetimeSeconds } from "./lifetime-cap.js";
+import type { TokenFacts } from "./token-facts.js";
+import { type Case, type Choice, type Row, type Verdict, choose } from "./verdicts.js";
+
+/** What the call answered, and with what token: the facts {@link callVerdict} judges. */
+export interface CallSituation {
+  /** `package.Service/Method`. */
+  readonly method: string;
+  /** The token sent, decoded without verification; `null` when none was sent. */
+  readonly token: TokenFacts | null;
+  readonly call: CallOutcome;
+}
+
+/** The call passed. */
+const passed: Choice<CallSituation> = {
+  cases: [
+    {
+      id: "ok",
+      when: (s) => s.token === null,
+      says: (s) => ({ summary: `the call passed without a credential (${s.method} is public).`, fix: "" }),
+    },
+  ],
+  otherwise: { id: "ok", says: () => ({ summary: "the call passed auth and the handler answered OK.", fix: "" }) },
+};
+
+const detail = (s: CallSituation) => s.call.metadata["detail"];
+/** An `invalid_token` row: the server rejected the token `because`. */
+const rejected = (because: (s: CallSituation) => string, fix: (s: CallSituation) => string): Row<CallSituation> => ({
+  id: "invalid_token",
+  says: (s) => ({ summary: `the server rejected the token: ${because(s)}.`, fix: fix(s) }),
+});
+/** The `invalid_token` row of one `detail` word of the server. */
+const rejectedOn = (word: string, because: (s: CallSituation) => string, fix: (s: CallSituation) => string): Case<CallSituation> => ({
+  ...rejected(because, fix),
+  when: (s) => detail(s) === word,
+});
+const alg = (s: CallSituation) => s.token?.alg ?? "?";
+/** The token's lifetime in seconds, from `iat` (else `nbf`) to `exp`, when it says both. */
+const lifetime = ({ token: t }: CallSituation) => {
+  const start = t?.iat ?? t?.nbf;
+  return t?.exp !== undefined && start !== undefined ? t.exp - start : undefined;
+};
+/** Seconds until `exp` by the local clock when the token is still valid by it (the clocks differ). */
+const validHere = (s: CallSituation) => {
+  const left = s.token?.expiresInSeconds;
+  return left !== undefined && left > 0 ? left : undefined;
+};
+/** The token's `nbf` when it lies ahead of the local clock, with how far ahead. */
+const aheadHere = (s: CallSituation) => {
+  const t = s.token;
+  return t?.nbf !== undefined && t.notBeforeInSeconds !== undefined && t.notBeforeInSeconds > 0 ? { nbf: t.nbf, seconds: t.notBeforeInSeconds } : undefined;
+};
+
+/** The fix of every `token_not_yet_valid`. */
+const notYetValidFix =
+  "clock skew between the issuer and the server: synchronize their clocks (NTP); a server may tolerate a little more skew with createJwtAuthenticator({ clockToleranceSeconds }) (default 30).";
+
+/** The fix of a token whose form no option of the server admits. */
+const plainJws = "send a plain signed JWT: this is refused whatever the server's options.";
+
+/** The summary of every `call_failed`. */
+const callFailed = (call: CallOutcome) => `the call failed with ${call.codeName} (${call.code}), not an auth failure: "${call.message}".`;
+
+/**
+ * The failures connectauth names, by reason. Keyed by every {@link Reason}, so that a reason added to
+ * core does not compile until it has its verdict here.
+ */
+const failures: Readonly<Record<Reason, Choice<CallSituation>>> = {
+  MISSING_CREDENTIALS: {
+    cases: [
+      {
+        id: "missing_credentials",
+        when: (s) => s.token === null,
+        says: (s) => ({
+          summary: `no credential was sent, and ${s.method} needs one.`,
+          fix: "send a token: --token/--token-file here; in code, createAuthInterceptor({ token }) on the client transport.",
+        }),
+      },
+    ],
+    otherwise: {
+      id: "credentials_dropped",
+      says: () => ({
+        summary: "a token was sent but the server received no Authorization header.",
+        fix: "something between client and server drops the header: a proxy, a load balancer, or CORS (browsers: the server must answer Access-Control-Allow-Headers: authorization).",
+      }),
+    },
+  },
+  MALFORMED_CREDENTIALS: {
+    cases: [],
+    otherwise: {
+      id: "malformed_credentials",
+      says: (s) => ({
+        summary: "the Authorization header is malformed.",
+        fix: s.token?.formatProblem ?? 'send exactly "Authorization: Bearer <token>", one space, one token of base64url characters, no quotes or line breaks.',
+      }),
+    },
+  },
+  MULTIPLE_CREDENTIALS: {
+    cases: [],
+    otherwise: {
+      id: "multiple_credentials",
+      says: () => ({ summary: "more than one credential reached the server.", fix: "send one Authorization header only (check interceptors and proxies that add one)." }),
+    },
+  },
+  TOKEN_EXPIRED: {
+    cases: [
+      {
+        id: "token_expired",
+        when: (s) => detail(s) === "max_age",
+        says: ({ token: t }) => ({
+          summary: `the token is older than the server accepts (issued ${t?.iat !== undefined ? `at ${iso(t.iat)}` : "too long ago, or without iat"}).`,
+          fix: "get a new token; the server's createJwtAuthenticator({ maxTokenAgeSeconds }) sets the oldest it accepts, counted from iat.",
+        }),
+      },
+      {
+        id: "token_expired",
+        when: (s) => validHere(s) !== undefined,
+        says: (s) => ({
+          summary: `the server says the token expired, but by this machine's clock it is valid for ${humanDuration(validHere(s) ?? 0)} more: the clocks differ.`,
+          fix: "synchronize the server's clock (NTP).",
+        }),
+      },
+    ],
+    otherwise: {
+      id: "token_expired",
+      says: ({ token: t }) => ({
+        summary: `the token expired${t?.exp !== undefined ? ` ${humanDuration(-(t.expiresInSeconds ?? 0))} ago (exp ${iso(t.exp)})` : ""}.`,
+        fix: "get a new token. In code, use a token source that refreshes ahead of expiry (the client interceptor retries once after a refresh on TOKEN_EXPIRED).",
+      }),
+    },
+  },
+  TOKEN_NOT_YET_VALID: {
+    cases: [
+      {
+        id: "token_not_yet_valid",
+        when: (s) => aheadHere(s) !== undefined,
+        says: (s) => {
+          const ahead = aheadHere(s);
+          return {
+            summary: `the token is not valid yet: nbf is ${humanDuration(ahead?.seconds ?? 0)} ahead of this machine's clock (nbf ${iso(ahead?.nbf ?? 0)}).`,
+            fix: notYetValidFix,
+          };
+        },
+      },
+    ],
+    otherwise: {
+      id: "token_not_yet_valid",
+      says: () => ({ summary: "the token is not valid yet by the server's clock (nbf or iat in its future).", fix: notYetValidFix }),
+    },
+  },
+  INVALID_AUDIENCE: {
+    cases: [],
+    otherwise: {
+      id: "invalid_audience",
+      says: (s) => ({
+        summary: `the token was issued for another audience (aud: ${list(s.token?.aud)}).`,
+        fix: "request a token for this server's audience (the audience/resource parameter of the token request), or add that audience to the server's createJwtAuthenticator({ audience }).",
+      }),
+    },
+  },
+  INVALID_ISSUER: {
+    cases: [],
+    otherwise: {
+      id: "invalid_issuer",
+      says: (s) => ({
+        summary: `the server does not trust the token's issuer (iss: ${s.token?.iss ?? "none"}).`,
+        fix: "get a token from the issuer the server trusts (same environment), or add this issuer to the server's createJwtAuthenticator({ issuer }). Issuers must match exactly, trailing slash included.",
+      }),
+    },
+  },
+  INVALID_TOKEN: {
+    // One row per `detail` the server sends.
+    cases: [
+      {
+        id: "unknown_key",
+        when: (s) => detail(s) === "unknown_key",
+        says: (s) => ({
+          summary: `the token is signed with a key the server does not know (kid: ${s.token?.kid ?? "none"}).`,
+          fix: "the token comes from another issuer or environment, or the issuer rotated its keys: check that the server's JWKS URL is this issuer's, and get a new token.",
+        }),
+      },
+      rejectedOn(
+        "lifetime",
+        (s) => {
+          const seconds = lifetime(s);
+          return `it is valid for longer than the server accepts${seconds === undefined ? "" : ` (${humanDuration(seconds)} from ${s.token?.iat !== undefined ? "iat" : "nbf"} to exp)`}`;
+        },
+        (s) => {
+          const seconds = lifetime(s);
+          return `have the issuer mint shorter-lived tokens (at most the server's cap, by default ${serverMaxLifetimeSeconds} s: one day), or raise the cap on the server: createJwtAuthenticator({ maxLifetimeSeconds${seconds === undefined ? "" : `: ${seconds}`} }).`;
+        },
+      ),
+      rejectedOn(
+        "algorithm",
+        (s) => `its algorithm (${alg(s)}) is not allowed`,
+        (s) => `align the server's createJwtAuthenticator({ algorithms }) with the issuer's signing algorithm (${alg(s)}).`,
+      ),
+      rejectedOn(
+        "key_type",
+        (s) => `its algorithm (${alg(s)}) does not fit the server's key`,
+        () => "give the server the issuer's key for that algorithm (createJwtAuthenticator({ keys })), and list only algorithms that fit it in algorithms.",
+      ),
+      rejectedOn(
+        "signature",
+        () => "its signature does not verify",
+        () => "the signature does not verify with the key of that kid: the token was altered, or two issuers share a kid.",
+      ),
+      rejectedOn(
+        "too_large",
+        () => "it is longer than the server accepts",
+        () => "ask the issuer for a token with fewer claims, or raise the server's createJwtAuthenticator({ maxTokenLength }) (default 8192 characters).",
+      ),
+      rejectedOn(
+        "typ",
+        (s) => `its type (typ: ${s.token?.typ ?? "none"}) is not the one the server requires`,
+        () => 'send an access token, not an ID token; the server\'s createJwtAuthenticator({ typ }) (or profile: "rfc9068", which requires "at+jwt") sets the type it accepts.',
+      ),
+      rejectedOn(
+        "encrypted",
+        () => "it is encrypted (JWE)",
+        () => "send a signed JWT (JWS): encrypted tokens are never accepted.",
+      ),
+      rejectedOn("nested", () => "it is a nested token", () => plainJws),
+      rejectedOn("crit", () => "it has critical header extensions (crit)", () => plainJws),
+      rejectedOn("embedded_key", () => "its header names its own key (jwk, jku, x5u or x5c)", () => plainJws),
+      rejectedOn(
+        "claim_exp",
+        () => "its exp is not a number of seconds",
+        () => "fix the issuer: exp must be a finite NumericDate.",
+      ),
+    ],
+    otherwise: rejected(
+      (s) => `${detail(s) ?? "invalid"}${s.token?.formatProblem ? `: ${s.token.formatProblem}` : ""}`,
+      () => "send a complete, unaltered JWT from the trusted issuer.",
+    ),
+  },
+  INSUFFICIENT_SCOPE: {
+    cases: [],
+    otherwise: {
+      id: "insufficient_scope",
+      says: ({ method, call }) => ({
+        summary: `the token lacks ${plural(call.missingScopes.length > 0 ? call.missingScopes : call.requiredScopes, "scope")} that ${method} needs (required: ${list(call.requiredScopes)}; granted: ${list(call.grantedScopes)}).`,
+        fix: `request a token with scope "${call.requiredScopes.join(" ")}" (the scope parameter of the token request), and make sure the issuer lets this client have it.`,
+      }),
+    },
+  },
+  CLAIMS_REJECTED: {
+    cases: [
+      {
+        id: "claims_rejected",
+        when: (s) => detail(s) === "no_rule",
+        says: (s) => ({
+          summary: `${s.method} has no auth rule, and the server denies such methods by default.`,
+          fix: "declare a rule for it in the proto ((connectauth.v1.method_rule) or service_rule), or in code (authorization.rules); connectauth audit lists methods without one.",
+        }),
+      },
+    ],
+    otherwise: {
+      id: "claims_rejected",
+      says: (s) => ({ summary: `the caller's claims do not satisfy the rule of ${s.method}.`, fix: "check the method's rule (connectauth audit) against the token's claims." }),
+    },
+  },
+  INVALID_API_KEY: {
+    cases: [],
+    otherwise: { id: "invalid_api_key", says: () => ({ summary: "the API key is not known to the server.", fix: "use a current API key for this environment." }) },
+  },
+  INVALID_CLIENT_CERTIFICATE: {
+    cases: [],
+    otherwise: {
+      id: "invalid_client_certificate",
+      says: () => ({
+        summary: "the server did not accept the TLS client certificate (not verified by its CA, or not mapped to a caller).",
+        fix: "present a certificate issued by the CA the server trusts, whose subject or SPIFFE ID the server maps to a caller.",
+      }),
+    },
+  },
+  KEYS_UNAVAILABLE: {
+    cases: [],
+    otherwise: {
+      id: "keys_unavailable",
+      says: () => ({
+        summary: "the server cannot reach its signing keys (JWKS) to verify tokens: a server-side outage, not your token.",
+        fix: "on the server, check that it can reach its JWKS URL (DNS, egress, proxy, TLS). Clients should retry later, not refresh their token.",
+      }),
+    },
+  },
+};
+
+/** Failures without a connectauth reason. */
+const others: Choice<CallSituation> = {
+  cases: [
+    {
+      id: "method_not_found",
+      when: (s) => s.call.code === Code.Unimplemented,
+      says: (s) => ({ summary: `the server does not serve ${s.method}.`, fix: "check the package, service and method names (case matters) and the base URL's path prefix." }),
+    },
+    {
+      id: "auth_failure_without_details",
+      when: (s) => s.call.code === Code.Unauthenticated || s.call.code === Code.PermissionDenied,
+      says: ({ call }) => ({
+        summary: `${call.codeName} without a connectauth reason${call.challenge ? ` (challenge: ${call.challenge})` : ""}: "${call.message}".`,
+        fix: "the answer does not come from connectauth (a gateway or another interceptor?): check what runs in front of the service.",
+      }),
+    },
+    {
+      id: "call_failed",
+      when: (s) => s.call.code === Code.Unavailable || s.call.code === Code.Unknown,
+      says: ({ call }) => ({ summary: callFailed(call), fix: "check the server's logs; the transport and auth checks above passed." }),
+    },
+  ],
+  otherwise: { id: "call_failed", says: ({ call }) => ({ summary: callFailed(call), fix: "auth passed or was not involved: look at the handler." }) },
+};
+
+/**
+ * The verdict of a call's answer: `ok`, the cause of a connectauth failure (by its reason, then its
+ * `detail` and the token's facts), or what a failure without a connectauth reason means.
+ *
+ * ```ts
+ * callVerdict({ method, token: tokenFacts(token, Date.now()), call: callOutcome(error, facts) }).id;
+ * // "insufficient_scope"
+ * ```
+ *
+ * Not checked: the token's signature (its facts are what it says of itself).
+ */
+export function callVerdict(s: CallSituation): Verdict {
+  const choice = s.call.code === 0 ? passed : s.call.reason !== undefined ? failures[s.call.reason] : others;
+  return choose(choice, s);
+}
+
+function iso(seconds: number): string {
+  return new Date(seconds * 1000).toISOString();
+}
+
+function list(values: readonly string[] | undefined): string {
+  return values === undefined || values.length === 0 ? "none" : values.join(" ");
+}
+
+function plural(values: readonly string[], word: string): string {
+  return `${values.length === 1 ? `the ${word}` : `the ${word}s`} "${values.join(" ")}"`;
+}

@@ -1,0 +1,79 @@
+import { suite, test } from "node:test";
+import assert from "node:assert/strict";
+import { callNotes, transportNotes } from "./doctor-notes.js";
+import type { TokenFacts } from "./token-facts.js";
+import type { TransportFacts } from "./transport-probe.js";
+
+const plaintext: TransportFacts = {
+  reachable: true,
+  connectError: undefined,
+  speaksTls: false,
+  alpn: undefined,
+  certificateError: undefined,
+  http1: true,
+  http2: true,
+};
+const local = new URL("http://127.0.0.1:8080");
+
+suite("transportNotes()", () => {
+  test("a server that speaks one HTTP version only", () => {
+    assert.deepEqual(transportNotes(local, plaintext), []);
+    assert.match(transportNotes(local, { ...plaintext, http1: false }).join(), /^the server speaks HTTP\/2 only: HTTP\/1\.1 clients/);
+    assert.match(transportNotes(local, { ...plaintext, http2: false }).join(), /^the server speaks HTTP\/1\.1 only: gRPC clients/);
+  });
+
+  test("nothing until the probes got as far as HTTP (reached, TLS as the URL says, certificate trusted)", () => {
+    const h2Only = { ...plaintext, http1: false };
+    assert.deepEqual(transportNotes(local, { ...h2Only, reachable: false }), []);
+    assert.deepEqual(transportNotes(new URL("https://127.0.0.1:8443"), h2Only), [], "https against plaintext");
+    const tls = { ...h2Only, speaksTls: true, alpn: "h2" };
+    assert.equal(transportNotes(new URL("https://127.0.0.1:8443"), tls).length, 1);
+    assert.deepEqual(transportNotes(new URL("https://127.0.0.1:8443"), { ...tls, certificateError: "CERT_HAS_EXPIRED" }), []);
+  });
+});
+
+const token: TokenFacts = {
+  hash: "0123abcd",
+  isJwt: true,
+  formatProblem: undefined,
+  alg: "ES256",
+  kid: "k",
+  typ: "at+jwt",
+  iss: "https://issuer.test",
+  sub: "alice",
+  aud: ["greeter"],
+  exp: 1_800_000_300,
+  nbf: undefined,
+  iat: 1_800_000_000,
+  scopes: [],
+  expiresInSeconds: 300,
+  notBeforeInSeconds: undefined,
+};
+
+suite("callNotes()", () => {
+  test("none without a token, or for a sound token to loopback", () => {
+    assert.deepEqual(callNotes(new URL("http://api.example.test"), null), []);
+    assert.deepEqual(callNotes(local, token), []);
+    assert.deepEqual(callNotes(new URL("https://api.example.test"), token), []);
+  });
+
+  test("a token in plaintext to a host that is not loopback", () => {
+    assert.deepEqual(callNotes(new URL("http://api.example.test"), token), [
+      "the token was sent in plaintext to a host that is not loopback: anyone on the path can read it. Use https.",
+    ]);
+    assert.deepEqual(callNotes(new URL("http://localhost:8080"), token), []);
+  });
+
+  test("what the token says by this machine's clock", () => {
+    assert.deepEqual(callNotes(local, { ...token, exp: undefined, expiresInSeconds: undefined }), ["token: no exp claim (connectauth servers require one)."]);
+    assert.deepEqual(callNotes(local, { ...token, expiresInSeconds: -7200 }), ["token: expired 2 h ago by this machine's clock."]);
+    assert.deepEqual(callNotes(local, { ...token, expiresInSeconds: 20 }), ["token: expires in 20 s."]);
+    assert.deepEqual(callNotes(local, { ...token, nbf: 1_800_000_600, notBeforeInSeconds: 600 }), ["token: not valid for 10 min more by this machine's clock (nbf)."]);
+    assert.deepEqual(callNotes(local, { ...token, alg: "none" }), ['token: alg "none" (unsigned); no server should accept it.']);
+  });
+
+  test("a token that is not a JWT: its format problem, and nothing about claims", () => {
+    const opaque = { ...token, isJwt: false, formatProblem: "not a JWT", exp: undefined, expiresInSeconds: undefined };
+    assert.deepEqual(callNotes(local, opaque), ["token: not a JWT."]);
+  });
+});
