@@ -11,19 +11,16 @@ export {
   createJwtAuthenticator,
   type JwtAuthenticatorOptions,
   type JwtAuthenticatorCommonOptions,
-  type JwtIssuerOptions,
-  type JwtKeySource,
 } from "./jwt-authenticator.js";
+export type { JwtIssuerOptions } from "./jwt-issuer-options.js";
+export type { JwtKeySource } from "./key-source.js";
 export {
   createMultiIssuerJwtAuthenticator,
   type MultiIssuerJwtAuthenticatorOptions,
 } from "./multi-issuer-jwt-authenticator.js";
-export {
-  type RemoteKeyOptions,
-  KeySourceUnavailableError,
-  createDiscoveryKeySource,
-  createRemoteKeySource,
-} from "./key-source.js";
+export { type RemoteKeyOptions, createRemoteKeySource } from "./remote-key-source.js";
+export { createDiscoveryKeySource } from "./discovery-key-source.js";
+export { KeySourceUnavailableError } from "./key-lookup-errors.js";
 export type { VerifiedTokenCacheOptions } from "./verified-token-cache.js";
 export {
   type ApiKeyAuthenticatorOptions,

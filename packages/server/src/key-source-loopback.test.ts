@@ -2,7 +2,7 @@
 // exactly localhost, 127.0.0.0/8 and [::1], as the WHATWG parser reads the URL.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createRemoteKeySource } from "./key-source.js";
+import { createRemoteKeySource } from "./remote-key-source.js";
 
 test("allowInsecureLoopback: http: is accepted for localhost, 127.0.0.0/8 and [::1] only", () => {
   const allowed = ["http://localhost:1/jwks", "http://LOCALHOST:1/jwks", "http://127.5.6.7/jwks", "http://127.1/jwks", "http://[::1]:1/jwks"];

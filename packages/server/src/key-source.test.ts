@@ -3,7 +3,10 @@ import assert from "node:assert/strict";
 import { type JWTVerifyGetKey, exportJWK, generateKeyPair } from "jose";
 import { type KeyServer, startKeyServer } from "../../../test/support/key-server.js";
 import { createTestSigner } from "../../../test/support/tokens.js";
-import { createDiscoveryKeySource, createRemoteKeySource, familyOf, resolveKeySource } from "./key-source.js";
+import { createDiscoveryKeySource, discoveryKeySource } from "./discovery-key-source.js";
+import { resolveKeySource } from "./key-source.js";
+import { familyOf } from "./key-type-guard.js";
+import { createRemoteKeySource, remoteKeySource } from "./remote-key-source.js";
 import { keySetWatchOf } from "./key-set-watch.js";
 import { createJwtAuthenticator } from "./jwt-authenticator.js";
 
@@ -44,19 +47,20 @@ test("local keys: public JWKs only, families known", async () => {
   assert.deepEqual(["HS256", "HS512", "ES256", "RS256", "EdDSA"].map(familyOf), ["hmac", "hmac", "asymmetric", "asymmetric", "asymmetric"]);
 });
 
+const servers: KeyServer[] = [];
+after(async () => {
+  for (const s of servers) await s.close();
+});
+async function rotatingIssuer() {
+  const k1 = await createTestSigner("k1");
+  const k2 = await createTestSigner("k2");
+  const keys = await startKeyServer(k1.jwks);
+  servers.push(keys);
+  return { k1, k2, keys };
+}
+const keyFor = async (getKey: JWTVerifyGetKey, kid: string) => getKey({ alg: "ES256", kid }, { payload: "", signature: "" });
+
 describe("keySetWatchOf(): the key set a remote source fetched last, for the verified-token cache", () => {
-  const servers: KeyServer[] = [];
-  after(async () => {
-    for (const s of servers) await s.close();
-  });
-  async function rotatingIssuer() {
-    const k1 = await createTestSigner("k1");
-    const k2 = await createTestSigner("k2");
-    const keys = await startKeyServer(k1.jwks);
-    servers.push(keys);
-    return { k1, k2, keys };
-  }
-  const keyFor = async (getKey: JWTVerifyGetKey, kid: string) => getKey({ alg: "ES256", kid }, { payload: "", signature: "" });
   // cooldownDuration 0: a kid not in the set fetches the set again at once.
   const remote = { allowInsecureLoopback: true, cooldownDuration: 0, failureBackoff: 0, timeoutDuration: 500 };
 
@@ -115,5 +119,64 @@ describe("keySetWatchOf(): the key set a remote source fetched last, for the ver
     const own: JWTVerifyGetKey = async () => k2.publicKey;
     assert.equal(keySetWatchOf(resolveKeySource(own, {}, "t").getKey), undefined);
     assert.ok(keySetWatchOf(resolveKeySource(keys.jwksUrl, remote, "t").getKey), "a JWKS URL is watched");
+  });
+});
+
+const unavailable = { code: "KEYS_UNAVAILABLE" };
+// cooldownDuration 0: a kid not in the set makes jose fetch the set again at once (on its own clock).
+const backoff = { allowInsecureLoopback: true, cooldownDuration: 0, failureBackoff: 1000, timeoutDuration: 500 };
+
+describe("the outage backoff of remote key sources, driven by their now: no sleeping", () => {
+  test("a failed fetch starts the backoff: keys fetched before serve, no fetch until it ends by the clock", async () => {
+    const { k1, k2, keys } = await rotatingIssuer();
+    let clock = 50_000;
+    const getKey = remoteKeySource(keys.jwksUrl, backoff, { what: "test", now: () => clock });
+    await keyFor(getKey, "k1");
+    assert.equal(keys.requests.jwks, 1);
+
+    keys.mode = "500";
+    await assert.rejects(keyFor(getKey, "k2"), unavailable, "an unknown kid during an outage may be a rotated key");
+    assert.equal(keys.requests.jwks, 2, "the unknown kid fetched, and the fetch failed");
+    clock += 999;
+    await keyFor(getKey, "k1"); // from the keys fetched before
+    await assert.rejects(keyFor(getKey, "k2"), unavailable);
+    assert.equal(keys.requests.jwks, 2, "no fetch within the backoff");
+
+    clock += 1; // the backoff is over: the next lookup tries the source again, and fails again
+    await assert.rejects(keyFor(getKey, "k2"), unavailable);
+    assert.equal(keys.requests.jwks, 3);
+
+    keys.mode = "ok";
+    keys.jwks = { keys: [...k1.jwks.keys, ...k2.jwks.keys] };
+    clock += 999;
+    await assert.rejects(keyFor(getKey, "k2"), unavailable, "the second backoff runs from the second failure");
+    assert.equal(keys.requests.jwks, 3);
+    clock += 1;
+    await keyFor(getKey, "k2");
+    assert.equal(keys.requests.jwks, 4, "fetched once the backoff ended, and the rotated key found");
+    await keyFor(getKey, "k1");
+    assert.equal(keys.requests.jwks, 4);
+  });
+
+  test("with nothing fetched before (a JWKS URL, a discovery), an outage is KEYS_UNAVAILABLE until the backoff ends", async () => {
+    const sources = [
+      { name: "remote", open: (keys: KeyServer, now: () => number) => remoteKeySource(keys.jwksUrl, backoff, { what: "test", now }) },
+      { name: "discovery", open: (keys: KeyServer, now: () => number) => discoveryKeySource(keys.url, backoff, { what: "test", now }) },
+    ];
+    for (const { name, open } of sources) {
+      const { keys } = await rotatingIssuer();
+      let clock = 0;
+      const getKey = open(keys, () => clock);
+      const requests = () => keys.requests.jwks + keys.requests.discovery;
+      keys.mode = "drop";
+      await assert.rejects(keyFor(getKey, "k1"), unavailable, name);
+      keys.mode = "ok";
+      clock = 999;
+      await assert.rejects(keyFor(getKey, "k1"), unavailable, name);
+      assert.equal(requests(), 1, `${name}: no request within the backoff`);
+      clock = 1000;
+      await keyFor(getKey, "k1");
+      assert.equal(requests(), name === "discovery" ? 3 : 2, `${name}: tried again once the backoff ended`);
+    }
   });
 });

@@ -1,13 +1,10 @@
 import { decodeJwt } from "jose";
 import { Reason } from "@connectauth/core";
 import { type Authenticator, rejected } from "./authenticator.js";
-import {
-  type JwtAuthenticatorCommonOptions,
-  type JwtIssuerOptions,
-  type TokenVerification,
-  createCachingTokenAuthenticator,
-  createIssuerVerifier,
-} from "./jwt-authenticator.js";
+import { createCachingTokenAuthenticator } from "./caching-token-authenticator.js";
+import { type TokenVerification, createIssuerVerifier } from "./issuer-verifier.js";
+import type { JwtAuthenticatorCommonOptions } from "./jwt-authenticator.js";
+import type { JwtIssuerOptions } from "./jwt-issuer-options.js";
 
 /** Options of {@link createMultiIssuerJwtAuthenticator}: the issuers, and the common options. */
 export interface MultiIssuerJwtAuthenticatorOptions extends JwtAuthenticatorCommonOptions {
