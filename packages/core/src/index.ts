@@ -27,7 +27,8 @@ export {
   addScopes,
   claimAt,
   defaultScopeClaims,
-  missingScopes,
+  scopeDifference,
+  type ScopeDifference,
   type ScopeRequirement,
 } from "./scopes.js";
 export {

@@ -5,9 +5,9 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { parseAuthorization } from "./authorization-header.js";
-import { readAuthFailure } from "./auth-error.js";
+import { readAuthFailure } from "./auth-failure.js";
 import { formatChallenge, parseChallenges } from "./challenge.js";
-import { missingScopes } from "./scopes.js";
+import { scopeDifference } from "./scopes.js";
 
 const runs = { numRuns: 2000 };
 const tokenChar = fc.constantFrom(..."!#$%&'*+.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-".split(""));
@@ -88,13 +88,13 @@ test("challenges: the parser never throws on arbitrary text", () => {
   );
 });
 
-test("scopes: missingScopes is empty exactly when the requirement is met", () => {
+test("scopes: scopeDifference finds nothing missing exactly when the requirement is met", () => {
   const scope = fc.constantFrom<string>("a", "b", "c", "d", "e");
   fc.assert(
     fc.property(fc.uniqueArray(scope), fc.uniqueArray(scope), fc.uniqueArray(scope), (all, any, granted) => {
       const g = new Set(granted);
       const met = all.every((s) => g.has(s)) && (any.length === 0 || any.some((s) => g.has(s)));
-      const missing = missingScopes({ allScopes: all, anyScopes: any }, g);
+      const { missing } = scopeDifference({ allScopes: all, anyScopes: any }, g);
       assert.equal(missing.length === 0, met);
       for (const s of missing) assert.ok(!g.has(s), "a granted scope is never reported missing");
     }),

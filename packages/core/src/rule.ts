@@ -199,6 +199,8 @@ function serviceAndMethodNames(services: readonly DescService[] | undefined): Se
  * const { allScopes, anyScopes } = requiredScopesOf(GreeterService.method.admin); // ["admin", "greet"], []
  * await tokenSource.request([...allScopes, ...anyScopes.slice(0, 1)]);
  * ```
+ *
+ * Not checked: what a caller already holds (the server compares with `scopeDifference`).
  */
 export function requiredScopesOf(method: DescMethod, resolve: RuleResolver = ruleOf): ScopeRequirement {
   const rule = resolve(method);

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { missingScopes, scopesFromClaims } from "./scopes.js";
+import { addScopes, scopeDifference, scopesFromClaims } from "./scopes.js";
 
 test("scopes come from scope (string) and scp (array or string); other types are ignored", () => {
   assert.deepEqual([...scopesFromClaims({ scope: "a  b", scp: ["c", 1, "", "a"] })].sort(), ["a", "b", "c"]);
@@ -23,10 +23,29 @@ test("a scope claim that is not a string grants nothing (RFC 9068 §2.2.3); scp 
   );
 });
 
-test("missing scopes: all-of, then any-of when none is granted", () => {
+test("scopeDifference: missing are all-of, then any-of when none is granted", () => {
   const g = new Set(["greet"]);
-  assert.deepEqual(missingScopes({ allScopes: ["admin", "greet"], anyScopes: [] }, g), ["admin"]);
-  assert.deepEqual(missingScopes({ allScopes: [], anyScopes: ["read", "greet"] }, g), []);
-  assert.deepEqual(missingScopes({ allScopes: ["x"], anyScopes: ["read", "write"] }, g), ["x", "read", "write"]);
-  assert.deepEqual(missingScopes({ allScopes: [], anyScopes: [] }, new Set()), []);
+  const missing = (allScopes: string[], anyScopes: string[], granted: ReadonlySet<string> = g) =>
+    scopeDifference({ allScopes, anyScopes }, granted).missing;
+  assert.deepEqual(missing(["admin", "greet"], []), ["admin"]);
+  assert.deepEqual(missing([], ["read", "greet"]), []);
+  assert.deepEqual(missing(["x"], ["read", "write"]), ["x", "read", "write"]);
+  assert.deepEqual(missing([], [], new Set()), []);
+  assert.deepEqual(missing(["read"], ["read", "write"]), ["read", "write"], "each scope once");
+});
+
+test("scopeDifference: required are all-of, and any-of only while none of it is granted", () => {
+  const g = new Set(["greet"]);
+  const required = (allScopes: string[], anyScopes: string[], granted: ReadonlySet<string> = g) =>
+    scopeDifference({ allScopes, anyScopes }, granted).required;
+  assert.deepEqual(required(["admin", "greet"], []), ["admin", "greet"], "granted ones too: the token must carry them");
+  assert.deepEqual(required(["admin"], ["read", "greet"]), ["admin"], "an any-of that is met is not asked for");
+  assert.deepEqual(required(["admin"], ["read", "write"]), ["admin", "read", "write"]);
+  assert.deepEqual(required([], [], new Set()), []);
+});
+
+test("addScopes: a space-delimited string or an array of strings, nothing else", () => {
+  const into = new Set<string>();
+  for (const value of ["a  b", ["c", 1, "", "a"], 42, { d: true }, null]) addScopes(into, value);
+  assert.deepEqual([...into].sort(), ["a", "b", "c"]);
 });

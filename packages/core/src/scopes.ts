@@ -67,7 +67,16 @@ export function claimAt(claims: Readonly<Record<string, unknown>>, path: string)
   return value;
 }
 
-/** Adds the scopes of one claim value (a space-delimited string or an array of strings). */
+/**
+ * Adds the scopes of one claim value (a space-delimited string or an array of strings) to `into`.
+ *
+ * ```ts
+ * const scopes = new Set<string>();
+ * addScopes(scopes, "greet admin"); // Set { "greet", "admin" }
+ * ```
+ *
+ * Not checked: where the value comes from; other types add nothing.
+ */
 export function addScopes(into: Set<string>, value: unknown): void {
   if (typeof value === "string") {
     for (const s of value.split(" ")) if (s !== "") into.add(s);
@@ -84,20 +93,39 @@ export interface ScopeRequirement {
   readonly anyScopes: readonly string[];
 }
 
+/** What {@link scopeDifference} finds: what a token must carry, and what the caller lacks of it. */
+export interface ScopeDifference {
+  /**
+   * The scopes a token must carry to meet the requirement (for the `scope` of an `insufficient_scope`
+   * challenge): all of `allScopes`, and all of `anyScopes` when none of them is granted.
+   */
+  readonly required: readonly string[];
+  /**
+   * The scopes the caller lacks, in the order the requirement names them: the missing `allScopes`,
+   * then, when none of `anyScopes` is granted, all of `anyScopes` (each scope once). Empty exactly
+   * when the requirement is met.
+   */
+  readonly missing: readonly string[];
+}
+
 /**
- * The scopes a caller lacks to satisfy a requirement, in the order the requirement names them: the
- * missing `allScopes`, then, when none of `anyScopes` is granted, all of `anyScopes`. Empty when the
- * requirement is met.
+ * Compares a scope requirement (a rule's `allScopes` and `anyScopes`) with the scopes granted: what
+ * is required and what is missing. The one scope check of the server.
  *
  * ```ts
- * missingScopes({ allScopes: ["admin", "greet"], anyScopes: [] }, new Set(["greet"])); // ["admin"]
+ * scopeDifference({ allScopes: ["admin", "greet"], anyScopes: [] }, new Set(["greet"]));
+ * // { required: ["admin", "greet"], missing: ["admin"] }
  * ```
+ *
+ * Not checked: whether the requirement applies at all (a public method needs nothing: see
+ * `requiredScopesOf`), nor where the granted scopes come from.
  */
-export function missingScopes(requirement: ScopeRequirement, granted: ReadonlySet<string>): string[] {
+export function scopeDifference(requirement: ScopeRequirement, granted: ReadonlySet<string>): ScopeDifference {
+  const { allScopes, anyScopes } = requirement;
   const missing: string[] = [];
-  for (const s of requirement.allScopes) if (!granted.has(s)) missing.push(s);
-  if (requirement.anyScopes.length > 0 && !requirement.anyScopes.some((s) => granted.has(s))) {
-    missing.push(...requirement.anyScopes.filter((s) => !missing.includes(s)));
-  }
-  return missing;
+  for (const s of allScopes) if (!granted.has(s)) missing.push(s);
+  const anyMet = anyScopes.length === 0 || anyScopes.some((s) => granted.has(s));
+  if (anyMet) return { required: allScopes, missing };
+  for (const s of anyScopes) if (!missing.includes(s)) missing.push(s);
+  return { required: [...allScopes, ...anyScopes], missing };
 }

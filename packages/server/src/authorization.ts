@@ -6,7 +6,7 @@ import {
   type RuleResolverOptions,
   claimAt,
   createRuleResolver,
-  missingScopes,
+  scopeDifference,
 } from "@connectauth/core";
 import { type CompiledCondition, compileCondition } from "./condition.js";
 import { type Denial, deny, fault } from "./denial.js";
@@ -102,7 +102,7 @@ export function createAuthorization(options: AuthorizationOptions = {}): Authori
   ): Denial {
     return deny(Reason.ClaimsRejected, {
       message,
-      requiredScopes: requiredScopes(rule, identity.scopes),
+      requiredScopes: scopeDifference(rule, identity.scopes).required,
       metadata: { authenticator: identity.authenticator, detail, ...extra },
     });
   }
@@ -138,11 +138,11 @@ export function createAuthorization(options: AuthorizationOptions = {}): Authori
       if (rule.source === "default" && unruled === "deny") {
         return rejectClaims(rule, identity, "no_rule", "this method has no auth rule and is denied by default");
       }
-      const missing = missingScopes(rule, identity.scopes);
-      if (missing.length > 0) {
+      const scopes = scopeDifference(rule, identity.scopes);
+      if (scopes.missing.length > 0) {
         return deny(Reason.InsufficientScope, {
-          requiredScopes: requiredScopes(rule, identity.scopes),
-          metadata: { authenticator: identity.authenticator, missing_scopes: missing.join(" ") },
+          requiredScopes: scopes.required,
+          metadata: { authenticator: identity.authenticator, missing_scopes: scopes.missing.join(" ") },
         });
       }
       const unmet = rule.claims.find((c) => !claimMatches(c, claimAt(identity.claims, c.path)));
@@ -176,13 +176,4 @@ function scalarEquals(value: unknown, expected: string): boolean {
   if (typeof value === "string") return value === expected;
   if (typeof value === "number" || typeof value === "boolean") return JSON.stringify(value) === expected;
   return false;
-}
-
-/** The scopes a token must carry for the rule: all of `allScopes`, and `anyScopes` when none is granted. */
-export function requiredScopes(
-  rule: { allScopes: readonly string[]; anyScopes: readonly string[] },
-  granted: ReadonlySet<string>,
-): string[] {
-  const anySatisfied = rule.anyScopes.length === 0 || rule.anyScopes.some((s) => granted.has(s));
-  return anySatisfied ? [...rule.allScopes] : [...rule.allScopes, ...rule.anyScopes];
 }

@@ -6,7 +6,7 @@ export {
   type ServerAuthRouterOptions,
   type ServerAuthWarning,
 } from "./server-auth.js";
-export { requiredScopes, type AuthorizationOptions } from "./authorization.js";
+export type { AuthorizationOptions } from "./authorization.js";
 export {
   createJwtAuthenticator,
   type JwtAuthenticatorOptions,
