@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { Code } from "@connectrpc/connect";
 import { Reason, bearerErrorOf, codeOf, hasChallenge, isReason, isTokenReason } from "./reason.js";
 
-// The contract table of ARCHITECTURE.md, written out independently of the implementation.
+// The contract table (reason, code, challenge error) of packages/core/README.md, written out independently
+// of the implementation.
 const contract: [Reason, Code, string | undefined | null][] = [
   ["MISSING_CREDENTIALS", Code.Unauthenticated, undefined],
   ["MALFORMED_CREDENTIALS", Code.Unauthenticated, "invalid_request"],
