@@ -27,7 +27,7 @@ export interface NodeContextRequest {
  * object kept and shared across requests, which the server refuses at the call.
  *
  * ```ts
- * http2.createServer(connectNodeAdapter({ routes, requestGate: auth.requestGate, contextValues: nodeContextValues }));
+ * http2.createServer(connectNodeAdapter(auth.install({ routes, contextValues: nodeContextValues })));
  * // Your own values too:
  * contextValues: (req) => nodeContextValues(req, createContextValues().set(tenantKey, tenantOf(req))),
  * ```

@@ -11,8 +11,7 @@ import { authIdentityKey } from "./identity.js";
  * (`req.signal`). So a hook cannot hand a call state it did not earn: context values that come back
  * with another call's signal were shared, and that call is refused, since what the server writes into
  * them (the identity) would reach the other call's handler. Context values that arrive holding an
- * identity are refused too. (A WeakMap keyed by the context values would do the same at a high cost in
- * garbage collection: one ephemeron per call.)
+ * identity are refused too.
  */
 export interface CallStates<S extends { readonly signal: AbortSignal }> {
   /**

@@ -23,6 +23,9 @@ const segment = /^[A-Za-z0-9_-]+$/;
  * const checked = precheckJws(token, { maxTokenLength: 8192, algorithms: new Set(["ES256"]) });
  * if ("ok" in checked) return checked; // rejected
  * ```
+ *
+ * Not checked here: the signature, the key, the claims, and the payload and signature segments beyond
+ * their presence (jose decodes them, strictly).
  */
 export function precheckJws(
   token: string,
@@ -31,7 +34,6 @@ export function precheckJws(
   if (token.length > options.maxTokenLength) {
     return rejected(Reason.InvalidToken, { message: "the token is too large", detail: "too_large" });
   }
-  // The payload and signature segments are decoded (strictly) by jose; only the shape is checked here.
   const firstDot = token.indexOf(".");
   const lastDot = token.lastIndexOf(".");
   const dots = firstDot < 0 ? 0 : firstDot === lastDot ? 1 : token.indexOf(".", firstDot + 1) === lastDot ? 2 : 3;

@@ -17,10 +17,10 @@ import { type CryptoKey, type JSONWebKeySet, type JWK, type JWTVerifyGetKey, cal
  */
 export interface KeySetWatch {
   /**
-   * A check that holds while `key` (one the key source returned) is in the key set fetched last. It
-   * costs one Set look-up and allocates nothing. A failed fetch (an outage) changes nothing; a fetch
-   * without the key makes it false at once. A key whose thumbprint cannot be computed gets a check
-   * that is always false (it is never served from the cache).
+   * A check that holds while `key` (one the key source returned) is in the key set fetched last; it
+   * allocates nothing. A failed fetch (an outage) changes nothing; a fetch without the key makes it
+   * false at once. A key whose thumbprint cannot be computed gets a check that is always false (it is
+   * never served from the cache).
    */
   trustCheck(key: unknown): Promise<() => boolean>;
 }

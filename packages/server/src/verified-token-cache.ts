@@ -33,8 +33,7 @@ export interface VerifiedTokenCache<T> {
   get(key: TokenCacheKey): T | undefined;
   /**
    * Caches a result until `expiresAtMs` (the token's `exp`), or the TTL if it comes first, and, with
-   * `stillTrusted`, while that check holds: it runs on every hit, so it must be cheap (a Set look-up,
-   * a number compared) and allocate nothing.
+   * `stillTrusted`, while that check holds. The check runs on every hit: it must not allocate.
    */
   set(key: TokenCacheKey, value: T, expiresAtMs: number, stillTrusted?: () => boolean): void;
   /** Drops every entry. */
@@ -56,11 +55,9 @@ interface Entry<T> {
 /**
  * Creates a bounded cache of verified tokens, so that a token seen again skips the signature check.
  *
- * Each entry is keyed by the SHA-256 of the token's signature (the part that makes it a credential)
- * and holds the token's signing input (header and payload, readable by anyone holding the token) to
- * confirm the match: the token itself is never kept. SHA-256 is synchronous, because WebCrypto's
- * `digest` costs about as much as a signature check on a busy server: the runtime's own `crypto.hash`
- * where there is one (Node, Deno, Bun), `@noble/hashes` elsewhere.
+ * Each entry is keyed by the SHA-256 of the token's signature and holds the token's signing input
+ * (header and payload, readable by anyone holding the token) to confirm the match: the token itself is
+ * never kept. Why it is built so: docs/performance.md.
  *
  * ```ts
  * const cache = createVerifiedTokenCache<AuthIdentity>({ ttlSeconds: 60 });
