@@ -6,7 +6,7 @@
  * server sets `joinDuplicateHeaders`) and joins other repeated headers with `", "`.
  *
  * `name` must be lowercase; the raw names are compared without regard to case. The list is scanned at
- * each call (a few dozen entries), not when the counter is made, so a call that asks nothing costs nothing.
+ * each call of the counter, not when it is made.
  *
  * ```ts
  * rawHeaderCounter(req)?.("authorization"); // 2 for a request with two Authorization headers
