@@ -23,9 +23,9 @@ export { createConnectTransport, createGrpcWebTransport } from "@connectrpc/conn
 export { create, getOption, hasOption } from "@bufbuild/protobuf";
 export { GreeterService } from "./packages/example/src/gen/example/v1/greeter_pb.js";
 `;
-const pageImports = `export { createAuthInterceptor, createCachedTokenSource, readClientAuthFailure } from "@connectauth/client";`;
-const allImports = `export { createAuthInterceptor, createCachedTokenSource, withCallToken, readClientAuthFailure } from "@connectauth/client";`;
-const minimalImports = `export { createAuthInterceptor, readClientAuthFailure } from "@connectauth/client";`;
+const pageImports = `export { createAuthInterceptor, createCachedTokenSource, readAuthFailure } from "@connectauth/client";`;
+const allImports = `export { createAuthInterceptor, createCachedTokenSource, withCallToken, readAuthFailure } from "@connectauth/client";`;
+const minimalImports = `export { createAuthInterceptor, readAuthFailure } from "@connectauth/client";`;
 const oauth2Imports = `export { createOAuth2TokenSource } from "@connectauth/client/oauth2";`;
 
 async function gzippedSize(contents: string, external: string[] = []): Promise<number> {

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { Code, ConnectError, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import * as web from "@connectrpc/connect-web";
-import { type ClientAuthEvent, createAuthInterceptor, createCachedTokenSource, readClientAuthFailure } from "@connectauth/client";
+import { type ClientAuthEvent, createAuthInterceptor, createCachedTokenSource, readAuthFailure } from "@connectauth/client";
 import { GreeterService } from "../packages/example/src/gen/example/v1/greeter_pb.js";
 import { type ExampleServer, startExampleServer } from "../packages/example/src/server.js";
 
@@ -68,7 +68,7 @@ test("client streaming over HTTP/2 is not retried: the rejection reaches the app
   async function* names() {
     yield { name: "a" };
   }
-  await assert.rejects(client.greetMany(names()), (e: unknown) => readClientAuthFailure(e)?.reason === "TOKEN_EXPIRED");
+  await assert.rejects(client.greetMany(names()), (e: unknown) => readAuthFailure(e)?.reason === "TOKEN_EXPIRED");
   assert.equal(loads(), 1);
 });
 
@@ -90,7 +90,7 @@ test("an insecure URL fails before any request is sent (and before the token is 
     (e: unknown) => ConnectError.from(e),
   );
   assert.equal(error.code, Code.FailedPrecondition);
-  assert.equal(readClientAuthFailure(error)?.action, "fix_configuration");
+  assert.equal(readAuthFailure(error)?.action, "fix_configuration");
   assert.match(error.message, /https:\/\/.*allowInsecureTransport/);
   assert.deepEqual([requests, tokens], [0, 0]);
   assert.equal((await client.ping({})).message, "pong (caller: anonymous)", "public methods still go (no credential)");

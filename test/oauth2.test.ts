@@ -4,7 +4,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { type ClientAuthEvent, createAuthInterceptor, readClientAuthFailure, tokenHash } from "@connectauth/client";
+import { type ClientAuthEvent, createAuthInterceptor, readAuthFailure, tokenHash } from "@connectauth/client";
 import { createOAuth2TokenSource, type OAuth2TokenSourceOptions } from "@connectauth/client/oauth2";
 import { GreeterService } from "../packages/example/src/gen/example/v1/greeter_pb.js";
 import { type ExampleServer, startExampleServer } from "../packages/example/src/server.js";
@@ -120,7 +120,7 @@ test("a wrong secret: the call fails with TOKEN_UNAVAILABLE, naming the OAuth er
     (e: unknown) => ConnectError.from(e),
   );
   assert.equal(error.code, Code.Unavailable);
-  const failure = readClientAuthFailure(error);
+  const failure = readAuthFailure(error);
   assert.equal(failure?.reason, "TOKEN_UNAVAILABLE");
   // oidc-provider answers a failed client_secret_basic with 401 and a WWW-Authenticate challenge.
   assert.equal(failure?.metadata["cause"], "OAUTH_WWW_AUTHENTICATE_CHALLENGE invalid_client");

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createAuthInterceptor, createCachedTokenSource, readClientAuthFailure } from "@connectauth/client";
+import { createAuthInterceptor, createCachedTokenSource, readAuthFailure } from "@connectauth/client";
 import { createJwtAuthenticator } from "@connectauth/server";
 import { GreeterService } from "../../packages/example/src/gen/example/v1/greeter_pb.js";
 import { exampleTransport } from "../../packages/example/src/demo-cases.js";
@@ -46,7 +46,7 @@ async function outcome(call: () => Promise<unknown>): Promise<string> {
     return "OK";
   } catch (e) {
     const error = ConnectError.from(e);
-    return `${Code[error.code]} ${readClientAuthFailure(error)?.reason}`;
+    return `${Code[error.code]} ${readAuthFailure(error)?.reason}`;
   }
 }
 

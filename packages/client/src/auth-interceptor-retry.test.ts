@@ -3,13 +3,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
-import { create } from "@bufbuild/protobuf";
-import { ErrorInfoSchema, Reason, createAuthError, errorDomain, tokenHash } from "@connectauth/core";
+import { Reason, createAuthError, tokenHash } from "@connectauth/core";
 import { GreeterService } from "../../example/src/gen/example/v1/greeter_pb.js";
 import { createAuthInterceptor, type AuthInterceptorOptions } from "./auth-interceptor.js";
 import { createCachedTokenSource } from "./cached-token-source.js";
 import { withCallToken } from "./call-token.js";
-import { readClientAuthFailure } from "./auth-failure.js";
+import { readAuthFailure } from "./index.js";
 import type { ClientAuthEvent } from "./client-auth-event.js";
 
 /** A server that rejects the tokens in `rejected` with `reason`, and records every token it saw. */
@@ -90,7 +89,7 @@ test("500 concurrent calls rejected with the same token cause one refresh, and a
 test("never loops: a server that rejects every token sees exactly two attempts", async () => {
   const { source } = counting();
   const { client, seen, events } = setup({ token: source, rejected: new Set(["t1", "t2", "t3", "t4"]) });
-  await assert.rejects(client.greet({}), (e: unknown) => readClientAuthFailure(e)?.reason === "TOKEN_EXPIRED");
+  await assert.rejects(client.greet({}), (e: unknown) => readAuthFailure(e)?.reason === "TOKEN_EXPIRED");
   assert.deepEqual(seen, ["t1", "t2"]);
   assert.equal(events.filter((e) => e.type === "retry").length, 1);
 });
@@ -134,7 +133,7 @@ test("client streaming is never retried", async () => {
     yield { name: "a" };
     yield { name: "b" };
   }
-  await assert.rejects(client.greetMany(names()), (e: unknown) => readClientAuthFailure(e)?.action === "sign_in");
+  await assert.rejects(client.greetMany(names()), (e: unknown) => readAuthFailure(e)?.action === "sign_in");
   assert.deepEqual(seen, ["t1"]);
 });
 
@@ -162,7 +161,7 @@ test("a failing token source: Unavailable TOKEN_UNAVAILABLE with the cause's cod
     (e: unknown) => ConnectError.from(e),
   );
   assert.equal(error.code, Code.Unavailable);
-  const failure = readClientAuthFailure(error);
+  const failure = readAuthFailure(error);
   assert.equal(failure?.reason, "TOKEN_UNAVAILABLE");
   assert.equal(failure?.action, "try_later");
   assert.equal(failure?.metadata["cause"], "OAUTH_RESPONSE_BODY_ERROR invalid_client");
@@ -190,8 +189,8 @@ test("the retry: a refreshed token that is not a token68 is not sent (TOKEN_UNAV
         (e: unknown) => ConnectError.from(e),
       );
       assert.equal(error.code, Code.Unavailable);
-      assert.equal(readClientAuthFailure(error)?.reason, "TOKEN_UNAVAILABLE");
-      assert.equal(readClientAuthFailure(error)?.metadata["detail"], "malformed_token");
+      assert.equal(readAuthFailure(error)?.reason, "TOKEN_UNAVAILABLE");
+      assert.equal(readAuthFailure(error)?.metadata["detail"], "malformed_token");
       assert.ok(!JSON.stringify([error.message, String(error.cause), [...error.metadata]]).includes("secret"), JSON.stringify(fresh));
       assert.deepEqual(seen, ["t1"], "the first attempt only: the malformed token was never sent");
       assert.deepEqual(
@@ -201,43 +200,4 @@ test("the retry: a refreshed token that is not a token68 is not sent (TOKEN_UNAV
       );
     }
   }
-});
-
-test("readClientAuthFailure: the action an app takes for each reason", () => {
-  const cases: [Reason, string][] = [
-    [Reason.MissingCredentials, "sign_in"],
-    [Reason.TokenExpired, "sign_in"],
-    [Reason.InvalidAudience, "sign_in"],
-    [Reason.InsufficientScope, "consent"],
-    [Reason.ClaimsRejected, "not_allowed"],
-    [Reason.KeysUnavailable, "try_later"],
-    [Reason.MalformedCredentials, "fix_configuration"],
-  ];
-  for (const [reason, action] of cases) {
-    assert.equal(readClientAuthFailure(createAuthError(reason))?.action, action, reason);
-  }
-  const scope = readClientAuthFailure(createAuthError(Reason.InsufficientScope, { requiredScopes: ["admin"] }));
-  assert.deepEqual([scope?.code, scope?.requiredScopes, scope?.challenge?.params["error"]], [Code.PermissionDenied, ["admin"], "insufficient_scope"]);
-  assert.equal(readClientAuthFailure(new Error("x")), undefined);
-  assert.equal(readClientAuthFailure(new ConnectError("x", Code.Internal)), undefined);
-});
-
-test("readClientAuthFailure: a reason of a newer server is passed on, its action taken from its code", () => {
-  const failure = (code: Code, reason: string, domain = errorDomain) =>
-    new ConnectError("x", code, undefined, [{ desc: ErrorInfoSchema, value: create(ErrorInfoSchema, { reason, domain }) }]);
-  const cases: [Code, string][] = [
-    [Code.Unauthenticated, "sign_in"],
-    [Code.PermissionDenied, "not_allowed"],
-    [Code.Unavailable, "try_later"],
-    [Code.FailedPrecondition, "fix_configuration"],
-  ];
-  for (const [code, action] of cases) {
-    const read = readClientAuthFailure(failure(code, "TOKEN_REVOKED"));
-    assert.deepEqual([read?.reason, read?.code, read?.action], ["TOKEN_REVOKED", code, action]);
-  }
-  // Known reasons keep their own action whatever the code; text that is no ErrorInfo reason, or another domain, is not ours.
-  assert.equal(readClientAuthFailure(failure(Code.Unauthenticated, Reason.InvalidApiKey))?.action, "fix_configuration");
-  assert.equal(readClientAuthFailure(failure(Code.Unauthenticated, "token revoked")), undefined);
-  assert.equal(readClientAuthFailure(failure(Code.Unauthenticated, "__proto__")), undefined);
-  assert.equal(readClientAuthFailure(failure(Code.Unauthenticated, "TOKEN_REVOKED", "example.com")), undefined);
 });

@@ -7,7 +7,7 @@ import { ErrorInfoSchema } from "@connectauth/core";
 import { GreeterService } from "../../example/src/gen/example/v1/greeter_pb.js";
 import { listenOnLoopback } from "../../../test/support/listen.js";
 import { createAuthInterceptor } from "./auth-interceptor.js";
-import { readClientAuthFailure } from "./auth-failure.js";
+import { readAuthFailure } from "./index.js";
 import type { ClientAuthEvent } from "./client-auth-event.js";
 
 function setup(baseUrl: string, options: Parameters<typeof createAuthInterceptor>[0]) {
@@ -100,7 +100,7 @@ test("a token that is not a token68 is refused before anything is sent, and neve
       await assert.rejects(clientWith(() => token).greet({}), (e: unknown) => {
         assert.ok(e instanceof ConnectError, JSON.stringify(token));
         assert.equal(e.code, Code.Unavailable);
-        const failure = readClientAuthFailure(e);
+        const failure = readAuthFailure(e);
         assert.equal(failure?.reason, "TOKEN_UNAVAILABLE");
         assert.equal(failure?.metadata["detail"], "malformed_token");
         assert.equal(failure?.action, "try_later");
@@ -122,7 +122,7 @@ test("a token that is not a token68 is refused before anything is sent, and neve
 test("a source returning no string at all is refused the same way", async () => {
   for (const value of [undefined, null, 42]) {
     const { client, seen } = setup("https://api.test", { token: () => value as never });
-    await assert.rejects(client.greet({}), (e: unknown) => readClientAuthFailure(e)?.metadata["detail"] === "malformed_token");
+    await assert.rejects(client.greet({}), (e: unknown) => readAuthFailure(e)?.metadata["detail"] === "malformed_token");
     assert.deepEqual(seen, [], String(value));
   }
 });

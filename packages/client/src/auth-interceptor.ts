@@ -8,19 +8,18 @@ import {
 } from "@connectrpc/connect";
 import { createAsyncIterable } from "@connectrpc/connect/protocol";
 import {
+  ClientReason,
   type SecureTransportOptions,
   assertSecureTransport,
   authorizationHeader,
-  insecureTransportReason,
   isPublicMethod,
   isToken68,
   isTokenReason,
-  readAuthFailureWith,
+  readAuthFailure,
   tokenHash,
-  tokenUnavailableReason,
 } from "@connectauth/core";
 import { type TokenInput, type TokenSource, toTokenSource } from "./token-source.js";
-import { malformedTokenError, tokenUnavailableError } from "./transport-guard.js";
+import { malformedTokenError, notToken68, tokenUnavailableError } from "./token-unavailable.js";
 import { type ClientAuthEventHandler, emit } from "./client-auth-event.js";
 import { errorCode } from "./cached-token-source.js";
 import { callTokenKey } from "./call-token.js";
@@ -87,7 +86,7 @@ export interface AuthInterceptorOptions {
 export function createAuthInterceptor(options: AuthInterceptorOptions): Interceptor {
   const source = toTokenSource(options.token);
   if (typeof options.token === "string" && !isToken68(options.token)) {
-    throw new TypeError("connectauth: the token is not a token68 (RFC 6750 §2.1)");
+    throw new TypeError(`connectauth: ${notToken68}`);
   }
   const guard: SecureTransportOptions = { allowInsecureTransport: options.allowInsecureTransport === true };
   const retry = options.retryOnTokenRejection !== false;
@@ -103,7 +102,7 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): Intercep
     try {
       assertSecureTransport(req.url, guard);
     } catch (error) {
-      emit(onEvent, { type: "refusal", procedure: procedureOf(req), reason: insecureTransportReason });
+      emit(onEvent, { type: "refusal", procedure: procedureOf(req), reason: ClientReason.InsecureTransport });
       throw error;
     }
     const callSource = req.contextValues.get(callTokenKey) ?? source;
@@ -111,7 +110,7 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): Intercep
     try {
       token = await callSource.getToken();
     } catch (error) {
-      emit(onEvent, { type: "refusal", procedure: procedureOf(req), reason: tokenUnavailableReason });
+      emit(onEvent, { type: "refusal", procedure: procedureOf(req), reason: ClientReason.TokenUnavailable });
       throw error instanceof ConnectError ? error : tokenUnavailableError(errorCode(error));
     }
     setToken(req, token, onEvent);
@@ -183,7 +182,7 @@ async function retryOnce<R>(
  */
 function setToken(req: UnaryRequest | StreamRequest, token: string, onEvent: ClientAuthEventHandler | undefined): void {
   if (!isToken68(token)) {
-    emit(onEvent, { type: "refusal", procedure: procedureOf(req), reason: tokenUnavailableReason });
+    emit(onEvent, { type: "refusal", procedure: procedureOf(req), reason: ClientReason.TokenUnavailable });
     throw malformedTokenError();
   }
   req.header.set(authorizationHeader, `Bearer ${token}`);
@@ -191,8 +190,8 @@ function setToken(req: UnaryRequest | StreamRequest, token: string, onEvent: Cli
 
 /** The token reason of an `Unauthenticated` failure, or `undefined` if a new token would not help. */
 function tokenRejection(error: unknown): string | undefined {
-  const failure = readAuthFailureWith(error, isTokenReason);
-  return failure?.code === Code.Unauthenticated ? failure.reason : undefined;
+  const failure = readAuthFailure(error);
+  return failure?.code === Code.Unauthenticated && isTokenReason(failure.reason) ? failure.reason : undefined;
 }
 
 async function* resume<T>(first: IteratorResult<T>, it: AsyncIterator<T>): AsyncGenerator<T> {

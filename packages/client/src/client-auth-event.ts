@@ -1,3 +1,5 @@
+import type { ClientReason } from "@connectauth/core";
+
 /**
  * What the client side of connectauth did, for logs, metrics and traces: the counterpart of the server's
  * decision events. An event never holds a token; `tokenHash` (first 8 hex of its SHA-256) names one.
@@ -7,8 +9,9 @@
  *   (`proactive`), after expiry, or after the server rejected the token (`invalidated`).
  * - `retry`: the server rejected the token of a call for a token reason; the call is made once more with
  *   a new token.
- * - `refusal`: the client refused to make a call, before any request: `INSECURE_TRANSPORT` (plaintext to
- *   a remote host) or `TOKEN_UNAVAILABLE` (the token source failed).
+ * - `refusal`: the client refused to make a call, before any request, for a {@link ClientReason}:
+ *   `INSECURE_TRANSPORT` (plaintext to a remote host) or `TOKEN_UNAVAILABLE` (the token source failed, or
+ *   gave a value that is not a token68).
  *
  * ```ts
  * createAuthInterceptor({ token, onEvent: (e) => logger.info(e, `connectauth client ${e.type}`) });
@@ -35,7 +38,8 @@ export type ClientAuthEvent =
   | {
       readonly type: "refusal";
       readonly procedure: string;
-      readonly reason: "INSECURE_TRANSPORT" | "TOKEN_UNAVAILABLE";
+      /** `INSECURE_TRANSPORT` (plaintext to a remote host) or `TOKEN_UNAVAILABLE` (no usable token). */
+      readonly reason: ClientReason;
     };
 
 /** A receiver of {@link ClientAuthEvent}s. It must not throw; an exception it throws is ignored. */

@@ -8,18 +8,17 @@ export {
 } from "./cached-token-source.js";
 export { withCallToken, callTokenKey } from "./call-token.js";
 export { type ClientAuthEvent, type ClientAuthEventHandler } from "./client-auth-event.js";
-export { tokenHash } from "@connectauth/core";
+// What the client shares with the rest of connectauth, re-exported as core has it: the one failure
+// reader and its reasons, the plaintext guard and its loopback check, the token hash of events.
 export {
-  isLoopbackUrl,
-  assertSecureTransport,
-  insecureTransportReason,
-  tokenUnavailableReason,
-  type SecureTransportOptions,
-} from "@connectauth/core";
-export {
-  readClientAuthFailure,
-  type ClientAuthFailure,
-  type ClientAuthReason,
+  readAuthFailure,
+  type AuthFailure,
   type AuthFailureAction,
-} from "./auth-failure.js";
-export { readAuthFailure, type AuthFailure, Reason, isTokenReason } from "@connectauth/core";
+  Reason,
+  ClientReason,
+  isTokenReason,
+  assertSecureTransport,
+  type SecureTransportOptions,
+  isLoopbackUrl,
+  tokenHash,
+} from "@connectauth/core";

@@ -10,11 +10,12 @@ import type { LookupFunction } from "node:net";
 import { Code, ConnectError, type Transport, createClient } from "@connectrpc/connect";
 import { connectNodeAdapter, createConnectTransport as createNodeTransport } from "@connectrpc/connect-node";
 import { createConnectTransport as createWebTransport } from "@connectrpc/connect-web";
+import * as core from "@connectauth/core";
 import { ErrorInfoSchema, isLoopbackUrl as coreIsLoopbackUrl } from "@connectauth/core";
 import { GreeterService } from "../../example/src/gen/example/v1/greeter_pb.js";
 import { type Listening, listenOnLoopback } from "../../../test/support/listen.js";
 import { createAuthInterceptor, type AuthInterceptorOptions } from "./auth-interceptor.js";
-import { readClientAuthFailure } from "./auth-failure.js";
+import { readAuthFailure } from "./index.js";
 import * as client from "./index.js";
 
 const remoteName = "api.example.test";
@@ -92,7 +93,7 @@ for (const kind of ["connect-node", "connect-web"] as const) {
         await assert.rejects(client.greet({}), (e: unknown) => {
           assert.ok(e instanceof ConnectError, JSON.stringify(baseUrl));
           assert.equal(e.code, Code.FailedPrecondition);
-          assert.equal(readClientAuthFailure(e)?.reason, "INSECURE_TRANSPORT");
+          assert.equal(readAuthFailure(e)?.reason, "INSECURE_TRANSPORT");
           assert.ok(!JSON.stringify([e.message, e.findDetails(ErrorInfoSchema)]).includes(token));
           return true;
         });
@@ -122,4 +123,14 @@ for (const kind of ["connect-node", "connect-web"] as const) {
 test("the client's isLoopbackUrl is core's one function, re-exported", () => {
   assert.equal(client.isLoopbackUrl, coreIsLoopbackUrl);
   assert.equal(client.isLoopbackUrl("http://app.localhost"), false, "*.localhost is not loopback");
+});
+
+test("one failure reader and the client's reasons: core's, re-exported under the same names", () => {
+  assert.equal(client.readAuthFailure, core.readAuthFailure);
+  assert.equal(client.ClientReason, core.ClientReason);
+  assert.equal(client.ClientReason.InsecureTransport, "INSECURE_TRANSPORT");
+  assert.equal(client.ClientReason.TokenUnavailable, "TOKEN_UNAVAILABLE");
+  const names = Object.keys(client);
+  assert.deepEqual(names.filter((n) => /fail/i.test(n)), ["readAuthFailure"], "no second reader");
+  assert.deepEqual(names.filter((n) => /reason/i.test(n)).sort(), ["ClientReason", "Reason", "isTokenReason"]);
 });

@@ -1,8 +1,7 @@
-import { type Code, ConnectError } from "@connectrpc/connect";
-import { create } from "@bufbuild/protobuf";
-import { ErrorInfoSchema } from "./gen/google/rpc/error_details_pb.js";
-import { type Challenge, formatChallenge, parseChallenges } from "./challenge.js";
-import { type Reason, bearerErrorOf, codeOf, errorDomain, hasChallenge, isReason } from "./reason.js";
+import type { ConnectError } from "@connectrpc/connect";
+import { type Challenge, formatChallenge } from "./challenge.js";
+import { type Reason, bearerErrorOf, codeOf, hasChallenge } from "./reason.js";
+import { errorWithInfo } from "./error-info.js";
 
 /** The header that carries the challenge of a failure. */
 export const wwwAuthenticateHeader = "www-authenticate";
@@ -49,6 +48,10 @@ const defaultMessages: Readonly<Record<Reason, string>> = {
  * // PermissionDenied, ErrorInfo{reason: "INSUFFICIENT_SCOPE", metadata: {required_scopes: "admin"}},
  * // www-authenticate: Bearer realm="api", error="insufficient_scope", scope="admin"
  * ```
+ *
+ * For the server's {@link Reason}s; a client's own refusals (`ClientReason`) have no challenge and come
+ * from its guards. Both are built by one function, so every connectauth error carries its `ErrorInfo`
+ * the same way. Not checked: that `message` and `metadata` hold no credential (they never may).
  */
 export function createAuthError(reason: Reason, options: AuthErrorOptions = {}): ConnectError {
   const metadata: Record<string, string> = { ...options.metadata };
@@ -60,9 +63,7 @@ export function createAuthError(reason: Reason, options: AuthErrorOptions = {}):
   if (hasChallenge(reason)) {
     header.set(wwwAuthenticateHeader, formatChallenge(bearerChallenge(reason, options.realm, scopes)));
   }
-  return new ConnectError(options.message ?? defaultMessages[reason], codeOf(reason), header, [
-    { desc: ErrorInfoSchema, value: create(ErrorInfoSchema, { reason, domain: errorDomain, metadata }) },
-  ]);
+  return errorWithInfo(codeOf(reason), reason, options.message ?? defaultMessages[reason], metadata, header);
 }
 
 function bearerChallenge(reason: Reason, realm: string | undefined, scopes: readonly string[]): Challenge {
@@ -72,73 +73,4 @@ function bearerChallenge(reason: Reason, realm: string | undefined, scopes: read
   if (error !== undefined) params["error"] = error;
   if (error === "insufficient_scope" && scopes.length > 0) params["scope"] = scopes.join(" ");
   return { scheme: "Bearer", params };
-}
-
-/**
- * What an app needs to know of an auth failure, read from any caught error.
- */
-export interface AuthFailure {
-  /** The Connect code. */
-  readonly code: Code;
-  /** The connectauth reason. */
-  readonly reason: Reason;
-  /** The error message (never holds the credential). */
-  readonly message: string;
-  /** The Bearer challenge, when the server sent one (it may be missing through proxies that drop it). */
-  readonly challenge: Challenge | undefined;
-  /** The scopes the method needs, from `ErrorInfo.metadata.required_scopes` or the challenge. */
-  readonly requiredScopes: readonly string[];
-  /** All of `ErrorInfo.metadata`. */
-  readonly metadata: Readonly<Record<string, string>>;
-}
-
-/**
- * Reads the connectauth failure of an error: `undefined` for anything that is not one (other
- * `ConnectError`s, network errors, bugs). Works on errors from the wire (client side) and on errors
- * created by {@link createAuthError} (server side).
- *
- * ```ts
- * try { await client.admin({}); } catch (e) {
- *   const failure = readAuthFailure(e);
- *   if (failure?.reason === Reason.InsufficientScope) askForConsent(failure.requiredScopes);
- * }
- * ```
- */
-export function readAuthFailure(error: unknown): AuthFailure | undefined {
-  return readAuthFailureWith(error, isReason);
-}
-
-/**
- * {@link readAuthFailure} for a wider set of reasons: the view of any error that carries a connectauth
- * `ErrorInfo` whose reason `accepts` takes, e.g. a client's own refusals next to the server's reasons.
- *
- * ```ts
- * const isMine = (r: string): r is Reason | "INSECURE_TRANSPORT" => isReason(r) || r === "INSECURE_TRANSPORT";
- * const failure = readAuthFailureWith(error, isMine);
- * ```
- */
-export function readAuthFailureWith<R extends string>(
-  error: unknown,
-  accepts: (reason: string) => reason is R,
-): (Omit<AuthFailure, "reason"> & { readonly reason: R }) | undefined {
-  // ConnectError's instanceof recognizes errors from other copies of @connectrpc/connect too.
-  if (!(error instanceof ConnectError)) {
-    return undefined;
-  }
-  const info = error.findDetails(ErrorInfoSchema).find((d) => d.domain === errorDomain);
-  if (info === undefined || !accepts(info.reason)) {
-    return undefined;
-  }
-  const challenge = parseChallenges(error.metadata.get(wwwAuthenticateHeader)).find(
-    (c) => c.scheme.toLowerCase() === "bearer",
-  );
-  const scopeText = info.metadata["required_scopes"] ?? challenge?.params["scope"] ?? "";
-  return {
-    code: error.code,
-    reason: info.reason,
-    message: error.rawMessage,
-    challenge,
-    requiredScopes: scopeText.split(" ").filter(Boolean),
-    metadata: { ...info.metadata },
-  };
 }

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { parseAuthorization, readAuthorization } from "./authorization-header.js";
-import { readAuthFailure } from "./auth-error.js";
+import { readAuthFailure } from "./auth-failure.js";
 
 const token = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl";
 

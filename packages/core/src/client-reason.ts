@@ -1,22 +1,54 @@
-/**
- * The `ErrorInfo.reason` of a call refused by the client itself because it would send a credential in
- * clear: `FailedPrecondition`, before any request is made (see `assertSecureTransport`). A client in
- * this sense is anything that sends credentials: `@connectauth/client`'s interceptor and
- * `@connectauth/node`'s credential forwarding.
- *
- * ```ts
- * if (readClientAuthFailure(e)?.reason === insecureTransportReason) useHttps();
- * ```
- */
-export const insecureTransportReason = "INSECURE_TRANSPORT";
+import { Code, type ConnectError } from "@connectrpc/connect";
+import { errorWithInfo } from "./error-info.js";
 
 /**
- * The `ErrorInfo.reason` of a call refused by the client itself because it has no usable token: its
- * token source (or a forwarding's `exchange`) failed, or gave a value that is not a token68
- * (`metadata.detail` `malformed_token`). `Unavailable`; nothing was sent.
+ * The reasons of the calls a client refuses itself, before any request is made: the `ErrorInfo.reason`
+ * (domain `connectauth`) of its own errors, next to the server's `Reason`s. A client here is anything
+ * that sends credentials: `@connectauth/client`'s interceptor and `@connectauth/node`'s credential
+ * forwarding. `readAuthFailure` reads them like the server's.
  *
  * ```ts
- * if (readClientAuthFailure(e)?.reason === tokenUnavailableReason) retryLater();
+ * import { ClientReason, readAuthFailure } from "@connectauth/client";
+ * if (readAuthFailure(e)?.reason === ClientReason.InsecureTransport) useHttps();
  * ```
+ *
+ * Neither is a token reason: a client never refreshes or retries on them.
  */
-export const tokenUnavailableReason = "TOKEN_UNAVAILABLE";
+export const ClientReason = {
+  /**
+   * `FailedPrecondition`: the credential would travel in clear (`http:` to a host that is not loopback,
+   * another scheme, or an unparsable URL; see `assertSecureTransport`).
+   */
+  InsecureTransport: "INSECURE_TRANSPORT",
+  /**
+   * `Unavailable`: no usable token. The token source (or a forwarding's `exchange`) failed
+   * (`metadata.cause`: its stable code), or gave a value that is not a token68 (`metadata.detail`
+   * `malformed_token`).
+   */
+  TokenUnavailable: "TOKEN_UNAVAILABLE",
+} as const;
+
+/** One of the values of {@link ClientReason}. */
+export type ClientReason = (typeof ClientReason)[keyof typeof ClientReason];
+
+/**
+ * The error of a call a client refuses itself, before any request: the code of the reason
+ * (`FailedPrecondition` for {@link ClientReason.InsecureTransport}, `Unavailable` for
+ * {@link ClientReason.TokenUnavailable}) and its `ErrorInfo`, with no challenge. Plumbing of the
+ * packages that send credentials (`@connectauth/core/protocol`); apps read these errors with
+ * `readAuthFailure`.
+ *
+ * ```ts
+ * throw clientRefusal(ClientReason.TokenUnavailable, "connectauth sent nothing: the token is not a token68", { detail: "malformed_token" });
+ * ```
+ *
+ * Not checked: that `message` and `metadata` hold no token (the caller's duty: they never may).
+ */
+export function clientRefusal(
+  reason: ClientReason,
+  message: string,
+  metadata?: Readonly<Record<string, string>>,
+): ConnectError {
+  const codes = { INSECURE_TRANSPORT: Code.FailedPrecondition, TOKEN_UNAVAILABLE: Code.Unavailable } satisfies Record<ClientReason, Code>;
+  return errorWithInfo(codes[reason], reason, message, metadata);
+}

@@ -4,15 +4,9 @@ export { type Challenge, formatChallenge, parseChallenges } from "./challenge.js
 export { tokenHash } from "./token-hash.js";
 export { isLoopbackUrl } from "./loopback.js";
 export { assertSecureTransport, type SecureTransportOptions } from "./secure-transport.js";
-export { insecureTransportReason, tokenUnavailableReason } from "./client-reason.js";
-export {
-  createAuthError,
-  readAuthFailure,
-  readAuthFailureWith,
-  wwwAuthenticateHeader,
-  type AuthErrorOptions,
-  type AuthFailure,
-} from "./auth-error.js";
+export { ClientReason } from "./client-reason.js";
+export { createAuthError, wwwAuthenticateHeader, type AuthErrorOptions } from "./auth-error.js";
+export { readAuthFailure, type AuthFailure, type AuthFailureAction } from "./auth-failure.js";
 export {
   parseAuthorization,
   isToken68,

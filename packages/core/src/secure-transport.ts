@@ -1,8 +1,4 @@
-import { Code, ConnectError } from "@connectrpc/connect";
-import { create } from "@bufbuild/protobuf";
-import { ErrorInfoSchema } from "./gen/google/rpc/error_details_pb.js";
-import { errorDomain } from "./reason.js";
-import { insecureTransportReason } from "./client-reason.js";
+import { ClientReason, clientRefusal } from "./client-reason.js";
 import { isLoopbackUrl } from "./loopback.js";
 
 /** Options of {@link assertSecureTransport}. */
@@ -23,7 +19,8 @@ export interface SecureTransportOptions {
  * to any other host, every other scheme (`ws:`, `ftp:`, `file:`, …) and an unparsable URL.
  *
  * The error is a `ConnectError` with code `FailedPrecondition` and `ErrorInfo.reason`
- * `INSECURE_TRANSPORT`; it names the URL's origin at most (never its path, query or user info).
+ * `INSECURE_TRANSPORT` ({@link ClientReason}); it names the URL's origin at most (never its path, query
+ * or user info).
  *
  * ```ts
  * assertSecureTransport("https://api.example.com/svc/Method"); // fine
@@ -45,11 +42,9 @@ export function assertSecureTransport(url: string | URL, options: SecureTranspor
   if (protocol === "https:") return;
   if (protocol === "http:" && (options.allowInsecureTransport === true || isLoopbackUrl(parsed as URL))) return;
   const where = parsed === undefined ? "an unparsable URL" : protocol === "http:" ? parsed.origin : protocol;
-  const optIn = protocol === "http:" ? " (or allowInsecureTransport: true on a network secured otherwise, e.g. a mesh with mTLS)" : "";
-  throw new ConnectError(
-    `connectauth sends credentials over https:, or http: to loopback, not to ${where}: use https://${optIn}`,
-    Code.FailedPrecondition,
-    undefined,
-    [{ desc: ErrorInfoSchema, value: create(ErrorInfoSchema, { reason: insecureTransportReason, domain: errorDomain }) }],
+  const optIn = protocol === "http:" ? ", or allowInsecureTransport: true on a network secured otherwise (mTLS)" : "";
+  throw clientRefusal(
+    ClientReason.InsecureTransport,
+    `connectauth sends credentials over https: (or http: to loopback), not to ${where}: use https://${optIn}`,
   );
 }

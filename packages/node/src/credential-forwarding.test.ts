@@ -4,7 +4,7 @@ import { createServer } from "node:http";
 import type { LookupFunction } from "node:net";
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
 import { connectNodeAdapter, createConnectTransport } from "@connectrpc/connect-node";
-import { ErrorInfoSchema, readAuthFailureWith } from "@connectauth/core";
+import { ErrorInfoSchema, readAuthFailure } from "@connectauth/core";
 import { GreeterService } from "../../example/src/gen/example/v1/greeter_pb.js";
 import { type Listening, listenOnLoopback } from "../../../test/support/listen.js";
 import { createCredentialForwarding } from "./credential-forwarding.js";
@@ -117,7 +117,7 @@ function chainTo(baseUrl: string, options: Parameters<typeof createCredentialFor
   return { b: createClient(GreeterService, b), forwarding, toC, exchanged: () => exchanged };
 }
 
-const reasonOf = (e: unknown) => readAuthFailureWith(e, (r): r is never => true);
+const reasonOf = (e: unknown) => readAuthFailure(e);
 
 test("forwarding over plaintext to a remote downstream, however spelled, is refused before any request", async () => {
   for (const baseUrl of [`http://${remoteName}:${port}`, `HTTP://${remoteName}:${port}`, ` Http://${remoteName}:${port}`]) {

@@ -1,16 +1,14 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { create } from "@bufbuild/protobuf";
+import { ConnectError, type Interceptor } from "@connectrpc/connect";
 import {
+  ClientReason,
   type Credentials,
-  ErrorInfoSchema,
   assertSecureTransport,
   authorizationHeader,
-  errorDomain,
   isToken68,
   parseAuthorization,
-  tokenUnavailableReason,
 } from "@connectauth/core";
+import { clientRefusal } from "@connectauth/core/protocol";
 
 /** Options of {@link createCredentialForwarding}. */
 export interface CredentialForwardingOptions {
@@ -144,16 +142,7 @@ async function downstreamValue(
 
 /** The client's `TOKEN_UNAVAILABLE` refusal, `detail: "malformed_token"`: nothing was sent downstream. */
 function malformedToken(what: string): ConnectError {
-  return new ConnectError(`connectauth forwarded nothing: ${what}`, Code.Unavailable, undefined, [
-    {
-      desc: ErrorInfoSchema,
-      value: create(ErrorInfoSchema, {
-        reason: tokenUnavailableReason,
-        domain: errorDomain,
-        metadata: { detail: "malformed_token" },
-      }),
-    },
-  ]);
+  return clientRefusal(ClientReason.TokenUnavailable, `connectauth forwarded nothing: ${what}`, { detail: "malformed_token" });
 }
 
 /** A downstream error, stripped to what the original caller should see: code, message, details, challenge. */

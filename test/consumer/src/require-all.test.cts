@@ -7,6 +7,7 @@ import nodeTest = require("node:test");
 import connect = require("@connectrpc/connect");
 import connectNode = require("@connectrpc/connect-node");
 import core = require("@connectauth/core");
+import coreProtocol = require("@connectauth/core/protocol");
 import authRules = require("@connectauth/core/gen/connectauth/v1/auth_pb.js");
 import errorDetails = require("@connectauth/core/gen/google/rpc/error_details_pb.js");
 import client = require("@connectauth/client");
@@ -16,6 +17,7 @@ import serverPino = require("@connectauth/server/pino");
 import serverOtel = require("@connectauth/server/otel");
 import serverProtocol = require("@connectauth/server/protocol");
 import nodePkg = require("@connectauth/node");
+import nodeDev = require("@connectauth/node/dev");
 import cli = require("@connectauth/cli");
 import shop = require("./gen/shop/v1/shop_pb.js");
 import keySet = require("./keys.mjs");
@@ -31,6 +33,7 @@ describe("require() from CommonJS", () => {
   test("every package and entry point loads, with its exports", () => {
     const exports: Array<[string, unknown]> = [
       ["@connectauth/core readAuthFailure", core.readAuthFailure],
+      ["@connectauth/core/protocol clientRefusal", coreProtocol.clientRefusal],
       ["@connectauth/core/gen/connectauth/v1/auth_pb.js method_rule", authRules.method_rule],
       ["@connectauth/core/gen/google/rpc/error_details_pb.js ErrorInfoSchema", errorDetails.ErrorInfoSchema],
       ["@connectauth/client createAuthInterceptor", client.createAuthInterceptor],
@@ -40,7 +43,8 @@ describe("require() from CommonJS", () => {
       ["@connectauth/server/otel createOtelDecisionListener", serverOtel.createOtelDecisionListener],
       ["@connectauth/server/protocol headerValueCountKey", serverProtocol.headerValueCountKey],
       ["@connectauth/node createCertificateAuthenticator", nodePkg.createCertificateAuthenticator],
-      ["@connectauth/cli createDevIssuer", cli.createDevIssuer],
+      ["@connectauth/node/dev createDevIssuer", nodeDev.createDevIssuer],
+      ["@connectauth/cli diagnose", cli.diagnose],
     ];
     for (const [name, value] of exports) assert.notEqual(value, undefined, name);
     assert.equal(core.requiredScopesOf(shop.ShopService.method.deleteItem).allScopes[0], "items.write");
@@ -89,7 +93,7 @@ describe("require() from CommonJS", () => {
       );
       assert.ok(err instanceof connect.ConnectError);
       assert.equal(err.code, connect.Code.PermissionDenied);
-      assert.equal(client.readClientAuthFailure(err)?.reason, "INSUFFICIENT_SCOPE");
+      assert.equal(client.readAuthFailure(err)?.reason, "INSUFFICIENT_SCOPE");
     } finally {
       for (const s of sessions) s.destroy();
       await new Promise<void>((resolve) => h2.close(() => resolve()));

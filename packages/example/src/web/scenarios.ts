@@ -7,7 +7,7 @@ import {
   type TokenInput,
   createAuthInterceptor,
   createCachedTokenSource,
-  readClientAuthFailure,
+  readAuthFailure,
 } from "@connectauth/client";
 import { GreeterService } from "../gen/example/v1/greeter_pb.js";
 
@@ -104,7 +104,7 @@ export async function runScenarios(
         outcome = `OK: ${await s.call(client)}`;
       } catch (e) {
         const error = ConnectError.from(e);
-        const failure = readClientAuthFailure(error);
+        const failure = readAuthFailure(error);
         outcome = `${Code[error.code]} ${failure?.reason ?? "(not an auth failure)"} -> ${failure?.action ?? "?"}`;
         if (failure !== undefined && failure.requiredScopes.length > 0) outcome += ` [${failure.requiredScopes.join(" ")}]`;
       }

@@ -1,0 +1,33 @@
+import type { ConnectError } from "@connectrpc/connect";
+import { ClientReason } from "@connectauth/core";
+import { clientRefusal } from "@connectauth/core/protocol";
+
+/**
+ * The error of a call that could not get a token: `Unavailable` (the issuer may be down; the source
+ * backs off), `ErrorInfo.reason` `TOKEN_UNAVAILABLE`, with the failure's stable code (never its message,
+ * which may quote a response) in `metadata.cause`.
+ *
+ * ```ts
+ * throw tokenUnavailableError("OAUTH_RESPONSE_BODY_ERROR invalid_client");
+ * ```
+ */
+export function tokenUnavailableError(cause: string): ConnectError {
+  return clientRefusal(ClientReason.TokenUnavailable, `connectauth got no token (${cause}); the token source backs off`, { cause });
+}
+
+/**
+ * The error of a call whose token source gave a value that is not a token68 (`isToken68` of
+ * `@connectauth/core`: empty, or with a CR, LF, space, other punctuation or a non-ASCII character):
+ * `Unavailable`, `ErrorInfo.reason` `TOKEN_UNAVAILABLE`, `metadata.detail` `malformed_token`. Thrown
+ * before the value reaches a header, so nothing is sent; it never quotes the value.
+ *
+ * ```ts
+ * if (!isToken68(token)) throw malformedTokenError();
+ * ```
+ */
+export function malformedTokenError(): ConnectError {
+  return clientRefusal(ClientReason.TokenUnavailable, `connectauth sent nothing: ${notToken68}`, { detail: "malformed_token" });
+}
+
+/** Why a token is refused, in the TypeError of a bad option and in the error of a call alike. */
+export const notToken68 = "the token is not a token68 (RFC 6750 §2.1)";
