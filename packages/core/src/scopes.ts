@@ -108,6 +108,8 @@ export interface ScopeDifference {
   readonly missing: readonly string[];
 }
 
+const nothing: readonly string[] = Object.freeze([]);
+
 /**
  * Compares a scope requirement (a rule's `allScopes` and `anyScopes`) with the scopes granted: what
  * is required and what is missing. The one scope check of the server.
@@ -122,10 +124,11 @@ export interface ScopeDifference {
  */
 export function scopeDifference(requirement: ScopeRequirement, granted: ReadonlySet<string>): ScopeDifference {
   const { allScopes, anyScopes } = requirement;
-  const missing: string[] = [];
-  for (const s of allScopes) if (!granted.has(s)) missing.push(s);
+  let missing: string[] | undefined; // allocated only when something is missing
+  for (const s of allScopes) if (!granted.has(s)) (missing ??= []).push(s);
   const anyMet = anyScopes.length === 0 || anyScopes.some((s) => granted.has(s));
-  if (anyMet) return { required: allScopes, missing };
+  if (anyMet) return { required: allScopes, missing: missing ?? nothing };
+  missing ??= [];
   for (const s of anyScopes) if (!missing.includes(s)) missing.push(s);
   return { required: [...allScopes, ...anyScopes], missing };
 }
