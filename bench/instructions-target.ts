@@ -6,7 +6,7 @@
 import { type Interceptor, type UnaryRequest, createHandlerContext } from "@connectrpc/connect";
 import { createAuthInterceptor } from "@connectauth/client";
 import { createJwtAuthenticator, createServerAuth } from "@connectauth/server";
-import { createDevIssuer } from "../packages/cli/src/dev-issuer.js";
+import { createDevIssuer } from "@connectauth/node/dev";
 import { GreeterService } from "../packages/example/src/gen/example/v1/greeter_pb.js";
 
 type Next = Parameters<Interceptor>[0];

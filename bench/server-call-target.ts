@@ -13,7 +13,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { createJwtAuthenticator, createServerAuth } from "@connectauth/server";
 import { createVerifier } from "fast-jwt";
 import { createLocalJWKSet, jwtVerify } from "jose";
-import { createDevIssuer } from "../packages/cli/src/dev-issuer.js";
+import { createDevIssuer } from "@connectauth/node/dev";
 import { greeterRoutes } from "../packages/example/src/greeter-service.js";
 import { type Targets, type Variant, variants } from "./server-measure.js";
 import { type CpuShare, startCpuShare } from "./cpu-share.js";

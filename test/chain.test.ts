@@ -11,7 +11,7 @@ import { createJwtAuthenticator, createServerAuth, getAuth } from "@connectauth/
 import { type CredentialForwarding, createCredentialForwarding } from "@connectauth/node";
 import { GreeterService } from "../packages/example/src/gen/example/v1/greeter_pb.js";
 import { greeterRoutes } from "../packages/example/src/greeter-service.js";
-import { type DevIssuer, createDevIssuer } from "../packages/cli/src/dev-issuer.js";
+import { type DevIssuer, createDevIssuer } from "@connectauth/node/dev";
 import { transportFor } from "./adapters/clients.js";
 import { type RunningServer, setups } from "./adapters/setups.js";
 

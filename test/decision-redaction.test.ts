@@ -17,7 +17,7 @@ import { connectNodeAdapter, createConnectTransport, createGrpcTransport } from 
 import { type JwtKeySource, createJwtAuthenticator, createServerAuth } from "@connectauth/server";
 import { createPinoDecisionListener } from "@connectauth/server/pino";
 import { createOtelDecisionListener } from "@connectauth/server/otel";
-import { createDevIssuer, type DevIssuer } from "../packages/cli/src/dev-issuer.js";
+import { createDevIssuer, type DevIssuer } from "@connectauth/node/dev";
 import { GreeterService } from "../packages/example/src/gen/example/v1/greeter_pb.js";
 import { greeterRoutes } from "../packages/example/src/greeter-service.js";
 import { closedPort } from "./support/run-cli.js";

@@ -2,7 +2,7 @@
 // real tokens: every auth diagnosis comes from the real situation, on every protocol.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { createDevIssuer, type DevIssuer } from "../packages/cli/src/dev-issuer.js";
+import { createDevIssuer, type DevIssuer } from "@connectauth/node/dev";
 import { type ExampleServer, startExampleServer } from "../packages/example/src/server.js";
 import { closedPort, doctorJson, runCli } from "./support/run-cli.js";
 

@@ -4,7 +4,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createJwtAuthenticator } from "@connectauth/server";
-import { type DevServer, startDevServer } from "../packages/cli/src/dev-server.js";
+import { type DevServer, startDevServer } from "@connectauth/node/dev";
 import { type ExampleServer, startExampleServer } from "../packages/example/src/server.js";
 import { closedPort, doctorJson, runCli, startCli } from "./support/run-cli.js";
 

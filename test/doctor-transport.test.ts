@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { generate } from "selfsigned";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { createJwtAuthenticator, createServerAuth } from "@connectauth/server";
-import { createDevIssuer } from "../packages/cli/src/dev-issuer.js";
+import { createDevIssuer } from "@connectauth/node/dev";
 import { greeterRoutes } from "../packages/example/src/greeter-service.js";
 import { type ExampleServer, startExampleServer } from "../packages/example/src/server.js";
 import { closedPort, doctorJson } from "./support/run-cli.js";

@@ -7,7 +7,7 @@ import { readAuthFailure } from "@connectauth/client";
 import { createJwtAuthenticator, createServerAuth } from "@connectauth/server";
 import { GreeterService } from "../../packages/example/src/gen/example/v1/greeter_pb.js";
 import { greeterRoutes } from "../../packages/example/src/greeter-service.js";
-import { type DevIssuer, createDevIssuer } from "../../packages/cli/src/dev-issuer.js";
+import { type DevIssuer, createDevIssuer } from "@connectauth/node/dev";
 import { transportFor } from "./clients.js";
 import type { RunningServer, ServerTls, Setup } from "./setups.js";
 

@@ -12,7 +12,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Reason, createAuthError } from "@connectauth/core";
 import { createAuthInterceptor, readAuthFailure } from "@connectauth/client";
 import { GreeterService } from "../../packages/example/src/gen/example/v1/greeter_pb.js";
-import { type DevIssuer, createDevIssuer } from "../../packages/cli/src/dev-issuer.js";
+import { type DevIssuer, createDevIssuer } from "@connectauth/node/dev";
 import { type TestPki, createTestPki } from "../support/certs.js";
 import { greeterServeOptions, outcomeOf } from "../adapters/suite.js";
 import { type RunningServer, setups } from "../adapters/setups.js";

@@ -1,7 +1,5 @@
 export { run, commands } from "./run.js";
 export type { Command, CommandGroup, CommandIo } from "./command.js";
-export { createDevIssuer, type DevIssuer, type DevIssuerOptions, type MintOptions } from "./dev-issuer.js";
-export { startDevServer, devDefaults, type DevServer, type DevServerOptions } from "./dev-server.js";
 export { diagnose, type DiagnoseOptions, type Diagnosis } from "./diagnose.js";
 export { verdicts, type VerdictId } from "./verdicts.js";
 export type { CallOutcome } from "./call-outcome.js";

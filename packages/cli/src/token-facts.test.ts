@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { createDevIssuer } from "./dev-issuer.js";
+import { createDevIssuer } from "@connectauth/node/dev";
 import { tokenFacts } from "./token-facts.js";
 
 test("decodes header and claims against the given clock, without verifying", async () => {

@@ -1,7 +1,7 @@
 import { Code, ConnectError, type Interceptor, type Transport, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { createAuthInterceptor, readAuthFailure } from "@connectauth/client";
-import type { DevIssuer } from "@connectauth/cli";
+import type { DevIssuer } from "@connectauth/node/dev";
 import { GreeterService } from "./gen/example/v1/greeter_pb.js";
 
 /** The protocols the example server speaks, with the HTTP version the demo uses for each. */

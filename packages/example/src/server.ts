@@ -4,7 +4,7 @@ import * as net from "node:net";
 import { cors } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { type Authenticator, type JwtKeySource, createJwtAuthenticator, createServerAuth } from "@connectauth/server";
-import { type DevIssuer, createDevIssuer } from "@connectauth/cli";
+import { type DevIssuer, createDevIssuer } from "@connectauth/node/dev";
 import { greeterRoutes } from "./greeter-service.js";
 import type { NodeHandler } from "./node-handler.js";
 import { GreeterService } from "./gen/example/v1/greeter_pb.js";

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import type { DevIssuer } from "@connectauth/cli";
+import type { DevIssuer } from "@connectauth/node/dev";
 import type { NodeHandler } from "./node-handler.js";
 
 const webDir = fileURLToPath(new URL("./web/", import.meta.url));

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
+import { devDefaults, startDevServer } from "@connectauth/node/dev";
 import { prepareArgs } from "../args.js";
 import type { Command } from "../command.js";
-import { devDefaults, startDevServer } from "../dev-server.js";
 import { processInterrupt } from "../interrupt.js";
 import { lifetimeWarning } from "../lifetime-cap.js";
 import { usageError } from "../usage-error.js";

@@ -1,3 +1,6 @@
+// The development issuer of `@connectauth/node/dev`: keys in memory and a token mint. Serving it over
+// HTTP is dev-server.ts.
+
 import { type JSONWebKeySet, SignJWT, exportJWK, generateKeyPair } from "jose";
 
 /** Options of {@link createDevIssuer}. */
@@ -12,7 +15,9 @@ export interface DevIssuerOptions {
 
 /** What a minted token says. */
 export interface MintOptions {
+  /** The `sub`. */
   readonly subject: string;
+  /** The `scope` claim, joined with spaces. Default none (an empty `scope`). */
   readonly scopes?: readonly string[];
   /** Lifetime in seconds from now (negative: already expired). Default 300. */
   readonly ttlSeconds?: number;
@@ -30,7 +35,9 @@ export interface MintOptions {
 
 /** A development issuer: one ES256 key pair made at start, its JWKS, and a token mint. */
 export interface DevIssuer {
+  /** The `iss` of its tokens. */
   readonly issuer: string;
+  /** The default `aud` of its tokens. */
   readonly audience: string;
   /** The public keys, as served at `/.well-known/jwks.json`. */
   readonly jwks: JSONWebKeySet;
@@ -43,15 +50,33 @@ export interface DevIssuer {
 }
 
 /**
- * Creates an in-memory development issuer, for demos and tests. Not for production: the key lives in
- * memory and anyone with access to the process can mint tokens.
+ * Creates an in-memory development issuer, for demos and tests: one ES256 key pair made now, its JWKS,
+ * and a mint of access tokens (`typ: "at+jwt"`, a fresh `jti`, `scope` as a space-separated string).
+ * Not for production: the key lives in memory and anyone with access to the process can mint tokens.
  *
  * ```ts
- * const issuer = await createDevIssuer({ issuer: "http://127.0.0.1:8080", audience: "greeter" });
+ * import { createDevIssuer } from "@connectauth/node/dev";
+ *
+ * const issuer = await createDevIssuer({ issuer: "https://issuer.test", audience: "greeter" });
+ * const jwt = createJwtAuthenticator({ issuer: issuer.issuer, audience: issuer.audience, algorithms: ["ES256"], keys: issuer.jwks });
  * const token = await issuer.mint({ subject: "alice", scopes: ["greet"] });
  * ```
+ *
+ * Not checked: what a mint asks for. Its overrides exist to make bad tokens on purpose (expired, for
+ * another audience or issuer, an unknown `kid`, a lifetime longer than servers accept).
+ *
+ * @throws TypeError when `issuer` or `audience` is not a non-empty string, or `now` is not a function.
  */
 export async function createDevIssuer(options: DevIssuerOptions): Promise<DevIssuer> {
+  if (typeof options.issuer !== "string" || options.issuer === "") {
+    throw new TypeError("createDevIssuer: issuer must be a non-empty string (the iss of its tokens)");
+  }
+  if (typeof options.audience !== "string" || options.audience === "") {
+    throw new TypeError("createDevIssuer: audience must be a non-empty string (the default aud of its tokens)");
+  }
+  if (options.now !== undefined && typeof options.now !== "function") {
+    throw new TypeError("createDevIssuer: now must be a function returning the time in ms");
+  }
   const now = options.now ?? Date.now;
   const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
   const kid = `dev-${crypto.randomUUID().slice(0, 8)}`;

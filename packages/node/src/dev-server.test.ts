@@ -55,3 +55,29 @@ test("token endpoint errors per RFC 6749 §5.2", async () => {
   assert.equal(grant.status, 400);
   assert.equal(((await grant.json()) as { error: string }).error, "unsupported_grant_type");
 });
+
+test("the development mint: POST /dev/mint with { sub, scope, ttl, aud }", async () => {
+  const jwks = createRemoteJWKSet(new URL(`${dev.url}/.well-known/jwks.json`));
+  const mint = (body: string) => fetch(`${dev.url}/dev/mint`, { method: "POST", headers: { "content-type": "application/json" }, body });
+  const minted = await mint(JSON.stringify({ sub: "bob", scope: "greet admin", ttl: 60, aud: "billing" }));
+  assert.equal(minted.status, 200);
+  const { access_token } = (await minted.json()) as { access_token: string };
+  const { payload } = await jwtVerify(access_token, jwks, { issuer: dev.url, audience: "billing" });
+  assert.deepEqual([payload.sub, payload["scope"], payload.exp! - payload.iat!], ["bob", "greet admin", 60]);
+  const defaults = (await (await mint(JSON.stringify({ sub: "bob" }))).json()) as { access_token: string };
+  const plain = await jwtVerify(defaults.access_token, jwks, { issuer: dev.url, audience: "dev-api" });
+  assert.equal(plain.payload.exp! - plain.payload.iat!, 120, "the server's ttlSeconds");
+  for (const body of ["{}", JSON.stringify({ sub: "" }), "not json"]) {
+    const refused = await mint(body);
+    assert.equal(refused.status, 400, body);
+    assert.equal(((await refused.json()) as { error: string }).error, "invalid_request");
+  }
+  assert.equal((await fetch(`${dev.url}/nowhere`)).status, 404);
+});
+
+test("bad options: TypeError before anything listens", async () => {
+  const bad = [{ port: 70000 }, { port: -1 }, { port: 1.5 }, { ttlSeconds: 0 }, { ttlSeconds: -5 }, { ttlSeconds: 2.5 }, { host: "" }, { audience: "" }, { clientId: "" }, { clientSecret: "" }];
+  for (const options of bad) {
+    await assert.rejects(startDevServer(options), TypeError, JSON.stringify(options));
+  }
+});

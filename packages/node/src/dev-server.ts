@@ -1,3 +1,5 @@
+// The development issuer of `@connectauth/node/dev` over HTTP (node:http): JWKS, discovery, a
+// client_credentials token endpoint and the development mint that `connectauth token mint` asks.
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { timingSafeEqual } from "node:crypto";
@@ -8,6 +10,7 @@ import { type DevIssuer, createDevIssuer } from "./dev-issuer.js";
  * that a server configured for them says it trusts a development issuer.
  *
  * ```ts
+ * const dev = await startDevServer();
  * createJwtAuthenticator({ issuer: dev.url, audience: devDefaults.audience, algorithms: ["ES256"], keys: dev.issuer.jwks });
  * ```
  */
@@ -51,32 +54,49 @@ export interface DevServer {
  * documents (`/.well-known/openid-configuration` and `/.well-known/oauth-authorization-server`), a token
  * endpoint for the `client_credentials` grant (RFC 6749 §4.4, client authentication
  * `client_secret_basic` or `client_secret_post`) at `/token`, and a development mint at `POST /dev/mint`
- * (JSON `{ sub, scope, ttl, aud }`, used by `connectauth token mint`). For development only.
+ * (JSON `{ sub, scope, ttl, aud }`, used by `connectauth token mint`). For development only: anyone who
+ * reaches it can mint tokens, so it listens on 127.0.0.1 unless told otherwise.
  *
  * ```ts
- * const dev = await startDevServer({ port: 8181 });
- * // tokens: POST http://127.0.0.1:8181/token, grant_type=client_credentials, dev-client:dev-secret, aud "dev-api"
+ * import { startDevServer } from "@connectauth/node/dev";
+ *
+ * const dev = await startDevServer({ port: 8181, defaultScopes: ["greet"] });
+ * // POST http://127.0.0.1:8181/token, grant_type=client_credentials, dev-client:dev-secret: a token for "dev-api"
+ * await dev.close();
  * ```
  *
- * Not implemented: other grants, refresh tokens, client registration, `private_key_jwt`.
+ * Not implemented: other grants, refresh tokens, client registration, `private_key_jwt`. Not checked:
+ * that `host` is a loopback address (servers accept an http JWKS from loopback only).
+ *
+ * @throws TypeError on a port that is not 0–65535, a lifetime that is not a positive whole number of
+ * seconds, or an empty host, audience, client id or secret.
  */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const host = options.host ?? "127.0.0.1";
+  const port = options.port ?? 0;
   const clientId = options.clientId ?? devDefaults.clientId;
   const clientSecret = options.clientSecret ?? devDefaults.clientSecret;
+  const audience = options.audience ?? devDefaults.audience;
   const ttlSeconds = options.ttlSeconds ?? devDefaults.ttlSeconds;
-  const defaultScopes = options.defaultScopes ?? [];
-  let issuer: DevIssuer | undefined;
-  const server = http.createServer((req, res) => {
-    void handle(issuer!, req, res).catch(() => send(res, 500, { error: "server_error" }));
-  });
+  const defaultScopes = [...(options.defaultScopes ?? [])];
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new TypeError("startDevServer: port must be a whole number from 0 to 65535 (0: any free port)");
+  }
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) {
+    throw new TypeError("startDevServer: ttlSeconds must be a positive whole number of seconds");
+  }
+  for (const [name, value] of [["host", host], ["audience", audience], ["clientId", clientId], ["clientSecret", clientSecret]] as const) {
+    if (typeof value !== "string" || value === "") throw new TypeError(`startDevServer: ${name} must be a non-empty string`);
+  }
+  // The issuer's URL holds the port, known once listening: until the key is made, requests get a 503.
+  let respond: (req: http.IncomingMessage, res: http.ServerResponse) => void = (_req, res) => send(res, 503, { error: "temporarily_unavailable" });
+  const server = http.createServer((req, res) => respond(req, res));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.port ?? 0, host, () => resolve());
+    server.listen(port, host, () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
-  issuer = await createDevIssuer({ issuer: url, audience: options.audience ?? devDefaults.audience });
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${(server.address() as AddressInfo).port}`;
+  const issuer = await createDevIssuer({ issuer: url, audience });
   const discovery = {
     ...issuer.discovery,
     token_endpoint: `${url}/token`,
@@ -84,10 +104,11 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
     id_token_signing_alg_values_supported: ["ES256"],
   };
+  respond = (req, res) => void handle(req, res).catch(() => send(res, 500, { error: "server_error" }));
 
-  async function handle(i: DevIssuer, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const path = new URL(req.url ?? "/", url).pathname;
-    if (req.method === "GET" && path === "/.well-known/jwks.json") return send(res, 200, i.jwks);
+    if (req.method === "GET" && path === "/.well-known/jwks.json") return send(res, 200, issuer.jwks);
     if (req.method === "GET" && (path === "/.well-known/openid-configuration" || path === "/.well-known/oauth-authorization-server")) {
       return send(res, 200, discovery);
     }
@@ -107,7 +128,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       }
       const requested = (form.get("scope") ?? "").split(" ").filter((s) => s !== "");
       const scopes = requested.length > 0 ? requested : [...defaultScopes];
-      const token = await i.mint({ subject: clientId, scopes, ttlSeconds, claims: { client_id: clientId } });
+      const token = await issuer.mint({ subject: clientId, scopes, ttlSeconds, claims: { client_id: clientId } });
       return send(res, 200, { access_token: token, token_type: "Bearer", expires_in: ttlSeconds, scope: scopes.join(" ") });
     }
     if (req.method === "POST" && path === "/dev/mint") {
@@ -120,7 +141,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       if (typeof body.sub !== "string" || body.sub === "") {
         return send(res, 400, { error: "invalid_request", error_description: "sub is required" });
       }
-      const token = await i.mint({
+      const token = await issuer.mint({
         subject: body.sub,
         scopes: typeof body.scope === "string" ? body.scope.split(" ").filter((s) => s !== "") : [],
         ttlSeconds: typeof body.ttl === "number" ? body.ttl : ttlSeconds,
