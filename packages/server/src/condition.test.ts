@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
-import { GreetRequestSchema, GreeterService } from "../../example/src/gen/example/v1/greeter_pb.js";
+import { GreetRequestSchema, GreeterService } from "./test-support/gen/test/v1/test_pb.js";
 import { compileCondition } from "./condition.js";
 import { claimMatches } from "./authorization.js";
 
@@ -33,8 +33,8 @@ test("readsRequest tells which conditions must wait for the body", () => {
 });
 
 test("compile errors name the method", () => {
-  assert.throws(() => compileCondition("request.nam == ''", greet), /example\.v1\.GreeterService\/Greet .*has no field "nam"/);
-  assert.throws(() => compileCondition("(", greet), /the condition of example\.v1\.GreeterService\/Greet does not compile/);
+  assert.throws(() => compileCondition("request.nam == ''", greet), /test\.v1\.GreeterService\/Greet .*has no field "nam"/);
+  assert.throws(() => compileCondition("(", greet), /the condition of test\.v1\.GreeterService\/Greet does not compile/);
   assert.throws(() => compileCondition("x.exists(y, y)", greet), /unknown identifier "x"/);
 });
 

@@ -2,11 +2,9 @@
 // uses them; here the "connection" is a request header, so the gate's logic is tested in memory.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
-import { readAuthFailure } from "@connectauth/core";
-import { GreeterService } from "../../example/src/gen/example/v1/greeter_pb.js";
+import { failure } from "../../../test/support/failure.js";
+import { greeterClient } from "./test-support/greeter.js";
 import { type Authenticator, accepted, rejected } from "./authenticator.js";
-import { getAuth } from "./identity.js";
 import { createServerAuth } from "./server-auth.js";
 
 let consulted = 0;
@@ -30,30 +28,16 @@ const bearer: Authenticator = {
 };
 
 const auth = createServerAuth({ authenticators: [bearer, peer], realm: "r" });
-const client = createClient(
-  GreeterService,
-  createRouterTransport(
-    (router) =>
-      router.service(GreeterService, {
-        greet: (_req, ctx) => ({ greeting: getAuth(ctx)?.subject ?? "" }),
-        ping: (_req, ctx) => ({ message: getAuth(ctx)?.subject ?? "anonymous" }),
-      }),
-    { router: { requestGate: auth.requestGate, interceptors: [auth.interceptor] } },
-  ),
-);
+const client = greeterClient({ router: { requestGate: auth.requestGate, interceptors: [auth.interceptor] } });
 const headers = (h: Record<string, string>) => ({ headers: h });
+/** Code, reason, authenticator and message of a refused call. */
 async function reason(call: Promise<unknown>) {
-  try {
-    await call;
-  } catch (e) {
-    const error = ConnectError.from(e);
-    return [error.code, readAuthFailure(error)?.reason, readAuthFailure(error)?.metadata["authenticator"], error.message];
-  }
-  assert.fail("expected a failure");
+  const { code, failure: f, error } = await failure(call);
+  return [code, f?.reason, f?.metadata["authenticator"], error.message];
 }
 
 test("without an Authorization header, the connection's credential decides", async () => {
-  assert.equal((await client.greet({}, headers({ "x-peer": "billing" }))).greeting, "billing");
+  assert.equal((await client.greet({ name: "x" }, headers({ "x-peer": "billing" }))).greeting, "hi x from billing");
   assert.deepEqual((await reason(client.greet({}, headers({ "x-peer": "reports" })))).slice(0, 3), [7, "INSUFFICIENT_SCOPE", "peer"]);
   assert.deepEqual((await reason(client.greet({}, headers({ "x-peer": "stranger" })))).slice(0, 3), [16, "INVALID_CLIENT_CERTIFICATE", "peer"]);
   assert.deepEqual((await reason(client.ping({}, headers({ "x-peer": "stranger" })))).slice(0, 2), [16, "INVALID_CLIENT_CERTIFICATE"]);
@@ -66,7 +50,7 @@ test("no connection credential either: anonymous on public methods, MISSING_CRED
 
 test("an Authorization header takes precedence: the connection is not consulted", async () => {
   const before = consulted;
-  assert.equal((await client.greet({}, headers({ authorization: "Bearer t", "x-peer": "stranger" }))).greeting, "token:t");
+  assert.equal((await client.greet({ name: "x" }, headers({ authorization: "Bearer t", "x-peer": "stranger" }))).greeting, "hi x from token:t");
   assert.equal(consulted, before);
 });
 

@@ -1,61 +1,25 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Code, ConnectError, type Interceptor, createClient, createRouterTransport } from "@connectrpc/connect";
-import { GreeterService } from "../../example/src/gen/example/v1/greeter_pb.js";
-import { type InstallMode, installModes, installed } from "../../../test/support/install-modes.js";
-import { type Authenticator, accepted, rejected } from "./authenticator.js";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { tokenHash } from "@connectauth/core";
+import { type InstallMode, installModes, installed } from "../../../test/support/install-modes.js";
+import { GreeterService, fixedAuthenticator as fixed, greeterClient } from "./test-support/greeter.js";
 import type { DecisionEvent } from "./decision.js";
 import { createServerAuth } from "./server-auth.js";
-
-const tokens: Record<string, string[]> = { "greet-token": ["greet"], "admin-token": ["admin", "greet"] };
-const fixed: Authenticator = {
-  name: "fixed",
-  schemes: ["bearer"],
-  async authenticate({ value }) {
-    if (value === "boom") throw new Error(`cannot check ${value}`);
-    const scopes = tokens[value];
-    if (scopes === undefined) return rejected("INVALID_TOKEN", { detail: "unknown" });
-    return accepted({ subject: `user-of-${value}`, scopes: new Set(scopes), claims: {}, authenticator: "fixed" });
-  },
-};
 
 // Each mode installs exactly what it names: { requestGate }, { interceptors: [interceptor] }, or auth.install({}).
 function client(mode: InstallMode, onDecision: (e: DecisionEvent) => void, authorization?: string) {
   const auth = createServerAuth({ authenticators: [fixed], onDecision });
-  const setHeader: Interceptor = (next) => (req) => {
-    if (authorization !== undefined) req.header.set("authorization", authorization);
-    return next(req);
-  };
-  const transport = createRouterTransport(
-    (router) =>
-      router.service(GreeterService, {
-        greet: () => ({ greeting: "hi" }),
-        async *greetStream() {
-          yield { greeting: "hi" };
-        },
-        greetMany: async () => ({ greeting: "" }),
-        whoAmI: () => ({}),
-        admin: () => ({ message: "ok" }),
-        ping: () => ({ message: "pong" }),
-      }),
-    {
-      router: installed(auth, mode),
-      transport: { interceptors: [setHeader] },
-    },
-  );
-  return createClient(GreeterService, transport);
+  return greeterClient({ router: installed(auth, mode), header: authorization === undefined ? {} : { authorization } });
 }
 
+/** The events of one call, and how it ended. */
 async function events(mode: InstallMode, authorization: string | undefined, call: (c: ReturnType<typeof client>) => Promise<unknown>) {
   const seen: DecisionEvent[] = [];
-  const c = client(mode, (e) => seen.push(e), authorization);
-  let code: Code | "OK" = "OK";
-  try {
-    await call(c);
-  } catch (e) {
-    code = ConnectError.from(e).code;
-  }
+  const code = await call(client(mode, (e) => seen.push(e), authorization)).then(
+    () => "OK" as const,
+    (e: unknown) => ConnectError.from(e).code,
+  );
   return { seen, code };
 }
 
@@ -69,7 +33,7 @@ for (const mode of installModes) {
       { ...e, durationMs: 0 },
       {
         allowed: true,
-        method: "example.v1.GreeterService/Greet",
+        method: "test.v1.GreeterService/Greet",
         code: undefined,
         reason: undefined,
         detail: undefined,
@@ -126,7 +90,7 @@ for (const mode of installModes) {
     const allowed = client(mode, () => {
       throw new Error("listener bug");
     }, "Bearer greet-token");
-    assert.equal((await allowed.greet({})).greeting, "hi");
+    assert.equal((await allowed.greet({ name: "x" })).greeting, "hi x from user-of-greet-token");
     const denied = client(mode, () => {
       throw new Error("listener bug");
     });
@@ -141,24 +105,18 @@ test("a condition over the request message still makes exactly one event per cal
       authenticators: [fixed],
       onDecision: (e) => events.push(e),
       authorization: {
-        rules: { "example.v1.GreeterService/Greet": { allScopes: ["greet"], condition: 'request.name != "bad"' } },
+        rules: { "test.v1.GreeterService/Greet": { allScopes: ["greet"], condition: 'request.name != "bad"' } },
         services: [GreeterService],
       },
     });
-    let authorization = "Bearer greet-token";
-    const bearer: Interceptor = (next) => (req) => (req.header.set("authorization", authorization), next(req));
-    const transport = createRouterTransport(
-      (r) =>
-        r.service(GreeterService, {
-          greet: (req) => {
-            if (req.name === "fail") throw new ConnectError("the handler's own failure", Code.Aborted);
-            return { greeting: "hi" };
-          },
-          ping: () => ({}),
-        }),
-      { router: installed(auth, mode), transport: { interceptors: [bearer] } },
-    );
-    const client = createClient(GreeterService, transport);
+    const impl = {
+      greet: (req: { name: string }) => {
+        if (req.name === "fail") throw new ConnectError("the handler's own failure", Code.Aborted);
+        return { greeting: "hi" };
+      },
+    };
+    const as = (token: string) => greeterClient({ router: installed(auth, mode), header: { authorization: `Bearer ${token}` }, impl });
+    const client = as("greet-token");
     const seen = () => events.splice(0).map((e) => [e.allowed, e.code, e.reason, e.detail]);
 
     if (mode === "gate") {
@@ -168,10 +126,8 @@ test("a condition over the request message still makes exactly one event per cal
         await assert.rejects(client.greet({ name }), (e: ConnectError) => e.code === Code.Internal && /auth\.(interceptor|install)/.test(e.rawMessage));
         assert.deepEqual(seen(), [[false, Code.Internal, undefined, undefined]], `${mode}: ${name}`);
       }
-      authorization = "Bearer nope";
-      await assert.rejects(client.greet({ name: "ok" }), (e: ConnectError) => e.code === Code.Unauthenticated);
+      await assert.rejects(as("nope").greet({ name: "ok" }), (e: ConnectError) => e.code === Code.Unauthenticated);
       assert.deepEqual(seen(), [[false, Code.Unauthenticated, "INVALID_TOKEN", "unknown"]], `${mode}: authentication first`);
-      authorization = "Bearer greet-token";
     } else {
       await client.greet({ name: "ok" });
       assert.deepEqual(seen(), [[true, undefined, undefined, undefined]], mode);

@@ -1,66 +1,138 @@
-import { test } from "node:test";
+// The OpenTelemetry listener against the real SDK, in memory: spans from sdk-trace-base's
+// InMemorySpanExporter, metrics from sdk-metrics' InMemoryMetricExporter (collected on demand).
+import { after, suite, test } from "node:test";
 import assert from "node:assert/strict";
-import { context, trace } from "@opentelemetry/api";
+import { context, metrics } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
-import { DataPointType, InMemoryMetricExporter, AggregationTemporality, MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
-import type { DecisionEvent } from "./decision.js";
+import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import {
+  AggregationTemporality,
+  DataPointType,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from "@opentelemetry/sdk-metrics";
+import type { DecisionListener } from "./decision.js";
+import { allowedEvent, deniedEvent } from "./test-support/decision-events.js";
 import { createOtelDecisionListener, otelNames } from "./otel.js";
 
-const event = (over: Partial<DecisionEvent>): DecisionEvent => ({
-  allowed: false,
-  method: "example.v1.GreeterService/Greet",
-  code: 16,
-  reason: "TOKEN_EXPIRED",
-  detail: "exp",
-  authenticator: "jwt",
-  subject: undefined,
-  tokenHash: "0123abcd",
-  durationMs: 2,
-  ...over,
-});
+context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+const spans = new InMemorySpanExporter();
+const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }).getTracer("test");
 
-test("without an SDK it is a no-op that does not throw", () => {
-  const listen = createOtelDecisionListener();
-  listen(event({}));
-  assert.equal(trace.getActiveSpan(), undefined);
-});
-
-test("attributes and an event on the active span; counts by outcome, reason and method", async () => {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  const spans = new InMemorySpanExporter();
-  const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }).getTracer("test");
+/** A meter provider whose metrics a test collects when it wants them. */
+function meterProvider() {
   const reader = new PeriodicExportingMetricReader({
     exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
     exportIntervalMillis: 3_600_000,
   });
-  const meterProvider = new MeterProvider({ readers: [reader] });
-  const listen = createOtelDecisionListener({ meter: meterProvider.getMeter("test") });
+  const provider = new MeterProvider({ readers: [reader] });
+  after(() => provider.shutdown());
+  return {
+    provider,
+    async collect() {
+      const { resourceMetrics } = await reader.collect();
+      return resourceMetrics.scopeMetrics;
+    },
+  };
+}
 
+/** Calls the listener inside an active span, and returns that span once ended. */
+async function inSpan(listen: DecisionListener, ...events: Parameters<DecisionListener>[0][]): Promise<ReadableSpan> {
+  spans.reset();
   await tracer.startActiveSpan("rpc", async (span) => {
-    await Promise.resolve();
-    listen(event({}));
+    await Promise.resolve(); // the active span survives an await (the context manager)
+    for (const e of events) listen(e);
     span.end();
   });
-  listen(event({}));
-  listen(event({ allowed: true, code: undefined, reason: undefined, detail: undefined, subject: "alice" }));
+  const [finished] = spans.getFinishedSpans();
+  assert.ok(finished);
+  return finished;
+}
 
-  const [span] = spans.getFinishedSpans();
-  assert.equal(span!.attributes["connectauth.reason"], "TOKEN_EXPIRED");
-  assert.equal(span!.attributes["connectauth.allowed"], false);
-  assert.equal(span!.attributes["connectauth.token_hash"], "0123abcd");
-  assert.equal(span!.events.length, 1);
-  assert.equal(span!.events[0]!.name, otelNames.event);
+const deniedAttributes = {
+  "connectauth.allowed": false,
+  "connectauth.code": 16,
+  "connectauth.reason": "TOKEN_EXPIRED",
+  "connectauth.detail": "exp",
+  "connectauth.authenticator": "jwt",
+  "connectauth.token_hash": "0123abcd",
+  "connectauth.duration_ms": 1.23456,
+  "rpc.method": "test.v1.GreeterService/Greet",
+};
 
-  const { resourceMetrics } = await reader.collect();
-  const metrics = resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
-  const counter = metrics.find((m) => m.descriptor.name === otelNames.decisions)!;
-  assert.equal(counter.dataPointType, DataPointType.SUM);
-  const counts = counter.dataPoints.map((p) => [p.attributes["connectauth.outcome"], p.attributes["connectauth.reason"], p.attributes["rpc.method"], p.value]);
-  assert.deepEqual(counts.sort(), [
-    ["allowed", undefined, "example.v1.GreeterService/Greet", 1],
-    ["denied", "TOKEN_EXPIRED", "example.v1.GreeterService/Greet", 2],
-  ]);
-  assert.ok(metrics.some((m) => m.descriptor.name === otelNames.duration));
-  await meterProvider.shutdown();
+suite("createOtelDecisionListener()", () => {
+  test("the active span gets the decision's attributes and one event with the same attributes", async () => {
+    const listen = createOtelDecisionListener({ meter: meterProvider().provider.getMeter("test") });
+    const denied = await inSpan(listen, deniedEvent);
+    assert.deepEqual(denied.attributes, deniedAttributes);
+    assert.deepEqual(denied.events.map((e) => [e.name, e.attributes]), [[otelNames.event, deniedAttributes]]);
+
+    const allowed = await inSpan(listen, allowedEvent);
+    assert.deepEqual(allowed.attributes, {
+      "connectauth.allowed": true,
+      "connectauth.authenticator": "jwt",
+      "connectauth.token_hash": "0123abcd",
+      "connectauth.duration_ms": 1.23456,
+      "rpc.method": "test.v1.GreeterService/Greet",
+      "enduser.id": "alice",
+    });
+  });
+
+  test("recordSubject: false keeps the subject off the span", async () => {
+    const listen = createOtelDecisionListener({ meter: meterProvider().provider.getMeter("test"), recordSubject: false });
+    const span = await inSpan(listen, allowedEvent);
+    assert.equal(span.attributes["enduser.id"], undefined);
+    assert.equal(span.attributes["connectauth.allowed"], true, "the rest is recorded");
+  });
+
+  test("no active span: nothing is written on any span, and the decision is still counted", async () => {
+    const meters = meterProvider();
+    const listen = createOtelDecisionListener({ meter: meters.provider.getMeter("test") });
+    spans.reset();
+    const span = tracer.startSpan("not active");
+    listen(deniedEvent);
+    span.end();
+    const [finished] = spans.getFinishedSpans();
+    assert.deepEqual([finished?.attributes, finished?.events], [{}, []]);
+    const counter = (await meters.collect()).flatMap((s) => s.metrics).find((m) => m.descriptor.name === otelNames.decisions);
+    assert.deepEqual(counter?.dataPoints.map((p) => p.value), [1]);
+  });
+
+  test("counts and durations by outcome, reason and method: never the subject nor the token hash", async () => {
+    const meters = meterProvider();
+    const listen = createOtelDecisionListener({ meter: meters.provider.getMeter("test") });
+    listen(deniedEvent);
+    listen({ ...deniedEvent, durationMs: 2 });
+    listen(allowedEvent);
+
+    const all = (await meters.collect()).flatMap((s) => s.metrics);
+    const counter = all.find((m) => m.descriptor.name === otelNames.decisions);
+    assert.equal(counter?.dataPointType, DataPointType.SUM);
+    const counts = counter.dataPoints.map((p) => [p.attributes, p.value]);
+    assert.deepEqual(
+      counts.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+      [
+        [{ "connectauth.outcome": "allowed", "rpc.method": "test.v1.GreeterService/Greet" }, 1],
+        [{ "connectauth.outcome": "denied", "rpc.method": "test.v1.GreeterService/Greet", "connectauth.reason": "TOKEN_EXPIRED" }, 2],
+      ],
+    );
+    const duration = all.find((m) => m.descriptor.name === otelNames.duration);
+    assert.equal(duration?.dataPointType, DataPointType.HISTOGRAM);
+    assert.equal(duration.descriptor.unit, "ms");
+    const denied = duration.dataPoints.find((p) => p.attributes["connectauth.outcome"] === "denied");
+    assert.deepEqual([denied?.value.count, denied?.value.sum], [2, 1.23456 + 2]);
+  });
+
+  test("without a meter, it records on the global meter provider, as @connectauth/server", async () => {
+    const meters = meterProvider();
+    assert.ok(metrics.setGlobalMeterProvider(meters.provider));
+    after(() => metrics.disable());
+    createOtelDecisionListener()(deniedEvent);
+    const scopes = await meters.collect();
+    assert.deepEqual(
+      scopes.map((s) => [s.scope.name, s.metrics.map((m) => m.descriptor.name).sort()]),
+      [["@connectauth/server", [otelNames.duration, otelNames.decisions].sort()]],
+    );
+  });
 });

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { pino } from "pino";
-import type { DecisionEvent } from "./decision.js";
+import { allowedEvent, deniedEvent as denied } from "./test-support/decision-events.js";
 import { createPinoDecisionListener } from "./pino.js";
 
 function memoryLogger(level = "debug") {
@@ -16,31 +16,19 @@ function memoryLogger(level = "debug") {
   return { logger: pino({ level }, stream), lines };
 }
 
-const denied: DecisionEvent = {
-  allowed: false,
-  method: "example.v1.GreeterService/Greet",
-  code: 16,
-  reason: "TOKEN_EXPIRED",
-  detail: "exp",
-  authenticator: "jwt",
-  subject: undefined,
-  tokenHash: "0123abcd",
-  durationMs: 1.23456,
-};
-
 test("denied at info, allowed at debug, the event under `auth`", async () => {
   const { logger, lines } = memoryLogger();
   const listen = createPinoDecisionListener(logger);
   listen(denied);
-  listen({ ...denied, allowed: true, code: undefined, reason: undefined, detail: undefined, subject: "alice" });
+  listen(allowedEvent);
   logger.flush();
   await new Promise((r) => setImmediate(r));
   assert.equal(lines.length, 2);
   assert.equal(lines[0]!["level"], 30);
-  assert.equal(lines[0]!["msg"], "connectauth denied example.v1.GreeterService/Greet: TOKEN_EXPIRED");
+  assert.equal(lines[0]!["msg"], "connectauth denied test.v1.GreeterService/Greet: TOKEN_EXPIRED");
   assert.deepEqual(lines[0]!["auth"], {
     allowed: false,
-    method: "example.v1.GreeterService/Greet",
+    method: "test.v1.GreeterService/Greet",
     code: 16,
     reason: "TOKEN_EXPIRED",
     detail: "exp",

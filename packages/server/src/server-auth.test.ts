@@ -1,74 +1,18 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  Code,
-  ConnectError,
-  type Interceptor,
-  createClient,
-  createHandlerContext,
-  createRouterTransport,
-} from "@connectrpc/connect";
-import { readAuthFailure } from "@connectauth/core";
-import { GreeterService } from "../../example/src/gen/example/v1/greeter_pb.js";
+import { Code, ConnectError, type Interceptor, createHandlerContext } from "@connectrpc/connect";
 import { type InstallMode, installModes, installed } from "../../../test/support/install-modes.js";
-import { type Authenticator, accepted, rejected } from "./authenticator.js";
-import { getAuth } from "./identity.js";
+import { failure } from "../../../test/support/failure.js";
+import { GreeterService, fixedAuthenticator as fixed, greeterClient } from "./test-support/greeter.js";
+import { type Authenticator, rejected } from "./authenticator.js";
 import { createServerAuth } from "./server-auth.js";
 
-// An authenticator of fixed tokens, so these tests are about the gate, not about JWTs.
-const tokens: Record<string, string[]> = { "greet-token": ["greet"], "admin-token": ["admin", "greet"], "no-scope": [] };
-const fixed: Authenticator = {
-  name: "fixed",
-  schemes: ["bearer"],
-  async authenticate({ value }) {
-    const scopes = tokens[value];
-    if (scopes === undefined) return rejected("INVALID_TOKEN", { detail: "unknown" });
-    return accepted({ subject: `user-of-${value}`, scopes: new Set(scopes), claims: {}, authenticator: "fixed" });
-  },
-};
-
-let handlerRuns = 0;
 // Each mode installs exactly what it names: { requestGate }, { interceptors: [interceptor] }, or auth.install({}).
-function client(options: { mode: InstallMode; header?: Record<string, string> }) {
+function client(options: { mode: InstallMode; header?: Record<string, string>; onGreet?: () => void }) {
   const auth = createServerAuth({ authenticators: [fixed], realm: "test" });
-  const setHeader: Interceptor = (next) => (req) => {
-    for (const [k, v] of Object.entries(options.header ?? {})) req.header.set(k, v);
-    return next(req);
-  };
-  const transport = createRouterTransport(
-    (router) =>
-      router.service(GreeterService, {
-        greet: (req, ctx) => {
-          handlerRuns++;
-          return { greeting: `hi ${req.name} from ${getAuth(ctx)?.subject}` };
-        },
-        async *greetStream(_req, ctx) {
-          yield { greeting: getAuth(ctx)?.subject ?? "" };
-        },
-        greetMany: async () => ({ greeting: "" }),
-        whoAmI: (_req, ctx) => {
-          const a = getAuth(ctx);
-          return { subject: a?.subject ?? "", scopes: [...(a?.scopes ?? [])], authenticator: a?.authenticator ?? "" };
-        },
-        admin: () => ({ message: "ok" }),
-        ping: (_req, ctx) => ({ message: getAuth(ctx)?.subject ?? "anonymous" }),
-      }),
-    {
-      router: installed(auth, options.mode),
-      transport: { interceptors: [setHeader] },
-    },
-  );
-  return createClient(GreeterService, transport);
-}
-
-async function failure(p: Promise<unknown>) {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof ConnectError);
-    return { code: e.code, failure: readAuthFailure(e), error: e };
-  }
-  assert.fail("expected the call to fail");
+  const { onGreet } = options;
+  const impl = onGreet && { greet: () => (onGreet(), { greeting: "counted" }) };
+  return greeterClient({ router: installed(auth, options.mode), header: options.header, impl });
 }
 
 for (const mode of installModes) {
@@ -104,7 +48,7 @@ for (const mode of installModes) {
       const f = await failure(client({ mode, header }).greet({}));
       assert.equal(f.code, code, reason);
       assert.equal(f.failure?.reason, reason);
-      if (challenge !== null) assert.equal(f.error.metadata.get("www-authenticate"), challenge);
+      if (challenge !== null) assert.equal(f.wwwAuthenticate, challenge);
     }
   });
 
@@ -116,7 +60,7 @@ for (const mode of installModes) {
         assert.equal(f.failure?.reason, "MISSING_CREDENTIALS", authorization);
         assert.equal(f.failure?.metadata["detail"], "unsupported_scheme", authorization);
         // RFC 6750 §3.1: no error code when the request carries no (usable) credential.
-        assert.equal(f.error.metadata.get("www-authenticate"), 'Bearer realm="test"', authorization);
+        assert.equal(f.wwwAuthenticate, 'Bearer realm="test"', authorization);
         assert.ok(!JSON.stringify([f.error.rawMessage, f.error.details]).includes(authorization.split(" ")[1]!));
       }
     }
@@ -132,11 +76,12 @@ for (const mode of installModes) {
 
 test("every mode stops a refused call before the handler runs", async () => {
   for (const mode of installModes) {
-    const before = handlerRuns;
-    await failure(client({ mode }).greet({ name: "x" }));
-    assert.equal(handlerRuns, before, mode);
-    await client({ mode, header: { authorization: "Bearer greet-token" } }).greet({ name: "x" });
-    assert.equal(handlerRuns, before + 1, `${mode}: the control`);
+    let handlerRuns = 0;
+    const onGreet = () => handlerRuns++;
+    await failure(client({ mode, onGreet }).greet({ name: "x" }));
+    assert.equal(handlerRuns, 0, mode);
+    await client({ mode, onGreet, header: { authorization: "Bearer greet-token" } }).greet({ name: "x" });
+    assert.equal(handlerRuns, 1, `${mode}: the control`);
   }
 });
 
@@ -200,11 +145,7 @@ for (const { hook, authenticator, header } of throwingHooks) {
     // What the caller sees, in every mode.
     for (const mode of installModes) {
       const auth = createServerAuth({ authenticators: [authenticator] });
-      const transport = createRouterTransport((r) => r.service(GreeterService, { greet: () => ({}) }), {
-        router: installed(auth, mode),
-        transport: { interceptors: [(next) => (req) => (Object.entries(header).forEach(([k, v]) => req.header.set(k, v)), next(req))] },
-      });
-      const f = await failure(createClient(GreeterService, transport).greet({}));
+      const f = await failure(greeterClient({ router: installed(auth, mode), header }).greet({}));
       assertHookFault(f.error, authenticator.name, `${mode}, as received`);
     }
     // What the server throws, before Connect serializes it: from the gate, called as Connect calls it ...
@@ -214,18 +155,14 @@ for (const { hook, authenticator, header } of throwingHooks) {
       method: GreeterService.method.greet,
       protocolName: "connect",
       requestMethod: "POST",
-      url: "http://127.0.0.1/example.v1.GreeterService/Greet",
+      url: "http://127.0.0.1/test.v1.GreeterService/Greet",
       requestHeader: header,
     });
     assertHookFault(await auth.requestGate(context).then(() => undefined, (e: unknown) => e), authenticator.name, "the gate");
     // ... and from the interceptor, as the interceptor in front of it sees it.
     let seen: unknown;
     const observer: Interceptor = (next) => (req) => next(req).catch((e: unknown) => Promise.reject((seen = e)));
-    const transport = createRouterTransport((r) => r.service(GreeterService, { greet: () => ({}) }), {
-      router: { interceptors: [observer, auth.interceptor] },
-      transport: { interceptors: [(next) => (req) => (Object.entries(header).forEach(([k, v]) => req.header.set(k, v)), next(req))] },
-    });
-    await failure(createClient(GreeterService, transport).greet({}));
+    await failure(greeterClient({ router: { interceptors: [observer, auth.interceptor] }, header }).greet({}));
     assertHookFault(seen, authenticator.name, "the interceptor");
   });
 }
@@ -236,14 +173,10 @@ test("authenticate runs for every call, identical credentials included; what is 
     const counting: Authenticator = { ...fixed, authenticate: (credentials) => (authenticated++, fixed.authenticate(credentials)) };
     const call = (authorization: string) => {
       const auth = createServerAuth({ authenticators: [counting] });
-      const transport = createRouterTransport((r) => r.service(GreeterService, { greet: (_req, ctx) => ({ greeting: getAuth(ctx)?.subject }) }), {
-        router: installed(auth, mode),
-        transport: { interceptors: [(next) => (req) => (req.header.set("authorization", authorization), next(req))] },
-      });
-      return createClient(GreeterService, transport).greet({});
+      return greeterClient({ router: installed(auth, mode), header: { authorization } }).greet({ name: "x" });
     };
     for (let i = 1; i <= 3; i++) {
-      assert.equal((await call("Bearer greet-token")).greeting, "user-of-greet-token");
+      assert.equal((await call("Bearer greet-token")).greeting, "hi x from user-of-greet-token");
       assert.equal(authenticated, i, `${mode}: call ${i}`);
     }
     // Two credentials, and a value that is no token68, are refused before any authenticator runs.

@@ -1,0 +1,25 @@
+// Decision events as the server emits them, for the suites of the listeners (pino, otel).
+import type { DecisionEvent } from "../decision.js";
+
+/** A denial: an expired token to `test.v1.GreeterService/Greet`, decided by the `jwt` authenticator. */
+export const deniedEvent: DecisionEvent = {
+  allowed: false,
+  method: "test.v1.GreeterService/Greet",
+  code: 16,
+  reason: "TOKEN_EXPIRED",
+  detail: "exp",
+  authenticator: "jwt",
+  subject: undefined,
+  tokenHash: "0123abcd",
+  durationMs: 1.23456,
+};
+
+/** The same call allowed, for the subject `alice`. */
+export const allowedEvent: DecisionEvent = {
+  ...deniedEvent,
+  allowed: true,
+  code: undefined,
+  reason: undefined,
+  detail: undefined,
+  subject: "alice",
+};
