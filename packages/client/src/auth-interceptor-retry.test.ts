@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
 import { Reason, createAuthError, tokenHash } from "@connectauth/core";
-import { GreeterService } from "../../example/src/gen/example/v1/greeter_pb.js";
+import { GreeterService } from "./test-support/gen/test/v1/test_pb.js";
 import { createAuthInterceptor, type AuthInterceptorOptions } from "./auth-interceptor.js";
 import { createCachedTokenSource } from "./cached-token-source.js";
 import { withCallToken } from "./call-token.js";
@@ -68,7 +68,7 @@ test("unary: a rejected token is invalidated, a new one fetched, the call retrie
     [
       { type: "refresh", ok: true, trigger: "initial", tokenHash: await tokenHash("t1") },
       { type: "refresh", ok: true, trigger: "invalidated", tokenHash: await tokenHash("t2") },
-      { type: "retry", procedure: "/example.v1.GreeterService/Greet", reason: "TOKEN_EXPIRED", tokenHash: await tokenHash("t1") },
+      { type: "retry", procedure: "/test.v1.GreeterService/Greet", reason: "TOKEN_EXPIRED", tokenHash: await tokenHash("t1") },
     ],
   );
   assert.ok(!JSON.stringify(events).includes('"t1"') && !JSON.stringify(events).includes('"t2"'), "never a token");
@@ -167,7 +167,7 @@ test("a failing token source: Unavailable TOKEN_UNAVAILABLE with the cause's cod
   assert.equal(failure?.metadata["cause"], "OAUTH_RESPONSE_BODY_ERROR invalid_client");
   assert.ok(!error.message.includes("hunter2") && error.cause === undefined);
   assert.deepEqual(seen, []);
-  assert.deepEqual(events, [{ type: "refusal", procedure: "/example.v1.GreeterService/Greet", reason: "TOKEN_UNAVAILABLE" }]);
+  assert.deepEqual(events, [{ type: "refusal", procedure: "/test.v1.GreeterService/Greet", reason: "TOKEN_UNAVAILABLE" }]);
 });
 
 test("the retry: a refreshed token that is not a token68 is not sent (TOKEN_UNAVAILABLE, malformed_token), nor quoted", async () => {
@@ -195,7 +195,7 @@ test("the retry: a refreshed token that is not a token68 is not sent (TOKEN_UNAV
       assert.deepEqual(seen, ["t1"], "the first attempt only: the malformed token was never sent");
       assert.deepEqual(
         events.filter((e) => e.type !== "refresh"),
-        [{ type: "refusal", procedure: `/example.v1.GreeterService/${method}`, reason: "TOKEN_UNAVAILABLE" }],
+        [{ type: "refusal", procedure: `/test.v1.GreeterService/${method}`, reason: "TOKEN_UNAVAILABLE" }],
         "a refusal and no retry event",
       );
     }

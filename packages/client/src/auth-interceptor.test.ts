@@ -4,7 +4,7 @@ import { createServer } from "node:http";
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
 import { connectNodeAdapter, createConnectTransport } from "@connectrpc/connect-node";
 import { ErrorInfoSchema } from "@connectauth/core";
-import { GreeterService } from "../../example/src/gen/example/v1/greeter_pb.js";
+import { GreeterService } from "./test-support/gen/test/v1/test_pb.js";
 import { listenOnLoopback } from "../../../test/support/listen.js";
 import { createAuthInterceptor } from "./auth-interceptor.js";
 import { readAuthFailure } from "./index.js";

@@ -12,7 +12,7 @@ import { connectNodeAdapter, createConnectTransport as createNodeTransport } fro
 import { createConnectTransport as createWebTransport } from "@connectrpc/connect-web";
 import * as core from "@connectauth/core";
 import { ErrorInfoSchema, isLoopbackUrl as coreIsLoopbackUrl } from "@connectauth/core";
-import { GreeterService } from "../../example/src/gen/example/v1/greeter_pb.js";
+import { GreeterService } from "./test-support/gen/test/v1/test_pb.js";
 import { type Listening, listenOnLoopback } from "../../../test/support/listen.js";
 import { createAuthInterceptor, type AuthInterceptorOptions } from "./auth-interceptor.js";
 import { readAuthFailure } from "./index.js";

@@ -103,7 +103,7 @@ test("scopes: scopeDifference finds nothing missing exactly when the requirement
 });
 
 test("rules: code method rules win, then proto method rules; random keys and rules throw only TypeError", async () => {
-  const { GreeterService } = await import("../../example/src/gen/example/v1/greeter_pb.js");
+  const { GreeterService } = await import("./test-support/gen/test/v1/test_pb.js");
   const { createRuleResolver, ruleOf } = await import("./rule.js");
   const methods = GreeterService.methods;
   const scopeList = fc.uniqueArray(fc.constantFrom("a", "b", "c"), { maxLength: 3 });
@@ -112,7 +112,7 @@ test("rules: code method rules win, then proto method rules; random keys and rul
     { requiredKeys: [] },
   );
   const key = fc.oneof(
-    fc.constantFrom(...methods.map((m) => `example.v1.GreeterService/${m.name}`), "example.v1.GreeterService"),
+    fc.constantFrom(...methods.map((m) => `test.v1.GreeterService/${m.name}`), "test.v1.GreeterService"),
     fc.string({ maxLength: 30 }),
   );
   fc.assert(
@@ -125,7 +125,7 @@ test("rules: code method rules win, then proto method rules; random keys and rul
         return;
       }
       for (const method of methods) {
-        const own = rules[`example.v1.GreeterService/${method.name}`];
+        const own = rules[`test.v1.GreeterService/${method.name}`];
         const rule = resolve(method);
         if (own !== undefined) {
           assert.equal(rule.origin, "code");

@@ -2,8 +2,8 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { type DescService, create, createFileRegistry } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
-// The example's generated descriptors carry every kind of rule.
-import { GreeterService } from "../../example/src/gen/example/v1/greeter_pb.js";
+// The test service's descriptors (proto/test/v1) carry every kind of rule.
+import { GreeterService } from "./test-support/gen/test/v1/test_pb.js";
 import { createRuleResolver, isPublicMethod, requiredScopesOf, ruleOf } from "./rule.js";
 import { claimAt, scopesFromClaims } from "./scopes.js";
 
@@ -55,8 +55,8 @@ test("a rule is resolved once and frozen", () => {
 test("code rules: method names beat proto method rules, which beat code service rules", () => {
   const resolve = createRuleResolver({
     rules: {
-      "example.v1.GreeterService": { public: true },
-      "/example.v1.GreeterService/Greet": { anyScopes: ["a", "b"], claims: [{ path: "tenant", equals: "t1" }] },
+      "test.v1.GreeterService": { public: true },
+      "/test.v1.GreeterService/Greet": { anyScopes: ["a", "b"], claims: [{ path: "tenant", equals: "t1" }] },
     },
     services,
   });
@@ -72,18 +72,18 @@ test("code rules: method names beat proto method rules, which beat code service 
 
 test("malformed code rules throw TypeError at construction", () => {
   assert.throws(() => createRuleResolver({ rules: { "not a name": {} }, services }), TypeError);
-  assert.throws(() => createRuleResolver({ rules: { "example.v1.GreeterService/Ping/D": {} }, services }), TypeError);
-  assert.throws(() => createRuleResolver({ rules: { "example.v1.GreeterService": { allScopes: [""] } }, services }), TypeError);
+  assert.throws(() => createRuleResolver({ rules: { "test.v1.GreeterService/Ping/D": {} }, services }), TypeError);
+  assert.throws(() => createRuleResolver({ rules: { "test.v1.GreeterService": { allScopes: [""] } }, services }), TypeError);
   assert.throws(
     () =>
       createRuleResolver({
-        rules: { "example.v1.GreeterService": { claims: [{ path: "x", equals: "1", contains: "2" } as never] } },
+        rules: { "test.v1.GreeterService": { claims: [{ path: "x", equals: "1", contains: "2" } as never] } },
         services,
       }),
     /exactly one of equals, contains/,
   );
   assert.throws(
-    () => createRuleResolver({ rules: { "example.v1.GreeterService": { claims: [{ path: "", equals: "1" }] } }, services }),
+    () => createRuleResolver({ rules: { "test.v1.GreeterService": { claims: [{ path: "", equals: "1" }] } }, services }),
     TypeError,
   );
 });
@@ -102,22 +102,22 @@ describe("createRuleResolver(): a code rule must name a listed service or method
     );
 
   test("the JS local name, with or without a leading slash, and a case slip in the service: Ping is meant", () => {
-    refused("example.v1.GreeterService/ping", "example.v1.GreeterService/Ping");
-    refused("/example.v1.GreeterService/ping", "example.v1.GreeterService/Ping");
-    refused("example.v1.Greeterservice/Ping", "example.v1.GreeterService/Ping");
+    refused("test.v1.GreeterService/ping", "test.v1.GreeterService/Ping");
+    refused("/test.v1.GreeterService/ping", "test.v1.GreeterService/Ping");
+    refused("test.v1.Greeterservice/Ping", "test.v1.GreeterService/Ping");
   });
 
   test("a case-insensitive match comes first, then the nearest by edit distance", () => {
-    refused("example.v1.GreeterService/greetStream", "example.v1.GreeterService/GreetStream");
-    refused("example.v1.GreeterService/whoami", "example.v1.GreeterService/WhoAmI");
-    refused("example.v1.GreeterService/Pong", "example.v1.GreeterService/Ping");
-    refused("example.v1.GreeterService.Admin", "example.v1.GreeterService/Admin");
-    refused("example.v1.GreterService", "example.v1.GreeterService");
-    refused("GreeterService/Ping", "example.v1.GreeterService/Ping");
+    refused("test.v1.GreeterService/greetStream", "test.v1.GreeterService/GreetStream");
+    refused("test.v1.GreeterService/whoami", "test.v1.GreeterService/WhoAmI");
+    refused("test.v1.GreeterService/Pong", "test.v1.GreeterService/Ping");
+    refused("test.v1.GreeterService.Admin", "test.v1.GreeterService/Admin");
+    refused("test.v1.GreterService", "test.v1.GreeterService");
+    refused("GreeterService/Ping", "test.v1.GreeterService/Ping");
   });
 
   test("a right name still overrides the proto rule, with or without a leading slash", () => {
-    for (const key of ["example.v1.GreeterService/Ping", "/example.v1.GreeterService/Ping"]) {
+    for (const key of ["test.v1.GreeterService/Ping", "/test.v1.GreeterService/Ping"]) {
       const resolve = createRuleResolver({ rules: { [key]: { allScopes: ["x"] } }, services });
       assert.equal(ruleOf(m.ping).public, true, "the proto makes Ping public");
       assert.deepEqual({ ...resolve(m.ping) }, { ...base, public: false, allScopes: ["x"], anyScopes: [], source: "method", origin: "code" });
@@ -142,12 +142,12 @@ describe("createRuleResolver(): a code rule must name a listed service or method
   });
 
   test("a method or service of a service not listed is refused", () => {
-    refused("grpc.health.v1.Health/Check", "example.v1.GreeterService");
-    refused("grpc.health.v1.Health", "example.v1.GreeterService");
-    refused("example.v1.GreeterService/Ping", "grpc.health.v1.Health", [Health]);
+    refused("grpc.health.v1.Health/Check", "test.v1.GreeterService");
+    refused("grpc.health.v1.Health", "test.v1.GreeterService");
+    refused("test.v1.GreeterService/Ping", "grpc.health.v1.Health", [Health]);
     assert.throws(
       () => createRuleResolver({ rules: { "grpc.health.v1.Health/Check": { public: true } }, services }),
-      /services \(example\.v1\.GreeterService\)/,
+      /services \(test\.v1\.GreeterService\)/,
       "the message lists the services it checked against",
     );
   });
@@ -155,7 +155,7 @@ describe("createRuleResolver(): a code rule must name a listed service or method
   test("rules without services are refused: no name could be checked", () => {
     for (const list of [undefined, []]) {
       assert.throws(
-        () => createRuleResolver({ rules: { "example.v1.GreeterService/Ping": { public: true } }, services: list }),
+        () => createRuleResolver({ rules: { "test.v1.GreeterService/Ping": { public: true } }, services: list }),
         (e: Error) => e instanceof TypeError && /rules need services/.test(e.message),
       );
     }
@@ -165,10 +165,10 @@ describe("createRuleResolver(): a code rule must name a listed service or method
     assert.throws(
       () =>
         createRuleResolver({
-          rules: { "example.v1.GreeterService/Ping": { public: true }, "/example.v1.GreeterService/Ping": { allScopes: ["x"] } },
+          rules: { "test.v1.GreeterService/Ping": { public: true }, "/test.v1.GreeterService/Ping": { allScopes: ["x"] } },
           services,
         }),
-      /rules "example\.v1\.GreeterService\/Ping" and "\/example\.v1\.GreeterService\/Ping" name the same method/,
+      /rules "test\.v1\.GreeterService\/Ping" and "\/test\.v1\.GreeterService\/Ping" name the same method/,
     );
     assert.throws(() => createRuleResolver({ services: GreeterService as never }), /services must be an array/);
     assert.throws(() => createRuleResolver({ services: [m.ping] as never }), /services must be an array of service descriptors/);
@@ -176,11 +176,11 @@ describe("createRuleResolver(): a code rule must name a listed service or method
   });
 
   test("rules are read once, at setup: changing the object later changes nothing", () => {
-    const rules: Record<string, { public?: boolean; allScopes?: string[] }> = { "example.v1.GreeterService/Greet": { allScopes: ["greet"] } };
+    const rules: Record<string, { public?: boolean; allScopes?: string[] }> = { "test.v1.GreeterService/Greet": { allScopes: ["greet"] } };
     const resolve = createRuleResolver({ rules, services });
-    rules["example.v1.GreeterService/Greet"]!.public = true;
-    rules["example.v1.GreeterService/Greet"]!.allScopes!.push("more");
-    rules["example.v1.GreeterService/Admin"] = { public: true };
+    rules["test.v1.GreeterService/Greet"]!.public = true;
+    rules["test.v1.GreeterService/Greet"]!.allScopes!.push("more");
+    rules["test.v1.GreeterService/Admin"] = { public: true };
     assert.equal(resolve(m.greet).public, false);
     assert.deepEqual([...resolve(m.greet).allScopes], ["greet"]);
     assert.equal(resolve(m.admin), ruleOf(m.admin));
@@ -190,7 +190,7 @@ describe("createRuleResolver(): a code rule must name a listed service or method
 test("requiredScopesOf tells what to ask for before calling; public methods need nothing", () => {
   assert.deepEqual(requiredScopesOf(m.admin), { allScopes: ["admin", "greet"], anyScopes: [] });
   assert.deepEqual(requiredScopesOf(m.ping), { allScopes: [], anyScopes: [] });
-  const resolve = createRuleResolver({ rules: { "example.v1.GreeterService/Ping": { anyScopes: ["x", "y"] } }, services });
+  const resolve = createRuleResolver({ rules: { "test.v1.GreeterService/Ping": { anyScopes: ["x", "y"] } }, services });
   assert.deepEqual(requiredScopesOf(m.ping, resolve), { allScopes: [], anyScopes: ["x", "y"] });
 });
 

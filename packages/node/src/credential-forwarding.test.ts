@@ -5,7 +5,7 @@ import type { LookupFunction } from "node:net";
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
 import { connectNodeAdapter, createConnectTransport } from "@connectrpc/connect-node";
 import { ErrorInfoSchema, readAuthFailure } from "@connectauth/core";
-import { GreeterService } from "../../example/src/gen/example/v1/greeter_pb.js";
+import { GreeterService } from "./test-support/gen/test/v1/test_pb.js";
 import { type Listening, listenOnLoopback } from "../../../test/support/listen.js";
 import { createCredentialForwarding } from "./credential-forwarding.js";
 
