@@ -4,9 +4,8 @@
 // shows up in no log line and no error.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { Code, ConnectError, type Transport, createClient } from "@connectrpc/connect";
+import { Code, type Transport, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
-import { readAuthFailure } from "@connectauth/client";
 import { createJwtAuthenticator, createServerAuth, getAuth } from "@connectauth/server";
 import { type CredentialForwarding, createCredentialForwarding } from "@connectauth/node";
 import { GreeterService } from "../packages/example/src/gen/example/v1/greeter_pb.js";
@@ -14,6 +13,7 @@ import { greeterRoutes } from "../packages/example/src/greeter-service.js";
 import { type DevIssuer, createDevIssuer } from "@connectauth/node/dev";
 import { transportFor } from "./adapters/clients.js";
 import { type RunningServer, setups } from "./adapters/setups.js";
+import { type Refusal, failure } from "./support/failure.js";
 
 const h2c = setups.find((s) => s.name.includes("http2 cleartext"))!;
 let issuer: DevIssuer;
@@ -75,16 +75,6 @@ after(() => Promise.all(servers.map((s) => s.close())));
 
 const caller = (token?: string) => createClient(GreeterService, transportFor(a.url, "connect", "2", { token }));
 
-async function failure(call: Promise<unknown>) {
-  try {
-    await call;
-  } catch (e) {
-    const error = ConnectError.from(e);
-    return { error, code: error.code, reason: readAuthFailure(error)?.reason, challenge: error.metadata.get("www-authenticate") };
-  }
-  assert.fail("expected the call to fail");
-}
-
 /** Captures everything written to the console and to stdout/stderr while `fn` runs. */
 async function captureOutput(fn: () => Promise<void>): Promise<string> {
   const chunks: string[] = [];
@@ -117,9 +107,9 @@ test("the caller's credential reaches C through A and B (exchanged at B), unary 
 
 test("when C refuses, A's caller sees C's code, reason and challenge, and the token is never logged", async () => {
   const token = await issuer.mint({ subject: "alice", scopes: ["greet"] });
-  let denied!: Awaited<ReturnType<typeof failure>>;
-  let unauthenticated!: Awaited<ReturnType<typeof failure>>;
-  let missing!: Awaited<ReturnType<typeof failure>>;
+  let denied!: Refusal;
+  let unauthenticated!: Refusal;
+  let missing!: Refusal;
   const output = await captureOutput(async () => {
     exchangeScopes = []; // the exchanged token lacks "greet": C answers PermissionDenied
     denied = await failure(caller(token).greet({}));
@@ -139,17 +129,17 @@ test("when C refuses, A's caller sees C's code, reason and challenge, and the to
     missing = await failure((async () => { for await (const _ of caller(token).greetStream({ count: 2 })); })());
     exchangeScopes = ["greet"];
   });
-  assert.deepEqual([denied.code, denied.reason, denied.challenge], [
+  assert.deepEqual([denied.code, denied.failure?.reason, denied.wwwAuthenticate], [
     Code.PermissionDenied,
     "INSUFFICIENT_SCOPE",
     'Bearer realm="service-c", error="insufficient_scope", scope="greet"',
   ]);
-  assert.deepEqual([unauthenticated.code, unauthenticated.reason, unauthenticated.challenge], [
+  assert.deepEqual([unauthenticated.code, unauthenticated.failure?.reason, unauthenticated.wwwAuthenticate], [
     Code.Unauthenticated,
     "INVALID_AUDIENCE",
     'Bearer realm="service-c", error="invalid_token"',
   ]);
-  assert.deepEqual([missing.code, missing.reason], [Code.PermissionDenied, "INSUFFICIENT_SCOPE"]);
+  assert.deepEqual([missing.code, missing.failure?.reason], [Code.PermissionDenied, "INSUFFICIENT_SCOPE"]);
   const seen = [output, ...[denied, unauthenticated, missing].map((f) =>
     JSON.stringify({ message: f.error.message, metadata: [...f.error.metadata], details: f.error.details, cause: String(f.error.cause) }))].join("\n");
   for (const secret of [token, token.split(".")[1]!, token.split(".")[2]!]) {

@@ -3,8 +3,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as http2 from "node:http2";
-import { Code, ConnectError } from "@connectrpc/connect";
-import { readAuthFailure } from "@connectauth/core";
+import { Code } from "@connectrpc/connect";
 import { createServerAuth } from "@connectauth/server";
 import {
   InvoiceService,
@@ -15,6 +14,7 @@ import {
   received,
   startRulesServer,
 } from "./fixtures/rules-server.js";
+import { failure } from "./support/failure.js";
 
 let strict: RulesServer; // deny by default, custom scope claims, one code rule
 let lenient: RulesServer; // unruled methods admit authenticated callers, default scope claims, code rules
@@ -47,16 +47,11 @@ const invoices = (server: RulesServer, token?: string, protocol?: "connect" | "g
   clientOf(InvoiceService, server.transport(token, protocol));
 const legacy = (server: RulesServer, token?: string) => clientOf(LegacyService, server.transport(token));
 
-async function denied(p: Promise<unknown>) {
-  try {
-    await p;
-  } catch (e) {
-    const error = ConnectError.from(e);
-    const failure = readAuthFailure(error);
-    assert.ok(failure, `expected an auth failure, got ${error.code} ${error.rawMessage}`);
-    return { ...failure, www: error.metadata.get("www-authenticate") };
-  }
-  assert.fail("expected the call to be denied");
+/** The auth failure of a denied call, which must carry connectauth's ErrorInfo, and its challenge as received. */
+async function denied(call: Promise<unknown>) {
+  const { error, failure: f, wwwAuthenticate } = await failure(call, "expected the call to be denied");
+  assert.ok(f, `expected an auth failure, got ${error.code} ${error.rawMessage}`);
+  return { ...f, www: wwwAuthenticate };
 }
 
 test("all-of: every scope is needed; the challenge and ErrorInfo name them", async () => {

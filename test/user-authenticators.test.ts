@@ -16,6 +16,7 @@ import { greeterRoutes } from "../packages/example/src/greeter-service.js";
 import { transportFor } from "./adapters/clients.js";
 import { type RawHeaderFields, http2Post, rawUnary } from "./adapters/raw-wire.js";
 import { type Protocol, type RunningServer, setups } from "./adapters/setups.js";
+import { failure } from "./support/failure.js";
 import { installModes, installed, type InstallMode } from "./support/install-modes.js";
 import { createTestSigner } from "./support/tokens.js";
 import { type RawHeaders, assertRefused, visibleText, withHeaders } from "./support/wire.js";
@@ -47,14 +48,7 @@ const greeter = (server: RunningServer, protocol: Protocol, options: { token?: s
     }),
   );
 
-async function refused(call: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await call;
-  } catch (e) {
-    return ConnectError.from(e);
-  }
-  return assert.fail("expected the call to be refused");
-}
+const refused = async (call: Promise<unknown>): Promise<ConnectError> => (await failure(call, "expected the call to be refused")).error;
 
 /** The user's own check, patched into (or wrapped around) the authenticator as the README shows. */
 function withSuspensions(authenticate: Authenticator["authenticate"], suspended: ReadonlySet<string>): Authenticator["authenticate"] {

@@ -1,10 +1,11 @@
 // Calls to the example Greeter server with raw request headers, over any protocol, and the checks every
 // refused call must pass: code, reason, detail, and nothing of the credential echoed back.
 import assert from "node:assert/strict";
-import { type Code, ConnectError, type Interceptor, createClient } from "@connectrpc/connect";
+import { type Code, type ConnectError, type Interceptor, createClient } from "@connectrpc/connect";
 import { readAuthFailure } from "@connectauth/core";
 import { exampleTransport, type Protocol } from "../../packages/example/src/demo-cases.js";
 import { GreeterService } from "../../packages/example/src/gen/example/v1/greeter_pb.js";
+import { failure } from "./failure.js";
 
 export { protocols, type Protocol } from "../../packages/example/src/demo-cases.js";
 
@@ -30,12 +31,8 @@ export const bearer = (token: string): RawHeaders => ({ authorization: `Bearer $
 
 /** Calls a unary method and returns the error it failed with (fails the test if it succeeded). */
 export async function refusal(baseUrl: string, protocol: Protocol, headers: RawHeaders, method: Method = "greet") {
-  try {
-    await rawClient(baseUrl, protocol, headers)[method]({});
-  } catch (e) {
-    return ConnectError.from(e);
-  }
-  return assert.fail(`expected ${method} over ${protocol} to be refused`);
+  const refused = await failure(rawClient(baseUrl, protocol, headers)[method]({}), `expected ${method} over ${protocol} to be refused`);
+  return refused.error;
 }
 
 /** Everything the caller can see of an error, as text. */
