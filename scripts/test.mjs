@@ -1,5 +1,7 @@
 // npm test: generated code up to date, buf lint, type checks (packages and tests), then every test with
-// node's test runner through tsx. Extra arguments are passed to `node --test` (e.g. a file to run alone).
+// node's test runner through tsx. Extra arguments are passed to `node --test` (e.g. a file to run alone:
+// `npm test -- test/e2e.test.ts`); such a run still builds first (`tsc -b`, quick when nothing changed),
+// because tests import @connectauth/* from packages/*/dist and must never run against a stale build.
 import { execFileSync, spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -13,9 +15,9 @@ const extra = process.argv.slice(2);
 if (extra.length === 0) {
   step("generated code is current", "node", ["scripts/generate.mjs", "--check"]);
   step("proto lint", "buf", ["lint"]);
-  step("build (isomorphic packages with types: [])", "tsc", ["-b"]);
-  step("type-check tests", "tsc", ["-p", "tsconfig.test.json"]);
 }
+step("build (isomorphic packages with types: [])", "tsc", ["-b"]);
+if (extra.length === 0) step("type-check tests", "tsc", ["-p", "tsconfig.test.json"]);
 
 const files = extra.length > 0 ? extra : [...findTests("packages"), ...findTests("test")];
 console.log(`\n# ${files.length} test files`);
