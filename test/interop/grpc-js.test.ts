@@ -171,7 +171,7 @@ describe("our client against a grpc-js server", () => {
       createGrpcTransport({ baseUrl: server.url, interceptors: [createAuthInterceptor({ token })] }),
     );
 
-  test("UNAUTHENTICATED from grpc-js: our client reads the reason and challenge (issue 5's refresh-and-retry extends this)", async () => {
+  test("UNAUTHENTICATED from grpc-js: our client reads the reason and challenge", async () => {
     assert.equal((await client("fresh-token").greet({})).greeting, "hello");
     assert.deepEqual(await outcomeOf(client("stale-token").greet({})), {
       code: Code.Unauthenticated,

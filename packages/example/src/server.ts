@@ -8,7 +8,7 @@ import { type DevIssuer, createDevIssuer } from "@connectauth/node/dev";
 import { greeterRoutes } from "./greeter-service.js";
 import type { NodeHandler } from "./node-handler.js";
 import { GreeterService } from "./gen/example/v1/greeter_pb.js";
-import { createWebPage } from "./web-page.js"; // issue 5: the browser page
+import { createWebPage } from "./web-page.js"; // the browser page
 
 /** How the example server verifies tokens. */
 export type ExampleAuthConfig =
@@ -117,11 +117,11 @@ export async function startExampleServer(options: ExampleServerOptions = {}): Pr
   });
   const connect = connectNodeAdapter(auth.install({ routes: greeterRoutes }));
   handler = withCors(withDevIssuerRoutes(connect, devIssuer));
-  // --- issue 5: the browser page, only when asked for ---
+  // --- the browser page, only when asked for ---
   if (options.webPage === true) {
     handler = (await createWebPage(devIssuer))(handler);
   }
-  // --- end issue 5 ---
+  // --- end of the browser page ---
 
   return {
     url,
