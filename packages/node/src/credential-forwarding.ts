@@ -66,8 +66,7 @@ interface Caller {
  * const downstream = createClient(Inventory, createGrpcTransport({
  *   baseUrl, interceptors: [forwarding.clientInterceptor],
  * }));
- * connectNodeAdapter({ routes, requestGate: auth.requestGate,
- *   interceptors: [auth.interceptor, forwarding.serverInterceptor] });
+ * connectNodeAdapter(auth.install({ routes, interceptors: [forwarding.serverInterceptor] }));
  * ```
  *
  * Forward only to services you trust with the caller's token; with `exchange`, send each one a token of
