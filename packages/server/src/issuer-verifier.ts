@@ -20,8 +20,8 @@ export type TokenVerification = {
   readonly outcome: AuthOutcome;
   readonly expiresAtMs?: number;
   /**
-   * Checked on every cache hit (so cheap: a Set look-up, no allocation); once false, the entry is
-   * dropped and the token verified again. Absent for keys that never change (a fixed key, a JWKS
+   * Checked on every cache hit (it must not allocate); once false, the entry is dropped and the token
+   * verified again. Absent for keys that never change (a fixed key, a JWKS
    * object) and for your own key lookup.
    */
   readonly stillTrusted?: () => boolean;
