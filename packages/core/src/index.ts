@@ -18,7 +18,6 @@ export {
 } from "./authorization-header.js";
 export {
   scopesFromClaims,
-  addScopes,
   claimAt,
   defaultScopeClaims,
   scopeDifference,

@@ -5,3 +5,6 @@
  * credentials (`@connectauth/client`, `@connectauth/node`).
  */
 export { clientRefusal } from "./client-reason.js";
+
+/** The scopes of one claim value, added to a set, for the packages that read scopes from claims. */
+export { addScopes } from "./scopes.js";

@@ -1,5 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import * as core from "./index.js";
+import * as protocol from "./protocol.js";
 import { addScopes, scopeDifference, scopesFromClaims } from "./scopes.js";
 
 test("scopes come from scope (string) and scp (array or string); other types are ignored", () => {
@@ -48,4 +50,6 @@ test("addScopes: a space-delimited string or an array of strings, nothing else",
   const into = new Set<string>();
   for (const value of ["a  b", ["c", 1, "", "a"], 42, { d: true }, null]) addScopes(into, value);
   assert.deepEqual([...into].sort(), ["a", "b", "c"]);
+  assert.equal(protocol.addScopes, addScopes, "our packages import it from @connectauth/core/protocol");
+  assert.ok(!("addScopes" in core), "apps do not see it: scopesFromClaims is theirs");
 });

@@ -69,6 +69,8 @@ export function claimAt(claims: Readonly<Record<string, unknown>>, path: string)
 
 /**
  * Adds the scopes of one claim value (a space-delimited string or an array of strings) to `into`.
+ * Plumbing for our own packages (`@connectauth/core/protocol`): apps read scopes with
+ * {@link scopesFromClaims}.
  *
  * ```ts
  * const scopes = new Set<string>();
