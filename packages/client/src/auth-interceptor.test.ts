@@ -7,6 +7,7 @@ import { ErrorInfoSchema } from "@connectauth/core";
 import { GreeterService } from "./test-support/gen/test/v1/test_pb.js";
 import { listenOnLoopback } from "../../../test/support/listen.js";
 import { createAuthInterceptor } from "./auth-interceptor.js";
+import { withCallToken } from "./call-token.js";
 import { readAuthFailure } from "./index.js";
 import type { ClientAuthEvent } from "./client-auth-event.js";
 
@@ -131,10 +132,8 @@ test("bad options fail at creation", () => {
   assert.throws(() => createAuthInterceptor({ token: "" }), TypeError);
   assert.throws(() => createAuthInterceptor({ token: 42 as never }), TypeError);
   for (const token of malformed.filter((t) => t !== "")) {
-    assert.throws(
-      () => createAuthInterceptor({ token }),
-      (e: unknown) => e instanceof TypeError && !/secret|sécret/.test(e.message),
-      JSON.stringify(token),
-    );
+    for (const create of [() => createAuthInterceptor({ token }), () => withCallToken(token)]) {
+      assert.throws(create, (e: unknown) => e instanceof TypeError && !/secret|sécret/.test(e.message), JSON.stringify(token));
+    }
   }
 });

@@ -76,7 +76,7 @@ interface Held {
  */
 export function createCachedTokenSource(options: CachedTokenSourceOptions): CachedTokenSource {
   if (typeof options.load !== "function") {
-    throw new TypeError("connectauth: createCachedTokenSource needs a load function");
+    throw new TypeError("connectauth: load must be a function");
   }
   const refreshBeforeMs = duration(options, "refreshBeforeMs", 60_000);
   const jitterMs = duration(options, "jitterMs", 5_000);
@@ -160,7 +160,7 @@ export function createCachedTokenSource(options: CachedTokenSourceOptions): Cach
 function normalize(issued: IssuedToken | string): IssuedToken {
   const token = typeof issued === "string" ? issued : issued?.token;
   if (typeof token !== "string" || token === "") {
-    throw new TypeError("connectauth: the token source's load returned no token");
+    throw new TypeError("connectauth: load returned no token");
   }
   return typeof issued === "string" ? { token } : issued;
 }

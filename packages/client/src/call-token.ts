@@ -9,7 +9,7 @@ import { type TokenInput, type TokenSource, toTokenSource } from "./token-source
  * ```
  */
 export const callTokenKey = createContextKey<TokenSource | undefined>(undefined, {
-  description: "connectauth: token source of this call",
+  description: "connectauth call token",
 });
 
 /**
@@ -22,7 +22,7 @@ export const callTokenKey = createContextKey<TokenSource | undefined>(undefined,
  * ```
  *
  * @param values Existing context values to add to (default: new ones).
- * @throws TypeError for an input that is not a token input.
+ * @throws TypeError for an input that is not a token input, or a string that is not a token68.
  */
 export function withCallToken(token: TokenInput, values: ContextValues = createContextValues()): ContextValues {
   return values.set(callTokenKey, toTokenSource(token));

@@ -1,4 +1,6 @@
+import { isToken68 } from "@connectauth/core";
 import type { ClientAuthEventHandler } from "./client-auth-event.js";
+import { notToken68 } from "./token-unavailable.js";
 
 /**
  * Where the client interceptor gets the token of each call.
@@ -26,18 +28,21 @@ export interface TokenSource {
 export type TokenInput = string | (() => string | Promise<string>) | TokenSource;
 
 /**
- * Turns any {@link TokenInput} into a {@link TokenSource}.
+ * Turns any {@link TokenInput} into a {@link TokenSource}. A fixed string is checked here, once, for
+ * every way one is given (the interceptor's `token`, `withCallToken`): it must be a token68 (RFC 6750
+ * §2.1). What a function or a source returns is checked on each call, before it reaches a header.
  *
  * ```ts
  * const source = toTokenSource(() => sessionStorage.getItem("token") ?? "");
  * ```
  *
- * @throws TypeError for an empty string or anything that is not a token input.
+ * @throws TypeError for a string that is not a token68 (empty, or with a space, CR, LF, other punctuation
+ *   or a non-ASCII character; never quoted), or anything that is not a token input.
  */
 export function toTokenSource(input: TokenInput): TokenSource {
   if (typeof input === "string") {
-    if (input === "") {
-      throw new TypeError("connectauth: the token is an empty string");
+    if (!isToken68(input)) {
+      throw new TypeError(`connectauth: ${notToken68}`);
     }
     return { getToken: () => Promise.resolve(input) };
   }

@@ -1,6 +1,7 @@
 import type { ConnectError } from "@connectrpc/connect";
-import { ClientReason } from "@connectauth/core";
 import { clientRefusal } from "@connectauth/core/protocol";
+
+// Reasons as literals (type-checked as ClientReason by clientRefusal): a browser bundle needs no table.
 
 /**
  * The error of a call that could not get a token: `Unavailable` (the issuer may be down; the source
@@ -12,7 +13,7 @@ import { clientRefusal } from "@connectauth/core/protocol";
  * ```
  */
 export function tokenUnavailableError(cause: string): ConnectError {
-  return clientRefusal(ClientReason.TokenUnavailable, `connectauth got no token (${cause}); the token source backs off`, { cause });
+  return clientRefusal("TOKEN_UNAVAILABLE", `connectauth got no token (${cause})`, { cause });
 }
 
 /**
@@ -26,7 +27,7 @@ export function tokenUnavailableError(cause: string): ConnectError {
  * ```
  */
 export function malformedTokenError(): ConnectError {
-  return clientRefusal(ClientReason.TokenUnavailable, `connectauth sent nothing: ${notToken68}`, { detail: "malformed_token" });
+  return clientRefusal("TOKEN_UNAVAILABLE", `connectauth sent nothing: ${notToken68}`, { detail: "malformed_token" });
 }
 
 /** Why a token is refused, in the TypeError of a bad option and in the error of a call alike. */

@@ -52,19 +52,29 @@ suite("readAuthFailure()", () => {
     assert.equal(readAuthFailure(new Error("INSECURE_TRANSPORT")), undefined);
   });
 
-  test("the action an app takes for each reason", () => {
+  test("the action an app takes for each reason, as the server sends it", () => {
+    // Every reason, written out as the client README's table says (independently of the implementation).
     const cases: [Reason, string][] = [
       [Reason.MissingCredentials, "sign_in"],
+      [Reason.InvalidToken, "sign_in"],
       [Reason.TokenExpired, "sign_in"],
+      [Reason.TokenNotYetValid, "sign_in"],
       [Reason.InvalidAudience, "sign_in"],
+      [Reason.InvalidIssuer, "sign_in"],
       [Reason.InsufficientScope, "consent"],
       [Reason.ClaimsRejected, "not_allowed"],
       [Reason.KeysUnavailable, "try_later"],
       [Reason.MalformedCredentials, "fix_configuration"],
+      [Reason.MultipleCredentials, "fix_configuration"],
+      [Reason.InvalidApiKey, "fix_configuration"],
+      [Reason.InvalidClientCertificate, "fix_configuration"],
     ];
+    assert.equal(cases.length, Object.keys(Reason).length, "every reason has a row");
     for (const [reason, action] of cases) {
       assert.equal(readAuthFailure(createAuthError(reason))?.action, action, reason);
     }
+    assert.equal(readAuthFailure(clientRefusal(ClientReason.TokenUnavailable, "x"))?.action, "try_later");
+    assert.equal(readAuthFailure(clientRefusal(ClientReason.InsecureTransport, "x"))?.action, "fix_configuration");
     const scope = readAuthFailure(createAuthError(Reason.InsufficientScope, { requiredScopes: ["admin"] }));
     assert.deepEqual([scope?.code, scope?.requiredScopes, scope?.challenge?.params["error"]], [Code.PermissionDenied, ["admin"], "insufficient_scope"]);
   });
@@ -80,9 +90,11 @@ suite("readAuthFailure()", () => {
       const read = readAuthFailure(withInfo(code, "TOKEN_REVOKED"));
       assert.deepEqual([read?.reason, read?.code, read?.action], ["TOKEN_REVOKED", code, action]);
     }
-    // Known reasons keep their own action whatever the code; text that is no ErrorInfo reason, or another domain, is not ours.
+    // A reason that refines its code keeps its action whatever the code; any other follows the code.
     assert.equal(readAuthFailure(withInfo(Code.Unauthenticated, Reason.InvalidApiKey))?.action, "fix_configuration");
-    assert.equal(readAuthFailure(withInfo(Code.PermissionDenied, Reason.MissingCredentials))?.action, "sign_in");
+    assert.equal(readAuthFailure(withInfo(Code.Unavailable, Reason.InsufficientScope))?.action, "consent");
+    assert.equal(readAuthFailure(withInfo(Code.PermissionDenied, Reason.MissingCredentials))?.action, "not_allowed");
+    // Text that is no ErrorInfo reason, or another domain, is not ours.
     assert.equal(readAuthFailure(withInfo(Code.Unauthenticated, "token revoked")), undefined);
     assert.equal(readAuthFailure(withInfo(Code.Unauthenticated, "__proto__")), undefined);
     assert.equal(readAuthFailure(withInfo(Code.Unauthenticated, "TOKEN_REVOKED", "example.com")), undefined);

@@ -59,7 +59,7 @@ export interface AuthFailure {
  * ```
  *
  * Not checked: that the error came from a connectauth peer (any server may send this `ErrorInfo`), nor
- * that a known reason came with its contract code (its action is the reason's whatever the code).
+ * that a known reason came with its contract code (the action follows the code the peer sent).
  */
 export function readAuthFailure(error: unknown): AuthFailure | undefined {
   // ConnectError's instanceof recognizes errors from other copies of @connectrpc/connect too.
@@ -86,28 +86,24 @@ export function readAuthFailure(error: unknown): AuthFailure | undefined {
   };
 }
 
-/** The action of each known reason (a reason added to `Reason` or `ClientReason` must be given one here). */
-const actions: Readonly<Record<Reason | ClientReason, AuthFailureAction>> = {
-  MISSING_CREDENTIALS: "sign_in",
-  INVALID_TOKEN: "sign_in",
-  TOKEN_EXPIRED: "sign_in",
-  TOKEN_NOT_YET_VALID: "sign_in",
-  INVALID_AUDIENCE: "sign_in",
-  INVALID_ISSUER: "sign_in",
+// The reasons whose action is not their code's: a scope to consent to (PermissionDenied alone says
+// not_allowed), and the app's own configuration faults (Unauthenticated alone says sign_in).
+const refinedActions = {
   INSUFFICIENT_SCOPE: "consent",
-  CLAIMS_REJECTED: "not_allowed",
-  KEYS_UNAVAILABLE: "try_later",
-  TOKEN_UNAVAILABLE: "try_later",
   MALFORMED_CREDENTIALS: "fix_configuration",
   MULTIPLE_CREDENTIALS: "fix_configuration",
   INVALID_API_KEY: "fix_configuration",
   INVALID_CLIENT_CERTIFICATE: "fix_configuration",
-  INSECURE_TRANSPORT: "fix_configuration",
-};
+} satisfies Partial<Record<Reason | ClientReason, AuthFailureAction>>;
 
-/** The action for a reason; for a reason this version does not know, the action its code implies. */
+/**
+ * The action of a failure: its code's (`Unauthenticated`: `sign_in`, `PermissionDenied`: `not_allowed`,
+ * `Unavailable`: `try_later`, any other: `fix_configuration`), unless its reason refines it. One rule for
+ * every reason, this version's and a newer server's; with the contract's code of each reason it gives the
+ * action of the client README's table.
+ */
 function actionOf(reason: string, code: Code): AuthFailureAction {
-  if (Object.hasOwn(actions, reason)) return actions[reason as keyof typeof actions];
+  if (Object.hasOwn(refinedActions, reason)) return refinedActions[reason as keyof typeof refinedActions];
   if (code === Code.Unauthenticated) return "sign_in";
   if (code === Code.PermissionDenied) return "not_allowed";
   return code === Code.Unavailable ? "try_later" : "fix_configuration";

@@ -20,6 +20,7 @@ suite("isLoopbackUrl()", () => {
       "http://[0:0:0:0:0:0:0:1]",
       "https://127.0.0.1",
       " http://127.0.0.1", // fetch strips leading spaces too
+      "http://127.000.000.001", // octets are read as decimal numbers and written without zeros
     ]) {
       assert.equal(isLoopbackUrl(url), true, url);
     }
@@ -36,6 +37,10 @@ suite("isLoopbackUrl()", () => {
       "http://[::ffff:127.0.0.1]", // IPv4-mapped: refused, fail closed
       "http://0.0.0.0",
       "http://128.0.0.1",
+      "http://127.0.0.1a", // a name, not an address
+      "http://127.0.0.256", // not an address, and no URL: the parser refuses it
+      "http://127.0.0.1234",
+      "http://127.1.2.3.4",
       "http://10.0.0.1",
       "http://api.example.com",
       "not a url",

@@ -1,6 +1,8 @@
-// 127.0.0.0/8 as the WHATWG URL parser writes an IPv4 host: four decimal octets without leading zeros
-// (it turns 127.1, 0x7f.0.0.1, 2130706433 and 127.0.0.1. into this form before anyone reads `hostname`).
-const loopbackIPv4 = /^127(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+// 127.0.0.0/8 as the WHATWG URL parser writes an IPv4 host: four decimal octets, each 0-255 without
+// leading zeros (it turns 127.1, 0x7f.0.0.1, 2130706433 and 127.0.0.1. into this form, and refuses
+// 127.0.0.256, before anyone reads `hostname`). A host whose last label is a number is always parsed
+// as IPv4, so a hostname of this shape is such an address: the parser has checked the octets already.
+const loopbackIPv4 = /^127(?:\.\d{1,3}){3}$/;
 
 /**
  * Whether a URL's host is loopback, where plaintext never leaves the machine: exactly `localhost`,

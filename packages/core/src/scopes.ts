@@ -7,7 +7,7 @@
  * scopesFromClaims(claims, [...defaultScopeClaims, "permissions"]);
  * ```
  */
-export const defaultScopeClaims: readonly string[] = Object.freeze(["scope", "scp"]);
+export const defaultScopeClaims: readonly string[] = /* @__PURE__ */ Object.freeze(["scope", "scp"]);
 
 // RFC 9068 §2.2.3 / RFC 8693 §4.2: `scope` is a space-delimited string, never anything else.
 const stringOnlyScopeClaim = "scope";
@@ -110,7 +110,7 @@ export interface ScopeDifference {
   readonly missing: readonly string[];
 }
 
-const nothing: readonly string[] = Object.freeze([]);
+const nothing: readonly string[] = /* @__PURE__ */ Object.freeze([]);
 
 /**
  * Compares a scope requirement (a rule's `allScopes` and `anyScopes`) with the scopes granted: what

@@ -1,4 +1,4 @@
-import { ClientReason, clientRefusal } from "./client-reason.js";
+import { type ClientReason, clientRefusal } from "./client-reason.js";
 import { isLoopbackUrl } from "./loopback.js";
 
 /** Options of {@link assertSecureTransport}. */
@@ -42,9 +42,10 @@ export function assertSecureTransport(url: string | URL, options: SecureTranspor
   if (protocol === "https:") return;
   if (protocol === "http:" && (options.allowInsecureTransport === true || isLoopbackUrl(parsed as URL))) return;
   const where = parsed === undefined ? "an unparsable URL" : protocol === "http:" ? parsed.origin : protocol;
-  const optIn = protocol === "http:" ? ", or allowInsecureTransport: true on a network secured otherwise (mTLS)" : "";
+  const optIn = protocol === "http:" ? ", or allowInsecureTransport: true on a secured network" : "";
+  // The literal, type-checked as ClientReason: a browser bundle needs no ClientReason table.
   throw clientRefusal(
-    ClientReason.InsecureTransport,
-    `connectauth sends credentials over https: (or http: to loopback), not to ${where}: use https://${optIn}`,
+    "INSECURE_TRANSPORT",
+    `connectauth sends no credentials to ${where}: use https://, or http:// to loopback${optIn}`,
   );
 }
