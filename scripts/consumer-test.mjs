@@ -121,7 +121,7 @@ function checkTarball(name, tarball) {
   for (const field of ["repository", "homepage", "bugs", "license", "description"]) {
     if (manifest[field] === undefined) problems.push(`package.json has no ${field}`);
   }
-  for (const f of files) if (/\.test\.[cm]?[jt]s(\.map)?$|\.tsbuildinfo$/.test(f)) problems.push(`ships ${f}`);
+  for (const f of files) if (/\.test\.[cm]?[jt]s(\.map)?$|\.tsbuildinfo$|(^|\/)test-support\//.test(f)) problems.push(`ships ${f}`);
   if (name === "core" && !has.has("proto/connectauth/v1/auth.proto")) problems.push("no proto/connectauth/v1/auth.proto");
   // Source maps resolve: every source a map names is in the tarball.
   const maps = files.filter((f) => f.endsWith(".map"));
