@@ -30,5 +30,12 @@ export function malformedTokenError(): ConnectError {
   return clientRefusal("TOKEN_UNAVAILABLE", `connectauth sent nothing: ${notToken68}`, { detail: "malformed_token" });
 }
 
-/** Why a token is refused, in the TypeError of a bad option and in the error of a call alike. */
+/**
+ * Why a token is refused, in the TypeError of a bad option and in the error of a call alike. It names
+ * the rule, never the value.
+ *
+ * ```ts
+ * throw new TypeError(`connectauth: ${notToken68}`);
+ * ```
+ */
 export const notToken68 = "the token is not a token68 (RFC 6750 §2.1)";

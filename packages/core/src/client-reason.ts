@@ -12,7 +12,8 @@ import { errorWithInfo } from "./error-info.js";
  * if (readAuthFailure(e)?.reason === ClientReason.InsecureTransport) useHttps();
  * ```
  *
- * Neither is a token reason: a client never refreshes or retries on them.
+ * Neither is a token reason: a client never refreshes or retries on them. Not checked: that an error
+ * with one of them came from a client (a server may send any `ErrorInfo`).
  */
 export const ClientReason = {
   /**
