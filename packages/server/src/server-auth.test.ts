@@ -158,7 +158,7 @@ for (const { hook, authenticator, header } of throwingHooks) {
       url: "http://127.0.0.1/test.v1.GreeterService/Greet",
       requestHeader: header,
     });
-    assertHookFault(await auth.requestGate(context).then(() => undefined, (e: unknown) => e), authenticator.name, "the gate");
+    await assert.rejects(auth.requestGate(context), (e) => (assertHookFault(e, authenticator.name, "the gate"), true));
     // ... and from the interceptor, as the interceptor in front of it sees it.
     let seen: unknown;
     const observer: Interceptor = (next) => (req) => next(req).catch((e: unknown) => Promise.reject((seen = e)));
