@@ -21,6 +21,8 @@ export interface CallStates<S extends { readonly signal: AbortSignal }> {
    * identity.
    */
   enter(values: ContextValues, signal: AbortSignal, init: (signal: AbortSignal) => S): { state: S; started: boolean } | Denial;
+  /** The state a gate or interceptor of this server left in these context values, if any. */
+  peek(values: ContextValues): S | undefined;
 }
 
 /** Creates the per-call bookkeeping of one server. */
@@ -39,6 +41,7 @@ export function createCallStates<S extends { readonly signal: AbortSignal }>(): 
       values.set(key, state);
       return { state, started: true };
     },
+    peek: (values) => values.get(key),
   };
 }
 

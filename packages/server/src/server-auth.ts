@@ -9,6 +9,7 @@ import { type Denial, fault, toConnectError } from "./denial.js";
 import { type Judgement, createHeaderJudge } from "./header-judge.js";
 import { authIdentityKey } from "./identity.js";
 import { type PendingCondition, createRequestConditions } from "./request-conditions.js";
+import { guardRoutes } from "./route-guard.js";
 
 /** Options of {@link createServerAuth}. */
 export interface ServerAuthOptions {
@@ -232,7 +233,23 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
       throw new TypeError("ServerAuth.install: the router options already have a requestGate; connectauth's gate must be the only one");
     }
     const interceptors = [theInterceptor, ...(routerOptions?.interceptors ?? [])];
-    return { ...routerOptions, requestGate: deferringGate, interceptors } as Omit<O, "requestGate" | "interceptors"> & ServerAuthRouterOptions;
+    const installed = { ...routerOptions, requestGate: deferringGate, interceptors };
+    if (routerOptions?.routes !== undefined) installed.routes = guardRoutes(routerOptions.routes, (m) => authorization.readsRequest(m), judged);
+    return installed as Omit<O, "requestGate" | "interceptors"> & ServerAuthRouterOptions;
+  }
+
+  /**
+   * Whether a call to a method whose rule reads the request had that condition judged: admitted, and
+   * nothing pending. Checked again by the handlers of routes given to install(), so that a call whose
+   * interceptor was dropped after install ({ ...auth.install(o), interceptors: [] }) is refused there.
+   */
+  function judged(method: DescMethod, values: HandlerContext["values"]): Denial | undefined {
+    const state = calls.peek(values);
+    if (state !== undefined && state.admitted && state.pending === undefined) return undefined;
+    return fault(
+      `connectauth: the condition of ${method.parent.typeName}/${method.name} over the request was not judged: ` +
+        "auth.interceptor is missing from the router's interceptors (give yours to auth.install instead)",
+    );
   }
   return {
     install,
