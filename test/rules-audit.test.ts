@@ -20,7 +20,8 @@ before(() => {
   unsafe = buildFixtureImage("unsafe", dir);
   sound = buildFixtureImage("sound", dir);
   example = join(dir, "example.binpb");
-  execFileSync(buf, ["build", "-o", example], { cwd: repoRoot });
+  // The example alone: the workspace also holds the packages' test protos and the READMEs' shop.
+  execFileSync(buf, ["build", "--path", "proto/example", "-o", example], { cwd: repoRoot });
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -12,7 +12,7 @@ import {
   type TokenInput,
   createAuthInterceptor,
   createCachedTokenSource,
-  readClientAuthFailure,
+  readAuthFailure,
 } from "@connectauth/client";
 import { ShopService } from "./gen/shop/v1/shop_pb.js";
 import { type KeySet, createKeySet, serveJwks } from "./keys.mjs";
@@ -109,7 +109,7 @@ for (const [name, protocols] of setups) {
           const client = createClient(ShopService, transportOf(server(), protocol, await keys.mint("alice", ["items.read"])));
           const err = await rejection(client.deleteItem({ id: "42" }));
           assert.equal(err.code, Code.PermissionDenied);
-          const failure = readClientAuthFailure(err);
+          const failure = readAuthFailure(err);
           assert.equal(failure?.reason, "INSUFFICIENT_SCOPE");
           assert.equal(failure?.action, "consent");
           assert.deepEqual(failure?.requiredScopes, ["items.write"]);
@@ -120,7 +120,7 @@ for (const [name, protocols] of setups) {
         test("no token: Unauthenticated, MISSING_CREDENTIALS, a Bearer challenge", async () => {
           const err = await rejection(createClient(ShopService, transportOf(server(), protocol)).getItem({ id: "42" }));
           assert.equal(err.code, Code.Unauthenticated);
-          const failure = readClientAuthFailure(err);
+          const failure = readAuthFailure(err);
           assert.equal(failure?.reason, "MISSING_CREDENTIALS");
           assert.equal(failure?.action, "sign_in");
           assert.equal(failure?.challenge?.scheme.toLowerCase(), "bearer");
@@ -132,7 +132,7 @@ for (const [name, protocols] of setups) {
           const client = createClient(ShopService, transportOf(server(), protocol, () => expired, (e) => events.push(e)));
           const err = await rejection(client.getItem({ id: "42" }));
           assert.equal(err.code, Code.Unauthenticated);
-          assert.equal(readClientAuthFailure(err)?.reason, "TOKEN_EXPIRED");
+          assert.equal(readAuthFailure(err)?.reason, "TOKEN_EXPIRED");
           assert.equal(err.message.includes(expired), false, "the token is not in the message");
           assert.deepEqual(events.filter((e) => e.type === "retry"), []);
         });
