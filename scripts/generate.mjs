@@ -11,7 +11,7 @@ const targets = [
   // The unit tests' own service, one copy per package that tests with it, under src/test-support (which
   // each package's tsconfig excludes from the build and its package.json "files" from the tarball).
   ...["core", "client", "server", "node"].map((pkg) => ({ paths: ["proto/test"], out: `packages/${pkg}/src/test-support` })),
-  // What the READMEs' examples import from "./gen/…", for test/readme-examples.test.ts.
+  // What the READMEs' examples import from "./gen/…", for test/readme/examples.test.ts.
   { paths: ["proto/shop", "proto/example"], out: "test/readme" },
 ];
 

@@ -1,6 +1,6 @@
 // npm test: generated code up to date, buf lint, type checks (packages and tests), then every test with
 // node's test runner through tsx. Extra arguments are passed to `node --test` (e.g. a file to run alone:
-// `npm test -- test/e2e.test.ts`); such a run still builds first (`tsc -b`, quick when nothing changed),
+// `npm test -- test/interop/e2e.test.ts`); such a run still builds first (`tsc -b`, quick when nothing changed),
 // because tests import @connectauth/* from packages/*/dist and must never run against a stale build.
 import { execFileSync, spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";

@@ -14,8 +14,8 @@ import { createAuthInterceptor, readAuthFailure } from "@connectauth/client";
 import { GreeterService } from "../../packages/example/src/gen/example/v1/greeter_pb.js";
 import { type DevIssuer, createDevIssuer } from "@connectauth/node/dev";
 import { type TestPki, createTestPki } from "../support/certs.js";
-import { greeterServeOptions, outcomeOf } from "../adapters/suite.js";
-import { type RunningServer, setups } from "../adapters/setups.js";
+import { greeterServeOptions, outcomeOf } from "../server/adapters/suite.js";
+import { type RunningServer, setups } from "../server/adapters/setups.js";
 import { GreeterGrpcJsClient, startGrpcJsGreeter } from "./grpc-js-greeter.js";
 
 type Client = InstanceType<typeof GreeterGrpcJsClient>;

@@ -1,5 +1,5 @@
 // The free names of the READMEs' ```ts examples: what a snippet uses without defining it, as a reader
-// would have it in their own app. test/readme-examples.test.ts compiles every snippet as a module of its
+// would have it in their own app. test/readme/examples.test.ts compiles every snippet as a module of its
 // own next to this file (so `./gen/…` resolves to test/readme/gen, generated from proto/shop and
 // proto/example); a snippet's own imports and declarations shadow these. They are globals of that
 // program only: this is a .d.mts (a module, with `declare global`), which tsconfig.test.json's

@@ -3,7 +3,7 @@ import { humanDuration } from "./duration.js";
 /**
  * The longest token lifetime a connectauth server accepts unless told otherwise: the default of
  * `createJwtAuthenticator({ maxLifetimeSeconds })` in `@connectauth/server`, mirrored here (the server
- * does not export it; test/doctor-dev.test.ts checks the two agree against a real server).
+ * does not export it; test/cli/doctor-dev.test.ts checks the two agree against a real server).
  */
 export const serverMaxLifetimeSeconds = 86400;
 

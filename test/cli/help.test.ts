@@ -6,8 +6,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { commands } from "../packages/cli/src/run.js";
-import { runCli, spawnCli } from "./support/run-cli.js";
+import { commands } from "../../packages/cli/src/run.js";
+import { runCli, spawnCli } from "../support/run-cli.js";
 
 /** Every command line that names a command: ["doctor"], ["token"], ["token", "mint"], … */
 const paths = commands.flatMap((c) => ("subcommands" in c ? [[c.name], ...c.subcommands.map((s) => [c.name, s.name])] : [[c.name]]));
@@ -69,7 +69,7 @@ test("usage errors: the message, the command's usage, and where its help is", as
 });
 
 test("--version, as a real process: the version in packages/cli/package.json", async () => {
-  const { version } = JSON.parse(readFileSync(new URL("../packages/cli/package.json", import.meta.url), "utf8")) as { version: string };
+  const { version } = JSON.parse(readFileSync(new URL("../../packages/cli/package.json", import.meta.url), "utf8")) as { version: string };
   for (const flag of ["--version", "-v"]) {
     const r = await spawnCli([flag]);
     assert.equal(r.code, 0, r.stderr);
@@ -83,9 +83,9 @@ test("--version, as a real process: the version in packages/cli/package.json", a
 test("the version is read from the package.json beside the code when asked, not written into it", async () => {
   const dir = mkdtempSync(join(tmpdir(), "connectauth-version-"));
   try {
-    cpSync(new URL("../packages/cli/src/version.ts", import.meta.url), join(dir, "src", "version.ts"));
+    cpSync(new URL("../../packages/cli/src/version.ts", import.meta.url), join(dir, "src", "version.ts"));
     writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "@connectauth/cli", version: "9.8.7-test" }));
-    const { cliVersion } = (await import(pathToFileURL(join(dir, "src", "version.ts")).href)) as typeof import("../packages/cli/src/version.js");
+    const { cliVersion } = (await import(pathToFileURL(join(dir, "src", "version.ts")).href)) as typeof import("../../packages/cli/src/version.js");
     assert.equal(cliVersion(), "9.8.7-test");
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -18,10 +18,10 @@ import { type JwtKeySource, createJwtAuthenticator, createServerAuth } from "@co
 import { createPinoDecisionListener } from "@connectauth/server/pino";
 import { createOtelDecisionListener } from "@connectauth/server/otel";
 import { createDevIssuer, type DevIssuer } from "@connectauth/node/dev";
-import { GreeterService } from "../packages/example/src/gen/example/v1/greeter_pb.js";
-import { greeterRoutes } from "../packages/example/src/greeter-service.js";
-import { closedPort } from "./support/run-cli.js";
-import { type Listening, listenOnLoopback } from "./support/listen.js";
+import { GreeterService } from "../../packages/example/src/gen/example/v1/greeter_pb.js";
+import { greeterRoutes } from "../../packages/example/src/greeter-service.js";
+import { closedPort } from "../support/run-cli.js";
+import { type Listening, listenOnLoopback } from "../support/listen.js";
 
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 const spans = new InMemorySpanExporter();

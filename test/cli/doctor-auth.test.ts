@@ -3,8 +3,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createDevIssuer, type DevIssuer } from "@connectauth/node/dev";
-import { type ExampleServer, startExampleServer } from "../packages/example/src/server.js";
-import { closedPort, doctorJson, runCli } from "./support/run-cli.js";
+import { type ExampleServer, startExampleServer } from "../../packages/example/src/server.js";
+import { closedPort, doctorJson, runCli } from "../support/run-cli.js";
 
 const Greet = "example.v1.GreeterService/Greet";
 const Admin = "example.v1.GreeterService/Admin";
@@ -149,7 +149,7 @@ test("doctor: the server cannot reach its keys (KEYS_UNAVAILABLE), not the token
 
 test("doctor: a proxy that drops the Authorization header", async () => {
   const http = await import("node:http");
-  const { listenOnLoopback } = await import("./support/listen.js");
+  const { listenOnLoopback } = await import("../support/listen.js");
   // An HTTP/1.1 reverse proxy that forwards everything but the credential.
   const proxy = http.createServer((req, res) => {
     const headers = { ...req.headers };

@@ -6,9 +6,9 @@ import assert from "node:assert/strict";
 import { Code } from "@connectrpc/connect";
 import { createApiKeyAuthenticator, createJwtAuthenticator, createServerAuth, hashApiKey } from "@connectauth/server";
 import { nodeContextValues } from "@connectauth/node";
-import { greeterRoutes } from "../packages/example/src/greeter-service.js";
+import { greeterRoutes } from "../../packages/example/src/greeter-service.js";
 import { type DevIssuer, createDevIssuer } from "@connectauth/node/dev";
-import { createTestPki, type TestPki } from "./support/certs.js";
+import { createTestPki, type TestPki } from "../support/certs.js";
 import { type RawHeaderFields, type RawTarget, rawUnary } from "./adapters/raw-wire.js";
 import { type RunningServer, type ServeOptions, type Setup, headerVariantSetups, setups } from "./adapters/setups.js";
 

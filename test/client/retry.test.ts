@@ -6,8 +6,8 @@ import { Code, ConnectError, createClient, type Interceptor, type Transport } fr
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import * as web from "@connectrpc/connect-web";
 import { type ClientAuthEvent, createAuthInterceptor, createCachedTokenSource, readAuthFailure } from "@connectauth/client";
-import { GreeterService } from "../packages/example/src/gen/example/v1/greeter_pb.js";
-import { type ExampleServer, startExampleServer } from "../packages/example/src/server.js";
+import { GreeterService } from "../../packages/example/src/gen/example/v1/greeter_pb.js";
+import { type ExampleServer, startExampleServer } from "../../packages/example/src/server.js";
 
 let server: ExampleServer;
 before(async () => {

@@ -13,8 +13,8 @@ import {
   mint,
   received,
   startRulesServer,
-} from "./fixtures/rules-server.js";
-import { failure } from "./support/failure.js";
+} from "../fixtures/rules-server.js";
+import { failure } from "../support/failure.js";
 
 let strict: RulesServer; // deny by default, custom scope claims, one code rule
 let lenient: RulesServer; // unruled methods admit authenticated callers, default scope claims, code rules

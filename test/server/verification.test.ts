@@ -7,9 +7,9 @@ import assert from "node:assert/strict";
 import { Code } from "@connectrpc/connect";
 import { CompactEncrypt, SignJWT, type JWTPayload } from "jose";
 import { createApiKeyAuthenticator, createJwtAuthenticator, hashApiKey } from "@connectauth/server";
-import { type ExampleServer, startExampleServer } from "../packages/example/src/server.js";
-import { type KeyServer, startKeyServer } from "./support/key-server.js";
-import { type TestSigner, b64url, createTestSigner } from "./support/tokens.js";
+import { type ExampleServer, startExampleServer } from "../../packages/example/src/server.js";
+import { type KeyServer, startKeyServer } from "../support/key-server.js";
+import { type TestSigner, b64url, createTestSigner } from "../support/tokens.js";
 import {
   type Protocol,
   type RawHeaders,
@@ -19,7 +19,7 @@ import {
   protocols,
   rawClient,
   refusal,
-} from "./support/wire.js";
+} from "../support/wire.js";
 
 const apiKey = "k_test_" + "7".repeat(40);
 let server: ExampleServer;

@@ -8,8 +8,8 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buf, buildFixtureImage, repoRoot } from "./fixtures/buf-image.js";
-import { runCli } from "./support/run-cli.js";
+import { buf, buildFixtureImage, repoRoot } from "../fixtures/buf-image.js";
+import { runCli } from "../support/run-cli.js";
 
 let dir: string;
 let unsafe: string;

@@ -4,10 +4,10 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as http from "node:http";
 import { Code, createClient } from "@connectrpc/connect";
-import { GreeterService } from "../packages/example/src/gen/example/v1/greeter_pb.js";
-import { exampleTransport, protocols, runDemoCases } from "../packages/example/src/demo-cases.js";
-import { type ExampleServer, startExampleServer } from "../packages/example/src/server.js";
-import { failure } from "./support/failure.js";
+import { GreeterService } from "../../packages/example/src/gen/example/v1/greeter_pb.js";
+import { exampleTransport, protocols, runDemoCases } from "../../packages/example/src/demo-cases.js";
+import { type ExampleServer, startExampleServer } from "../../packages/example/src/server.js";
+import { failure } from "../support/failure.js";
 
 let server: ExampleServer;
 let greet: string; // scope greet

@@ -6,7 +6,7 @@ import { suite, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { type Snippet, extractSnippets, repoRoot, typeCheckSnippets } from "./support/readme-snippets.js";
+import { type Snippet, extractSnippets, repoRoot, typeCheckSnippets } from "../support/readme-snippets.js";
 
 const readmes = [
   "README.md",

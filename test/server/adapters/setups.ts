@@ -133,7 +133,7 @@ export const setups: readonly Setup[] = [
 /**
  * Setups the shared suite does not run: they differ from the ones above only in how Node hands over
  * request headers (node:http with its default options, without `joinDuplicateHeaders`; Fastify over
- * HTTP/1.1), which is what test/duplicate-headers.test.ts is about.
+ * HTTP/1.1), which is what test/server/duplicate-headers.test.ts is about.
  */
 export const headerVariantSetups: readonly Setup[] = [
   {

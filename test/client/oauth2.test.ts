@@ -6,9 +6,9 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { type ClientAuthEvent, createAuthInterceptor, readAuthFailure, tokenHash } from "@connectauth/client";
 import { createOAuth2TokenSource, type OAuth2TokenSourceOptions } from "@connectauth/client/oauth2";
-import { GreeterService } from "../packages/example/src/gen/example/v1/greeter_pb.js";
-import { type ExampleServer, startExampleServer } from "../packages/example/src/server.js";
-import { type TestOAuthServer, startOAuthServer } from "./support/oauth-server.js";
+import { GreeterService } from "../../packages/example/src/gen/example/v1/greeter_pb.js";
+import { type ExampleServer, startExampleServer } from "../../packages/example/src/server.js";
+import { type TestOAuthServer, startOAuthServer } from "../support/oauth-server.js";
 
 let as: TestOAuthServer;
 let api: ExampleServer;

@@ -13,10 +13,10 @@ import { generate } from "selfsigned";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { createJwtAuthenticator, createServerAuth } from "@connectauth/server";
 import { createDevIssuer } from "@connectauth/node/dev";
-import { greeterRoutes } from "../packages/example/src/greeter-service.js";
-import { type ExampleServer, startExampleServer } from "../packages/example/src/server.js";
-import { closedPort, doctorJson } from "./support/run-cli.js";
-import { type Listening, listenOnLoopback } from "./support/listen.js";
+import { greeterRoutes } from "../../packages/example/src/greeter-service.js";
+import { type ExampleServer, startExampleServer } from "../../packages/example/src/server.js";
+import { closedPort, doctorJson } from "../support/run-cli.js";
+import { type Listening, listenOnLoopback } from "../support/listen.js";
 
 const Greet = "example.v1.GreeterService/Greet";
 

@@ -13,8 +13,8 @@ import { type DecisionEvent, createServerAuth } from "@connectauth/server";
 import { transportFor } from "./adapters/clients.js";
 import { type Protocol, type RunningServer, setups } from "./adapters/setups.js";
 import { largeBody, rejectedReadBound } from "./adapters/suite.js";
-import { InvoiceService, LegacyService, clientOf, mint, received, rulesAuthenticator, rulesRoutes } from "./fixtures/rules-server.js";
-import { type InstallMode, installModes, installed } from "./support/install-modes.js";
+import { InvoiceService, LegacyService, clientOf, mint, received, rulesAuthenticator, rulesRoutes } from "../fixtures/rules-server.js";
+import { type InstallMode, installModes, installed } from "../support/install-modes.js";
 
 const setup = setups.find((s) => s.name === "connectNodeAdapter on http2 cleartext")!;
 const protocols: readonly Protocol[] = ["connect", "grpc", "grpc-web"];

@@ -5,8 +5,8 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createJwtAuthenticator } from "@connectauth/server";
 import { type DevServer, startDevServer } from "@connectauth/node/dev";
-import { type ExampleServer, startExampleServer } from "../packages/example/src/server.js";
-import { closedPort, doctorJson, runCli, startCli } from "./support/run-cli.js";
+import { type ExampleServer, startExampleServer } from "../../packages/example/src/server.js";
+import { closedPort, doctorJson, runCli, startCli } from "../support/run-cli.js";
 
 const Greet = "example.v1.GreeterService/Greet";
 

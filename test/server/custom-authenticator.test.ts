@@ -5,8 +5,8 @@ import assert from "node:assert/strict";
 import { Code } from "@connectrpc/connect";
 import { Reason } from "@connectauth/core";
 import { type Authenticator, accepted, createJwtAuthenticator, rejected } from "@connectauth/server";
-import { type ExampleServer, startExampleServer } from "../packages/example/src/server.js";
-import { assertRefused, bearer, protocols, rawClient, refusal } from "./support/wire.js";
+import { type ExampleServer, startExampleServer } from "../../packages/example/src/server.js";
+import { assertRefused, bearer, protocols, rawClient, refusal } from "../support/wire.js";
 
 const sessions = new Map([["s3ss10n-alice-0123456789", { user: "alice", scopes: ["greet"] }]]);
 let introspectionUp = true;

@@ -8,12 +8,12 @@ import { Code, type Transport, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { createJwtAuthenticator, createServerAuth, getAuth } from "@connectauth/server";
 import { type CredentialForwarding, createCredentialForwarding } from "@connectauth/node";
-import { GreeterService } from "../packages/example/src/gen/example/v1/greeter_pb.js";
-import { greeterRoutes } from "../packages/example/src/greeter-service.js";
+import { GreeterService } from "../../packages/example/src/gen/example/v1/greeter_pb.js";
+import { greeterRoutes } from "../../packages/example/src/greeter-service.js";
 import { type DevIssuer, createDevIssuer } from "@connectauth/node/dev";
 import { transportFor } from "./adapters/clients.js";
 import { type RunningServer, setups } from "./adapters/setups.js";
-import { type Refusal, failure } from "./support/failure.js";
+import { type Refusal, failure } from "../support/failure.js";
 
 const h2c = setups.find((s) => s.name.includes("http2 cleartext"))!;
 let issuer: DevIssuer;

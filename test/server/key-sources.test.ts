@@ -12,10 +12,10 @@ import {
   createJwtAuthenticator,
   createMultiIssuerJwtAuthenticator,
 } from "@connectauth/server";
-import { type ExampleServer, startExampleServer } from "../packages/example/src/server.js";
-import { type KeyServer, type KeyServerMode, startKeyServer } from "./support/key-server.js";
-import { type TestSigner, createTestSigner } from "./support/tokens.js";
-import { type Protocol, assertRefused, bearer, protocols, rawClient, refusal } from "./support/wire.js";
+import { type ExampleServer, startExampleServer } from "../../packages/example/src/server.js";
+import { type KeyServer, type KeyServerMode, startKeyServer } from "../support/key-server.js";
+import { type TestSigner, createTestSigner } from "../support/tokens.js";
+import { type Protocol, assertRefused, bearer, protocols, rawClient, refusal } from "../support/wire.js";
 
 const closers: (() => Promise<void>)[] = [];
 after(async () => {

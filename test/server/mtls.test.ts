@@ -15,9 +15,9 @@ import {
   nodeContextValues,
   peerCertificateKey,
 } from "@connectauth/node";
-import { GreeterService } from "../packages/example/src/gen/example/v1/greeter_pb.js";
-import { greeterRoutes } from "../packages/example/src/greeter-service.js";
-import { type TestCertificate, type TestPki, createTestPki, spiffeIds } from "./support/certs.js";
+import { GreeterService } from "../../packages/example/src/gen/example/v1/greeter_pb.js";
+import { greeterRoutes } from "../../packages/example/src/greeter-service.js";
+import { type TestCertificate, type TestPki, createTestPki, spiffeIds } from "../support/certs.js";
 import { transportFor } from "./adapters/clients.js";
 import { outcomeOf } from "./adapters/suite.js";
 import { type RunningServer, setups } from "./adapters/setups.js";

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Code, ConnectError, type ConnectRouter, type Interceptor, createRouterTransport } from "@connectrpc/connect";
 import { createServerAuth } from "@connectauth/server";
-import { InvoiceService, LegacyService, clientOf, mint, rulesAuthenticator, rulesRoutes } from "./fixtures/rules-server.js";
+import { InvoiceService, LegacyService, clientOf, mint, rulesAuthenticator, rulesRoutes } from "../fixtures/rules-server.js";
 
 const [reader, writer] = await Promise.all([
   mint({ scope: ["invoices.read"], tenant: "t1" }),

@@ -1,6 +1,6 @@
 // The shared adapter suite on every Node server setup (see setups.ts for which protocols each serves).
 import { before } from "node:test";
-import { createTestPki, type TestPki } from "../support/certs.js";
+import { createTestPki, type TestPki } from "../../support/certs.js";
 import { adapterSuite } from "./suite.js";
 import { setups } from "./setups.js";
 
