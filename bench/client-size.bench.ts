@@ -59,7 +59,12 @@ const bench: BenchModule = async () => {
     ...(target === undefined ? {} : { target }),
   });
   return [
-    row("core+client as the example's browser page uses them, added to a connect-web app, vs 3 KB budget", page, "interceptor + cached source + failure reader", "<= 1"),
+    row(
+      "core+client as the example's browser page uses them, added to a connect-web app, vs 3 KB budget",
+      page,
+      "interceptor + cached source + failure reader",
+      "<= 1",
+    ),
     row("every browser export (with withCallToken), added to a connect-web app, for information", all, "all four"),
     row("the minimal app (interceptor + failure reader), added to a connect-web app, for information", minimal, "minimal"),
     row("every browser export bundled alone with connect and protobuf as externals, for information", standalone, "standalone"),

@@ -37,7 +37,9 @@ async function capture(): Promise<{ req: UnaryRequest; res: UnaryResponse }> {
     if (!req.stream && !res.stream) seen = { req, res };
     return res;
   };
-  await createClient(GreeterService, createRouterTransport(greeterRoutes, { transport: { interceptors: [recorder] } })).greet({ name: "x" });
+  await createClient(GreeterService, createRouterTransport(greeterRoutes, { transport: { interceptors: [recorder] } })).greet({
+    name: "x",
+  });
   if (seen === undefined) throw new Error("bench setup: no unary request captured");
   return seen;
 }
@@ -57,9 +59,12 @@ export default async function bench({ quick }: BenchOptions): Promise<BenchResul
     wrapped(createAuthInterceptor({ token: createCachedTokenSource({ load: loadToken }) })),
   ];
   for (const v of variants) await perOp(n / 10, () => v(req));
-  const [hand, ours, handRefresh, oursRefresh] = (await bestOf(rounds, variants.map((v) => async () => ({ us: await perOp(n, () => v(req)) })))).map(
-    (m) => m.us,
-  ) as [number, number, number, number];
+  const [hand, ours, handRefresh, oursRefresh] = (
+    await bestOf(
+      rounds,
+      variants.map((v) => async () => ({ us: await perOp(n, () => v(req)) })),
+    )
+  ).map((m) => m.us) as [number, number, number, number];
   const us = (v: number) => `${v.toFixed(2)} µs/call`;
   return [
     {

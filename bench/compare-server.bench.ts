@@ -19,9 +19,21 @@ const inFlight = 64;
 
 type Path = { readonly name: string; readonly http: "h1" | "h2"; transport(baseUrl: string, token: string): Transport };
 const paths: readonly Path[] = [
-  { name: "Connect HTTP/2", http: "h2", transport: (baseUrl, token) => createConnectTransport({ baseUrl, httpVersion: "2", interceptors: [bearer(token)] }) },
-  { name: "Connect HTTP/1.1", http: "h1", transport: (baseUrl, token) => createConnectTransport({ baseUrl, httpVersion: "1.1", interceptors: [bearer(token)] }) },
-  { name: "gRPC HTTP/2", http: "h2", transport: (baseUrl, token) => createGrpcTransport({ baseUrl, interceptors: [bearer(token)] }) },
+  {
+    name: "Connect HTTP/2",
+    http: "h2",
+    transport: (baseUrl, token) => createConnectTransport({ baseUrl, httpVersion: "2", interceptors: [bearer(token)] }),
+  },
+  {
+    name: "Connect HTTP/1.1",
+    http: "h1",
+    transport: (baseUrl, token) => createConnectTransport({ baseUrl, httpVersion: "1.1", interceptors: [bearer(token)] }),
+  },
+  {
+    name: "gRPC HTTP/2",
+    http: "h2",
+    transport: (baseUrl, token) => createGrpcTransport({ baseUrl, interceptors: [bearer(token)] }),
+  },
 ];
 const bearer = (token: string) => createAuthInterceptor({ token, allowInsecureTransport: true });
 
@@ -59,14 +71,59 @@ export default async function bench({ quick }: BenchOptions): Promise<BenchResul
       const share = { none: await shareOf("none"), connectauth: await shareOf("connectauth", 3), jose: await shareOf("jose") };
       const layer = (v: "none" | "connectauth" | "jose") => `${label[v]}: auth layer ${share[v].text}`;
       results.push(
-        { name: `compare: server CPU per call, connectauth ÷ no auth, by the auth layer's share of a profiled server ${where}`, ratio: 1 / (1 - share.connectauth.share), a: layer("connectauth"), b: layer("none"), target: "<= 1.05" },
-        { name: `compare: throughput, connectauth ÷ no auth, by the auth layer's share of a profiled server ${where}`, ratio: 1 - share.connectauth.share, a: layer("connectauth"), b: layer("none"), target: ">= 0.95" },
-        { name: `compare: server CPU per call, hand-written jose ÷ connectauth, by the auth layer's share ${where} (jose's WebCrypto work off the main thread is not counted)`, ratio: (1 - share.connectauth.share) / (1 - share.jose.share), a: layer("jose"), b: layer("connectauth"), target: ">= 1" },
-        { name: `compare: server CPU time per call, connectauth ÷ no auth ${where}, for information (±30% run to run here)`, ratio: m.connectauth.cpu / m.none.cpu, a: cpu("connectauth"), b: cpu("none") },
-        { name: `compare: throughput, connectauth ÷ no auth ${where}, for information (±30% run to run here)`, ratio: m.none.wall / m.connectauth.wall, a: rate("connectauth"), b: rate("none") },
-        { name: `compare: server CPU time per call, hand-written jose ÷ connectauth ${where}`, ratio: m.jose.cpu / m.connectauth.cpu, a: cpu("jose"), b: cpu("connectauth"), target: ">= 1" },
-        { name: `compare: throughput, connectauth ÷ hand-written jose ${where}`, ratio: m.jose.wall / m.connectauth.wall, a: rate("connectauth"), b: rate("jose"), target: ">= 1" },
-        { name: `compare: server CPU time per call, fast-jwt (cache) ÷ connectauth ${where}, for information`, ratio: m["fast-jwt"].cpu / m.connectauth.cpu, a: cpu("fast-jwt"), b: cpu("connectauth") },
+        {
+          name: `compare: server CPU per call, connectauth ÷ no auth, by the auth layer's share of a profiled server ${where}`,
+          ratio: 1 / (1 - share.connectauth.share),
+          a: layer("connectauth"),
+          b: layer("none"),
+          target: "<= 1.05",
+        },
+        {
+          name: `compare: throughput, connectauth ÷ no auth, by the auth layer's share of a profiled server ${where}`,
+          ratio: 1 - share.connectauth.share,
+          a: layer("connectauth"),
+          b: layer("none"),
+          target: ">= 0.95",
+        },
+        {
+          name: `compare: server CPU per call, hand-written jose ÷ connectauth, by the auth layer's share ${where} (jose's WebCrypto work off the main thread is not counted)`,
+          ratio: (1 - share.connectauth.share) / (1 - share.jose.share),
+          a: layer("jose"),
+          b: layer("connectauth"),
+          target: ">= 1",
+        },
+        {
+          name: `compare: server CPU time per call, connectauth ÷ no auth ${where}, for information (±30% run to run here)`,
+          ratio: m.connectauth.cpu / m.none.cpu,
+          a: cpu("connectauth"),
+          b: cpu("none"),
+        },
+        {
+          name: `compare: throughput, connectauth ÷ no auth ${where}, for information (±30% run to run here)`,
+          ratio: m.none.wall / m.connectauth.wall,
+          a: rate("connectauth"),
+          b: rate("none"),
+        },
+        {
+          name: `compare: server CPU time per call, hand-written jose ÷ connectauth ${where}`,
+          ratio: m.jose.cpu / m.connectauth.cpu,
+          a: cpu("jose"),
+          b: cpu("connectauth"),
+          target: ">= 1",
+        },
+        {
+          name: `compare: throughput, connectauth ÷ hand-written jose ${where}`,
+          ratio: m.jose.wall / m.connectauth.wall,
+          a: rate("connectauth"),
+          b: rate("jose"),
+          target: ">= 1",
+        },
+        {
+          name: `compare: server CPU time per call, fast-jwt (cache) ÷ connectauth ${where}, for information`,
+          ratio: m["fast-jwt"].cpu / m.connectauth.cpu,
+          a: cpu("fast-jwt"),
+          b: cpu("connectauth"),
+        },
       );
     }
   } finally {

@@ -22,7 +22,8 @@ export default async function bench({ quick }: BenchOptions): Promise<BenchResul
   const options = { issuer, audience, algorithms: ["ES256"], keys: { keys: [jwk] } };
   const ours = createJwtAuthenticator(options);
   const theirs = fastJwt();
-  if (!(await ours.authenticate({ scheme: "bearer", value: token })).ok) throw new Error("bench setup: the token does not verify");
+  if (!(await ours.authenticate({ scheme: "bearer", value: token })).ok)
+    throw new Error("bench setup: the token does not verify");
   theirs(token);
 
   const hit = await sideBySide(

@@ -18,11 +18,17 @@ const token = await issuer.mint({ subject: "alice", scopes: ["greet"], ttlSecond
 
 async function server(withAuth: boolean) {
   const auth = createServerAuth({
-    authenticators: [createJwtAuthenticator({ issuer: issuer.issuer, audience: issuer.audience, algorithms: ["ES256"], keys: issuer.jwks })],
+    authenticators: [
+      createJwtAuthenticator({ issuer: issuer.issuer, audience: issuer.audience, algorithms: ["ES256"], keys: issuer.jwks }),
+    ],
   });
   const { requestGate: gate, interceptors } = auth.install({});
   const intercepted = interceptors[0]!(next);
-  const header = new Headers({ authorization: `Bearer ${token}`, "content-type": "application/proto", "connect-protocol-version": "1" });
+  const header = new Headers({
+    authorization: `Bearer ${token}`,
+    "content-type": "application/proto",
+    "connect-protocol-version": "1",
+  });
   for (let i = 0; i < n; i++) {
     const context = createHandlerContext({
       service: GreeterService,
@@ -57,7 +63,13 @@ async function client(interceptor: Interceptor) {
     service: GreeterService,
     url: "https://api.example.com/example.v1.GreeterService/Greet",
     header: new Headers({ "content-type": "application/proto" }),
-    contextValues: createHandlerContext({ service: GreeterService, method, protocolName: "connect", requestMethod: "POST", url: "https://x/" }).values,
+    contextValues: createHandlerContext({
+      service: GreeterService,
+      method,
+      protocolName: "connect",
+      requestMethod: "POST",
+      url: "https://x/",
+    }).values,
     signal: new AbortController().signal,
     stream: false,
     message: {},

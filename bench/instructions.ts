@@ -32,7 +32,15 @@ try {
   });
   /** Instructions of a whole run of the target with `calls` calls. */
   const count = async (calls: number, mode: string): Promise<number> => {
-    const args = ["--tool=callgrind", "--callgrind-out-file=/dev/null", process.execPath, "--single-threaded", bundle, String(calls), mode];
+    const args = [
+      "--tool=callgrind",
+      "--callgrind-out-file=/dev/null",
+      process.execPath,
+      "--single-threaded",
+      bundle,
+      String(calls),
+      mode,
+    ];
     const { stderr } = await run("valgrind", args, { maxBuffer: 1 << 24 });
     const refs = /refs:\s+([\d,]+)/.exec(stderr)?.[1];
     if (refs === undefined) throw new Error(`valgrind printed no instruction count:\n${stderr}`);

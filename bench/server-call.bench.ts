@@ -53,7 +53,10 @@ export default async function bench({ quick }: BenchOptions): Promise<BenchResul
     const { token } = target;
     const withAuth = createClient(
       GreeterService,
-      createGrpcTransport({ baseUrl: target.secured, interceptors: [createAuthInterceptor({ token, allowInsecureTransport: true })] }),
+      createGrpcTransport({
+        baseUrl: target.secured,
+        interceptors: [createAuthInterceptor({ token, allowInsecureTransport: true })],
+      }),
     );
     const noAuth = createClient(GreeterService, createGrpcTransport({ baseUrl: target.open }));
     const calls = quick ? 500 : 1500;

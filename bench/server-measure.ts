@@ -31,7 +31,10 @@ export async function perOp(n: number, op: () => Promise<unknown>): Promise<numb
  * keeps the least (least disturbed) value of each field of each: on a shared machine, noise only ever
  * adds time.
  */
-export async function bestOf<M extends Record<string, number>>(rounds: number, measures: readonly (() => Promise<M>)[]): Promise<M[]> {
+export async function bestOf<M extends Record<string, number>>(
+  rounds: number,
+  measures: readonly (() => Promise<M>)[],
+): Promise<M[]> {
   const best: (M | undefined)[] = measures.map(() => undefined);
   for (let r = 0; r < rounds; r++) {
     for (let k = 0; k < measures.length; k++) {

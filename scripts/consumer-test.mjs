@@ -40,7 +40,15 @@ const runs = {
     protocGenEs: "2.7.0",
     typescript: "~5.8.0",
   },
-  newest: { connect: "^2", connectNode: "^2", adapters: "^2", overrideAdapters: true, protobuf: "^2", protocGenEs: "^2", typescript: "latest" },
+  newest: {
+    connect: "^2",
+    connectNode: "^2",
+    adapters: "^2",
+    overrideAdapters: true,
+    protobuf: "^2",
+    protocGenEs: "^2",
+    typescript: "latest",
+  },
   adapters: { adapters: "^2", protobuf: "^2", protocGenEs: "^2", typescript: "latest" },
 };
 
@@ -88,10 +96,14 @@ function usage(message) {
 /** `npm pack` of every published package; returns the tarball path of each. */
 function pack(dir) {
   mkdirSync(dir, { recursive: true });
-  run("npm", ["pack", "--silent", "--ignore-scripts", "--pack-destination", dir, ...packages.flatMap((p) => ["-w", `@connectauth/${p}`])], {
-    cwd: root,
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+  run(
+    "npm",
+    ["pack", "--silent", "--ignore-scripts", "--pack-destination", dir, ...packages.flatMap((p) => ["-w", `@connectauth/${p}`])],
+    {
+      cwd: root,
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
   const out = {};
   for (const p of packages) {
     out[p] = join(dir, `connectauth-${p}-${readJson(join(root, "packages", p, "package.json")).version}.tgz`);
@@ -121,13 +133,17 @@ function checkTarball(name, tarball) {
   for (const field of ["repository", "homepage", "bugs", "license", "description"]) {
     if (manifest[field] === undefined) problems.push(`package.json has no ${field}`);
   }
-  for (const f of files) if (/\.test\.[cm]?[jt]s(\.map)?$|\.tsbuildinfo$|(^|\/)test-support\//.test(f)) problems.push(`ships ${f}`);
+  for (const f of files)
+    if (/\.test\.[cm]?[jt]s(\.map)?$|\.tsbuildinfo$|(^|\/)test-support\//.test(f)) problems.push(`ships ${f}`);
   if (name === "core" && !has.has("proto/connectauth/v1/auth.proto")) problems.push("no proto/connectauth/v1/auth.proto");
   // Source maps resolve: every source a map names is in the tarball.
   const maps = files.filter((f) => f.endsWith(".map"));
   if (maps.length === 0) problems.push("no source maps");
   const mapsJson = JSON.parse(
-    execFileSync("node", ["-e", mapReader, tarball, ...maps.map((m) => `package/${m}`)], { encoding: "utf8", maxBuffer: 64 << 20 }),
+    execFileSync("node", ["-e", mapReader, tarball, ...maps.map((m) => `package/${m}`)], {
+      encoding: "utf8",
+      maxBuffer: 64 << 20,
+    }),
   );
   for (const [map, sources] of Object.entries(mapsJson)) {
     for (const source of sources) {
@@ -138,10 +154,20 @@ function checkTarball(name, tarball) {
   if (problems.length > 0) throw new Error(`@connectauth/${name}:\n  ${problems.join("\n  ")}`);
   console.log(`${files.length} files, ${maps.length} source maps resolve, README, LICENSE, repository/homepage/bugs`);
   run(bin("publint"), ["run", "--strict", tarball]);
-  const entrypoints = name === "core" ? ["--include-entrypoints", "./gen/connectauth/v1/auth_pb.js", "./gen/google/rpc/error_details_pb.js"] : [];
-  run(bin("attw"), [tarball, "--profile", "node16", "--ignore-rules", "cjs-resolves-to-esm", "--format", "table-flipped", "--no-color", ...entrypoints]);
+  const entrypoints =
+    name === "core" ? ["--include-entrypoints", "./gen/connectauth/v1/auth_pb.js", "./gen/google/rpc/error_details_pb.js"] : [];
+  run(bin("attw"), [
+    tarball,
+    "--profile",
+    "node16",
+    "--ignore-rules",
+    "cjs-resolves-to-esm",
+    "--format",
+    "table-flipped",
+    "--no-color",
+    ...entrypoints,
+  ]);
 }
-
 
 /** The user's app, from test/consumer/, installed from the tarballs and the registry, built and tested. */
 function buildApp(which, dir, tarballs) {
@@ -159,7 +185,10 @@ function buildApp(which, dir, tarballs) {
   const ours = Object.fromEntries(packages.map((p) => [`@connectauth/${p}`, `file:${tarballs[p]}`]));
   // The adapters pin connect and connect-node exactly: "newest" makes them take the app's, as the server
   // README says.
-  const adapterOverride = { "@connectrpc/connect": "$@connectrpc/connect", "@connectrpc/connect-node": "$@connectrpc/connect-node" };
+  const adapterOverride = {
+    "@connectrpc/connect": "$@connectrpc/connect",
+    "@connectrpc/connect-node": "$@connectrpc/connect-node",
+  };
   const manifest = {
     name: "shop",
     private: true,
@@ -185,15 +214,23 @@ function buildApp(which, dir, tarballs) {
     overrides: {
       // Our packages depend on each other by version: every one of them comes from its tarball.
       ...Object.fromEntries(Object.keys(ours).map((n) => [n, `$${n}`])),
-      ...(v.overrideAdapters ? { "@connectrpc/connect-fastify": adapterOverride, "@connectrpc/connect-express": adapterOverride } : {}),
+      ...(v.overrideAdapters
+        ? { "@connectrpc/connect-fastify": adapterOverride, "@connectrpc/connect-express": adapterOverride }
+        : {}),
     },
   };
   writeFileSync(join(dir, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
   run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: dir });
   // What npm resolved, for the log (npm ls exits 1 on a peer it calls invalid elsewhere in the tree, e.g.
   // protoc-gen-es's @typescript/vfs asking for TypeScript 4 or 5).
-  const resolved = ["@connectrpc/connect", "@connectrpc/connect-node", "@connectrpc/connect-fastify", "@connectrpc/connect-express", "@bufbuild/protobuf", "typescript"]
-    .map((n) => `${n}@${readJson(join(dir, "node_modules", n, "package.json")).version}`);
+  const resolved = [
+    "@connectrpc/connect",
+    "@connectrpc/connect-node",
+    "@connectrpc/connect-fastify",
+    "@connectrpc/connect-express",
+    "@bufbuild/protobuf",
+    "typescript",
+  ].map((n) => `${n}@${readJson(join(dir, "node_modules", n, "package.json")).version}`);
   console.log(`resolved: ${resolved.join(", ")}`);
   for (const p of packages) {
     const lock = readJson(join(dir, "package-lock.json")).packages;
@@ -208,7 +245,10 @@ function buildApp(which, dir, tarballs) {
   }
   const local = (name) => join(dir, "node_modules", ".bin", name);
   run(local("buf"), ["lint", "proto"], { cwd: dir });
-  run(local("buf"), ["generate"], { cwd: dir, env: { ...process.env, PATH: `${join(dir, "node_modules", ".bin")}:${process.env.PATH}` } });
+  run(local("buf"), ["generate"], {
+    cwd: dir,
+    env: { ...process.env, PATH: `${join(dir, "node_modules", ".bin")}:${process.env.PATH}` },
+  });
   run(local("tsc"), ["-p", "."], { cwd: dir });
   run(process.execPath, ["--test", "--test-reporter=spec", "dist/consumer.test.mjs", "dist/require-all.test.cjs"], { cwd: dir });
 }

@@ -21,11 +21,10 @@ if (extra.length === 0) step("type-check tests", "tsc", ["-p", "tsconfig.test.js
 
 const files = extra.length > 0 ? extra : [...findTests("packages"), ...findTests("test")];
 console.log(`\n# ${files.length} test files`);
-const result = spawnSync(
-  process.execPath,
-  ["--import", "tsx", "--test", "--test-reporter=spec", ...files],
-  { stdio: "inherit", env: { ...process.env, NODE_ENV: "test" } },
-);
+const result = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...files], {
+  stdio: "inherit",
+  env: { ...process.env, NODE_ENV: "test" },
+});
 process.exit(result.status ?? 1);
 
 function findTests(dir) {

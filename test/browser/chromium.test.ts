@@ -54,8 +54,14 @@ test("Chromium (connect-web, Connect and gRPC-web): the scenarios end as the con
   assert.deepEqual(results, expectedResults());
   assert.equal(await page.locator("tbody tr").count(), expectedResults().length, "the page shows every call");
   const origin = new URL(server.url).origin;
-  assert.ok(requests.every((u) => u.startsWith(`${origin}/`)), "the page only talks to the example server");
-  assert.ok(requests.some((u) => u.endsWith("/example.v1.GreeterService/GreetStream")), "calls went over the network");
+  assert.ok(
+    requests.every((u) => u.startsWith(`${origin}/`)),
+    "the page only talks to the example server",
+  );
+  assert.ok(
+    requests.some((u) => u.endsWith("/example.v1.GreeterService/GreetStream")),
+    "calls went over the network",
+  );
 });
 
 declare global {

@@ -31,7 +31,12 @@ function audit(args: string[], options: { cwd?: string; env?: Record<string, str
 }
 
 interface JsonReport {
-  methods: { name: string; kind: string; rule: { public: boolean; allScopes: string[]; source: string }; mutates: string | null }[];
+  methods: {
+    name: string;
+    kind: string;
+    rule: { public: boolean; allScopes: string[]; source: string };
+    mutates: string | null;
+  }[];
   findings: { code: string; target: string; scope?: string; similarTo?: string; message: string }[];
 }
 
@@ -110,7 +115,10 @@ test("without an image: the buf workspace that holds the current directory, from
   for (const cwd of [repoRoot, join(repoRoot, "packages", "cli")]) {
     const r = await audit(["--json"], { cwd });
     assert.equal(r.code, 0, r.stderr);
-    assert.ok((JSON.parse(r.stdout) as JsonReport).methods.some((m) => m.name === "example.v1.GreeterService/WhoAmI"), cwd);
+    assert.ok(
+      (JSON.parse(r.stdout) as JsonReport).methods.some((m) => m.name === "example.v1.GreeterService/WhoAmI"),
+      cwd,
+    );
   }
 });
 

@@ -133,7 +133,13 @@ test("doctor: the server cannot reach its keys (KEYS_UNAVAILABLE), not the token
   const jwksPort = await closedPort();
   const issuerUrl = "https://issuer.test";
   const keyless = await startExampleServer({
-    auth: { kind: "external", issuer: issuerUrl, audience: "greeter", jwksUrl: `http://127.0.0.1:${jwksPort}/jwks.json`, algorithms: ["ES256"] },
+    auth: {
+      kind: "external",
+      issuer: issuerUrl,
+      audience: "greeter",
+      jwksUrl: `http://127.0.0.1:${jwksPort}/jwks.json`,
+      algorithms: ["ES256"],
+    },
   });
   try {
     const far = await createDevIssuer({ issuer: issuerUrl, audience: "greeter" });
@@ -188,12 +194,44 @@ test("doctor: a token file's final newline is not part of the token; the JSON ha
     assert.deepEqual(diagnosis.target, { baseUrl: server.url, method: Greet, protocol: "connect", httpVersion: "2" });
     assert.equal(diagnosis.token?.sub, "alice");
     // Every documented field is printed, absent ones as null.
-    assert.deepEqual(Object.keys(diagnosis.transport).sort(), ["alpn", "certificateError", "connectError", "http1", "http2", "reachable", "speaksTls"]);
+    assert.deepEqual(Object.keys(diagnosis.transport).sort(), [
+      "alpn",
+      "certificateError",
+      "connectError",
+      "http1",
+      "http2",
+      "reachable",
+      "speaksTls",
+    ]);
     assert.equal(diagnosis.transport.alpn, null);
-    assert.deepEqual(Object.keys(diagnosis.call!).sort(), ["challenge", "code", "codeName", "grantedScopes", "message", "metadata", "missingScopes", "reason", "requiredScopes"]);
+    assert.deepEqual(Object.keys(diagnosis.call!).sort(), [
+      "challenge",
+      "code",
+      "codeName",
+      "grantedScopes",
+      "message",
+      "metadata",
+      "missingScopes",
+      "reason",
+      "requiredScopes",
+    ]);
     assert.equal(diagnosis.call!.reason, null);
     assert.deepEqual(Object.keys(diagnosis.token!).sort(), [
-      "alg", "aud", "exp", "expiresInSeconds", "formatProblem", "hash", "iat", "isJwt", "iss", "kid", "nbf", "notBeforeInSeconds", "scopes", "sub", "typ",
+      "alg",
+      "aud",
+      "exp",
+      "expiresInSeconds",
+      "formatProblem",
+      "hash",
+      "iat",
+      "isJwt",
+      "iss",
+      "kid",
+      "nbf",
+      "notBeforeInSeconds",
+      "scopes",
+      "sub",
+      "typ",
     ]);
     assert.equal(diagnosis.token!.nbf, null);
     assert.equal(diagnosis.transport.http1 && diagnosis.transport.http2, true);

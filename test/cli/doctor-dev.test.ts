@@ -15,7 +15,13 @@ let server: ExampleServer;
 before(async () => {
   dev = await startDevServer();
   server = await startExampleServer({
-    auth: { kind: "external", issuer: dev.url, audience: dev.issuer.audience, jwksUrl: `${dev.url}/.well-known/jwks.json`, algorithms: ["ES256"] },
+    auth: {
+      kind: "external",
+      issuer: dev.url,
+      audience: dev.issuer.audience,
+      jwksUrl: `${dev.url}/.well-known/jwks.json`,
+      algorithms: ["ES256"],
+    },
   });
 });
 after(async () => {
@@ -33,7 +39,13 @@ test("token mint, token decode, and doctor against a server that trusts the dev 
 
   const decoded = await runCli(["token", "decode", token, "--json"]);
   assert.equal(decoded.code, 0);
-  const facts = JSON.parse(decoded.stdout) as { sub: string; iss: string; aud: string[]; scopes: string[]; expiresInSeconds: number };
+  const facts = JSON.parse(decoded.stdout) as {
+    sub: string;
+    iss: string;
+    aud: string[];
+    scopes: string[];
+    expiresInSeconds: number;
+  };
   assert.deepEqual([facts.sub, facts.iss, facts.aud, facts.scopes], ["alice", dev.url, ["dev-api"], ["greet"]]);
   assert.ok(facts.expiresInSeconds > 590 && facts.expiresInSeconds <= 600);
   const readable = await runCli(["token", "decode", token]);
@@ -46,10 +58,16 @@ test("token mint, token decode, and doctor against a server that trusts the dev 
 });
 
 test("values that start with a dash are values: --ttl -60, --sub -bob, as with --ttl=-60", async () => {
-  for (const args of [["--ttl", "-60", "--sub", "-bob"], ["--ttl=-60", "--sub=-bob"]]) {
+  for (const args of [
+    ["--ttl", "-60", "--sub", "-bob"],
+    ["--ttl=-60", "--sub=-bob"],
+  ]) {
     const minted = await mint(...args, "--scope", "greet");
     assert.equal(minted.code, 0, minted.stderr);
-    const facts = JSON.parse((await runCli(["token", "decode", minted.stdout.trim(), "--json"])).stdout) as { sub: string; expiresInSeconds: number };
+    const facts = JSON.parse((await runCli(["token", "decode", minted.stdout.trim(), "--json"])).stdout) as {
+      sub: string;
+      expiresInSeconds: number;
+    };
     assert.equal(facts.sub, "-bob");
     assert.ok(facts.expiresInSeconds <= -59 && facts.expiresInSeconds > -70, String(facts.expiresInSeconds));
     const { diagnosis } = await doctorJson([server.url, Greet, "--token", minted.stdout.trim()]);
@@ -65,7 +83,10 @@ test("token mint warns above the servers' default lifetime cap, and doctor names
 
   const over = await mint("--sub", "alice", "--scope", "greet", "--ttl", "86401");
   assert.equal(over.code, 0, "a warning, not a refusal");
-  assert.match(over.stderr, /warning: a lifetime of 24 h \(86401 s\) is longer than connectauth servers accept by default \(86400 s\)/);
+  assert.match(
+    over.stderr,
+    /warning: a lifetime of 24 h \(86401 s\) is longer than connectauth servers accept by default \(86400 s\)/,
+  );
   assert.match(over.stderr, /createJwtAuthenticator\(\{ maxLifetimeSeconds: 86401 \}\)/);
   const { diagnosis } = await doctorJson([server.url, Greet, "--token", over.stdout.trim()]);
   assert.equal(diagnosis.verdict.id, "invalid_token");

@@ -42,7 +42,9 @@ before(async () => {
   const issuer = await createDevIssuer({ issuer: "https://issuer.test", audience: "greeter" });
   token = await issuer.mint({ subject: "alice", scopes: ["greet"] });
   const auth = createServerAuth({
-    authenticators: [createJwtAuthenticator({ issuer: issuer.issuer, audience: "greeter", algorithms: ["ES256"], keys: issuer.jwks })],
+    authenticators: [
+      createJwtAuthenticator({ issuer: issuer.issuer, audience: "greeter", algorithms: ["ES256"], keys: issuer.jwks }),
+    ],
   });
   const handler = connectNodeAdapter({ routes: greeterRoutes, requestGate: auth.requestGate, interceptors: [auth.interceptor] });
   const ip = await generate([{ name: "commonName", value: "127.0.0.1" }], {

@@ -10,7 +10,9 @@ import { commands } from "../../packages/cli/src/run.js";
 import { runCli, spawnCli } from "../support/run-cli.js";
 
 /** Every command line that names a command: ["doctor"], ["token"], ["token", "mint"], … */
-const paths = commands.flatMap((c) => ("subcommands" in c ? [[c.name], ...c.subcommands.map((s) => [c.name, s.name])] : [[c.name]]));
+const paths = commands.flatMap((c) =>
+  "subcommands" in c ? [[c.name], ...c.subcommands.map((s) => [c.name, s.name])] : [[c.name]],
+);
 
 test("--help, -h and `help <command>` print the command's help on stdout, exit 0, for every command and subcommand", async () => {
   assert.ok(paths.length >= 6, JSON.stringify(paths));
@@ -20,7 +22,11 @@ test("--help, -h and `help <command>` print the command's help on stdout, exit 0
       undefined,
     )!;
     assert.match(command.help, new RegExp(`^usage: connectauth ${path.join(" ")}`), path.join(" "));
-    for (const args of [[...path, "--help"], [...path, "-h"], ["help", ...path]]) {
+    for (const args of [
+      [...path, "--help"],
+      [...path, "-h"],
+      ["help", ...path],
+    ]) {
       const r = await runCli(args);
       assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
       assert.equal(r.stdout, command.help, args.join(" "));
@@ -69,7 +75,9 @@ test("usage errors: the message, the command's usage, and where its help is", as
 });
 
 test("--version, as a real process: the version in packages/cli/package.json", async () => {
-  const { version } = JSON.parse(readFileSync(new URL("../../packages/cli/package.json", import.meta.url), "utf8")) as { version: string };
+  const { version } = JSON.parse(readFileSync(new URL("../../packages/cli/package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
   for (const flag of ["--version", "-v"]) {
     const r = await spawnCli([flag]);
     assert.equal(r.code, 0, r.stderr);
@@ -85,7 +93,9 @@ test("the version is read from the package.json beside the code when asked, not 
   try {
     cpSync(new URL("../../packages/cli/src/version.ts", import.meta.url), join(dir, "src", "version.ts"));
     writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "@connectauth/cli", version: "9.8.7-test" }));
-    const { cliVersion } = (await import(pathToFileURL(join(dir, "src", "version.ts")).href)) as typeof import("../../packages/cli/src/version.js");
+    const { cliVersion } = (await import(
+      pathToFileURL(join(dir, "src", "version.ts")).href
+    )) as typeof import("../../packages/cli/src/version.js");
     assert.equal(cliVersion(), "9.8.7-test");
   } finally {
     rmSync(dir, { recursive: true, force: true });

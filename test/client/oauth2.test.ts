@@ -115,10 +115,12 @@ test("500 concurrent calls when the token is expiring: exactly one token request
 test("a wrong secret: the call fails with TOKEN_UNAVAILABLE, naming the OAuth error, never the secret", async () => {
   const wrong = "wrong-secret-value-0123456789";
   const token = createOAuth2TokenSource({ ...base(), clientId: as.secretClient.id, clientSecret: wrong });
-  const error = await greeter(token).greet({}).then(
-    () => assert.fail("expected a failure"),
-    (e: unknown) => ConnectError.from(e),
-  );
+  const error = await greeter(token)
+    .greet({})
+    .then(
+      () => assert.fail("expected a failure"),
+      (e: unknown) => ConnectError.from(e),
+    );
   assert.equal(error.code, Code.Unavailable);
   const failure = readAuthFailure(error);
   assert.equal(failure?.reason, "TOKEN_UNAVAILABLE");
@@ -136,7 +138,10 @@ test("misuse throws TypeError at creation: plaintext remote issuer, no or two cl
     TypeError,
   );
   assert.throws(() => createOAuth2TokenSource({ ...ok, issuer: "not a url" }), TypeError);
-  assert.throws(() => createOAuth2TokenSource({ ...ok, issuer: "https://l.example.com", grant: { refreshToken: "" } }), TypeError);
+  assert.throws(
+    () => createOAuth2TokenSource({ ...ok, issuer: "https://l.example.com", grant: { refreshToken: "" } }),
+    TypeError,
+  );
   // Loopback plaintext is allowed (tests, local development).
   createOAuth2TokenSource({ ...ok, issuer: "http://127.0.0.1:1" });
 });

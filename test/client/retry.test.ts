@@ -45,7 +45,10 @@ for (const [name, make] of Object.entries(transports)) {
     for (const first of ["expired", "wrong-audience"] as const) {
       const { source, loads } = staleThenFresh(first);
       const events: ClientAuthEvent[] = [];
-      const client = createClient(GreeterService, make([createAuthInterceptor({ token: source, onEvent: (e) => events.push(e) })]));
+      const client = createClient(
+        GreeterService,
+        make([createAuthInterceptor({ token: source, onEvent: (e) => events.push(e) })]),
+      );
       assert.match((await client.greet({ name: "r" })).greeting, /Hello, r! \(from svc\)/);
       assert.equal(loads(), 2, first);
       assert.deepEqual(

@@ -138,7 +138,10 @@ test("two Authorization headers over HTTP/1.1 are MULTIPLE_CREDENTIALS, not firs
     });
     req.on("response", (res) => {
       let text = "";
-      res.setEncoding("utf8").on("data", (c) => (text += c)).on("end", () => resolve({ status: res.statusCode!, body: text }));
+      res
+        .setEncoding("utf8")
+        .on("data", (c) => (text += c))
+        .on("end", () => resolve({ status: res.statusCode!, body: text }));
     });
     req.on("error", reject);
     req.end("{}");
@@ -151,7 +154,11 @@ test("two Authorization headers over HTTP/1.1 are MULTIPLE_CREDENTIALS, not firs
 test("CORS: preflight allows Authorization; answers expose WWW-Authenticate", async () => {
   const pre = await fetch(`${server.url}/example.v1.GreeterService/Greet`, {
     method: "OPTIONS",
-    headers: { origin: "http://app.test", "access-control-request-method": "POST", "access-control-request-headers": "authorization" },
+    headers: {
+      origin: "http://app.test",
+      "access-control-request-method": "POST",
+      "access-control-request-headers": "authorization",
+    },
   });
   assert.equal(pre.status, 204);
   assert.match(pre.headers.get("access-control-allow-headers") ?? "", /\bAuthorization\b/);

@@ -24,7 +24,7 @@ type Unary = (req: object, md: grpc.Metadata, cb: (e: grpc.ServiceError | null, 
 /** One unary call of a grpc-js client, as a promise. */
 function call<T>(client: Client, method: string, req: object, metadata = new grpc.Metadata()): Promise<T> {
   return new Promise((resolve, reject) =>
-    ((client as unknown as Record<string, Unary>)[method]!).call(client, req, metadata, (e, res) =>
+    (client as unknown as Record<string, Unary>)[method]!.call(client, req, metadata, (e, res) =>
       e ? reject(e) : resolve(res as T),
     ),
   );
@@ -34,7 +34,11 @@ function call<T>(client: Client, method: string, req: object, metadata = new grp
 function stream<T>(client: Client, method: string, req: object, metadata = new grpc.Metadata()): Promise<T[]> {
   return new Promise((resolve, reject) => {
     const out: T[] = [];
-    const s = (client as unknown as Record<string, (r: object, m: grpc.Metadata) => grpc.ClientReadableStream<T>>)[method]!.call(client, req, metadata);
+    const s = (client as unknown as Record<string, (r: object, m: grpc.Metadata) => grpc.ClientReadableStream<T>>)[method]!.call(
+      client,
+      req,
+      metadata,
+    );
     s.on("data", (m: T) => out.push(m));
     s.on("error", reject);
     s.on("end", () => resolve(out));
@@ -131,7 +135,10 @@ describe("a grpc-js client against our server", () => {
   test("metadata per call: server streaming, allowed and refused", async () => {
     const c = insecure();
     const messages = await stream<{ greeting: string }>(c, "greetStream", { name: "Ada", count: 3 }, bearer(greet));
-    assert.deepEqual(messages.map((m) => m.greeting), [1, 2, 3].map((i) => `Hello #${i}, Ada! (from alice)`));
+    assert.deepEqual(
+      messages.map((m) => m.greeting),
+      [1, 2, 3].map((i) => `Hello #${i}, Ada! (from alice)`),
+    );
     assert.deepEqual(await grpcFailure(stream(c, "greetStream", { count: 3 })), {
       code: grpc.status.UNAUTHENTICATED,
       reason: "MISSING_CREDENTIALS",
@@ -166,10 +173,7 @@ describe("our client against a grpc-js server", () => {
   });
   after(() => server.close());
   const client = (token: string) =>
-    createClient(
-      GreeterService,
-      createGrpcTransport({ baseUrl: server.url, interceptors: [createAuthInterceptor({ token })] }),
-    );
+    createClient(GreeterService, createGrpcTransport({ baseUrl: server.url, interceptors: [createAuthInterceptor({ token })] }));
 
   test("UNAUTHENTICATED from grpc-js: our client reads the reason and challenge", async () => {
     assert.equal((await client("fresh-token").greet({})).greeting, "hello");

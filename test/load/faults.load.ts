@@ -18,7 +18,13 @@ import { protocols } from "../support/wire.js";
 
 const inFlight = 64;
 /** The remote key set's settings: a fetch may take 400 ms, keys are refetched after 300 ms. */
-const remote = { timeoutDuration: 400, cooldownDuration: 100, cacheMaxAge: 300, failureBackoff: 200, allowInsecureLoopback: true };
+const remote = {
+  timeoutDuration: 400,
+  cooldownDuration: 100,
+  cacheMaxAge: 300,
+  failureBackoff: 200,
+  allowInsecureLoopback: true,
+};
 /**
  * What a call may take beyond the key fetch timeout: 64 calls in flight on a shared 2-core machine.
  * Far below the slow key server's delay, so a call that waited for it fails the bound.
@@ -128,7 +134,7 @@ describe("JWKS endpoint faults under load (keys fetched before)", () => {
     const run = await drive([{ name: "valid", clients: valid }], 1500);
     report("healthy", run, keys.requests.jwks);
     assert.deepEqual(run.outcomes, { valid: { OK: 1500 } });
-    assert.ok(keys.requests.jwks <= 1 + Math.ceil(run.seconds * 1000 / remote.cacheMaxAge), "refetches only per cacheMaxAge");
+    assert.ok(keys.requests.jwks <= 1 + Math.ceil((run.seconds * 1000) / remote.cacheMaxAge), "refetches only per cacheMaxAge");
   });
 
   const faults: readonly KeyServerMode[] = ["500", "drop", "slow", "not-json", "bad-jwks"];
@@ -169,7 +175,13 @@ describe("JWKS endpoint faults under load (keys fetched before)", () => {
     // The first wave: 64 calls with the new kid at once share one fetch.
     const first = await drive([{ name: "new kid", clients: next }], inFlight);
     const firstFetches = keys.requests.jwks - before;
-    const run = await drive([{ name: "new kid", clients: next }, { name: "old kid", clients: valid }], 1000);
+    const run = await drive(
+      [
+        { name: "new kid", clients: next },
+        { name: "old kid", clients: valid },
+      ],
+      1000,
+    );
     report("rotation", run, keys.requests.jwks - before);
     assert.deepEqual(first.outcomes, { "new kid": { OK: inFlight } });
     assert.equal(firstFetches, 1, "64 calls with a new kid cost one fetch");
@@ -185,7 +197,13 @@ describe("no key can be had under load", () => {
       keys.mode = mode;
       keys.slowMs = hang;
       closers.push(() => keys.close());
-      const jwt = createJwtAuthenticator({ issuer: keys.url, audience: "greeter", algorithms: ["ES256"], keys: keys.jwksUrl, remote });
+      const jwt = createJwtAuthenticator({
+        issuer: keys.url,
+        audience: "greeter",
+        algorithms: ["ES256"],
+        keys: keys.jwksUrl,
+        remote,
+      });
       const server = await startExampleServer({ auth: { kind: "authenticators", authenticators: () => [jwt] } });
       closers.push(() => server.close());
       const clients = clientsFor(server.url, await signer.sign({ iss: keys.url, aud: "greeter", sub: "alice", scope: "greet" }));
@@ -235,7 +253,10 @@ describe("token endpoint down for the client", () => {
     closers.push(() => server.close());
     const issuer = server.devIssuer!;
     const lifetime = 1; // seconds: the held token runs out during the outage
-    const endpoint = await startTokenEndpoint(() => issuer.mint({ subject: "worker", scopes: ["greet"], ttlSeconds: 600 }), lifetime);
+    const endpoint = await startTokenEndpoint(
+      () => issuer.mint({ subject: "worker", scopes: ["greet"], ttlSeconds: 600 }),
+      lifetime,
+    );
     closers.push(() => endpoint.stop());
     const backoff = { backoffMs: 100, maxBackoffMs: 400 };
     const source = createCachedTokenSource({
@@ -283,7 +304,8 @@ describe("token endpoint down for the client", () => {
     await endpoint.start();
     const back = performance.now();
     // One caller retrying every 20 ms: the first success comes within one back-off step.
-    while ((await outcome(() => clients[0]!.greet({ name: "back" }))) !== "OK" && performance.now() - back < 5000) await sleep(20);
+    while ((await outcome(() => clients[0]!.greet({ name: "back" }))) !== "OK" && performance.now() - back < 5000)
+      await sleep(20);
     const recoveredMs = performance.now() - back;
     const recovery = await drive(kinds, 1000);
     report(`token endpoint back (first success after ${recoveredMs.toFixed(0)} ms)`, recovery, endpoint.requests);

@@ -30,10 +30,30 @@ before(async () => {
   const valid = await issuer.mint({ subject: "alice", scopes: ["greet"], ttlSeconds: 3600 });
   kinds = [
     { name: "valid", call: "greet", token: valid, expected: "OK" },
-    { name: "valid admin", call: "admin", token: await issuer.mint({ subject: "root", scopes: ["greet", "admin"], ttlSeconds: 3600 }), expected: "OK" },
-    { name: "expired", call: "greet", token: await issuer.mint({ subject: "a", scopes: ["greet"], ttlSeconds: -600 }), expected: [Code.Unauthenticated, "TOKEN_EXPIRED"] },
-    { name: "forged", call: "greet", token: valid.slice(0, valid.lastIndexOf(".") + 1) + "B".repeat(86), expected: [Code.Unauthenticated, "INVALID_TOKEN"] },
-    { name: "wrong audience", call: "greet", token: await issuer.mint({ subject: "a", scopes: ["greet"], audience: "other", ttlSeconds: 3600 }), expected: [Code.Unauthenticated, "INVALID_AUDIENCE"] },
+    {
+      name: "valid admin",
+      call: "admin",
+      token: await issuer.mint({ subject: "root", scopes: ["greet", "admin"], ttlSeconds: 3600 }),
+      expected: "OK",
+    },
+    {
+      name: "expired",
+      call: "greet",
+      token: await issuer.mint({ subject: "a", scopes: ["greet"], ttlSeconds: -600 }),
+      expected: [Code.Unauthenticated, "TOKEN_EXPIRED"],
+    },
+    {
+      name: "forged",
+      call: "greet",
+      token: valid.slice(0, valid.lastIndexOf(".") + 1) + "B".repeat(86),
+      expected: [Code.Unauthenticated, "INVALID_TOKEN"],
+    },
+    {
+      name: "wrong audience",
+      call: "greet",
+      token: await issuer.mint({ subject: "a", scopes: ["greet"], audience: "other", ttlSeconds: 3600 }),
+      expected: [Code.Unauthenticated, "INVALID_AUDIENCE"],
+    },
     { name: "missing", call: "greet", token: undefined, expected: [Code.Unauthenticated, "MISSING_CREDENTIALS"] },
     { name: "over-scoped", call: "admin", token: valid, expected: [Code.PermissionDenied, "INSUFFICIENT_SCOPE"] },
   ];

@@ -47,7 +47,12 @@ suite("README examples", () => {
   test("the checker: a wrong snippet fails at its line, a marked one is skipped, top-level await and the prelude work", () => {
     assert.deepEqual(
       controls.map((s) => [s.line, s.notCompiled]),
-      [[2, undefined], [8, "a fragment of an options object"], [11, undefined], [16, undefined]],
+      [
+        [2, undefined],
+        [8, "a fragment of an options object"],
+        [11, undefined],
+        [16, undefined],
+      ],
     );
     const found = errorsOf("controls.md");
     assert.equal(found.length, 2, found.join("\n"));
@@ -56,13 +61,19 @@ suite("README examples", () => {
   });
 
   test("markers: a reason is required, and a ts block must follow", () => {
-    assert.throws(() => extractSnippets("<!-- not compiled: -->\n```ts\nx\n```", "m.md"), /m\.md:1: "not compiled" needs a reason/);
+    assert.throws(
+      () => extractSnippets("<!-- not compiled: -->\n```ts\nx\n```", "m.md"),
+      /m\.md:1: "not compiled" needs a reason/,
+    );
     assert.throws(() => extractSnippets("<!-- not compiled: why -->\n```sh\nls\n```", "m.md"), /not followed by a ts block/);
     assert.throws(() => extractSnippets("<!-- not compiled: why -->\ntext\n```ts\nx\n```", "m.md"), /not followed by a ts block/);
   });
 
   test("the prelude and the generated schemas compile", () => {
-    assert.deepEqual(errors.filter((e) => e.snippet === undefined).map((e) => `${e.at}: ${e.message}`), []);
+    assert.deepEqual(
+      errors.filter((e) => e.snippet === undefined).map((e) => `${e.at}: ${e.message}`),
+      [],
+    );
   });
 
   for (const file of readmes) {

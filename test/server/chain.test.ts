@@ -24,9 +24,7 @@ let exchangeScopes: string[] = ["greet"];
 
 function auth(audience: string) {
   return createServerAuth({
-    authenticators: [
-      createJwtAuthenticator({ issuer: issuer.issuer, audience, algorithms: ["ES256"], keys: issuer.jwks }),
-    ],
+    authenticators: [createJwtAuthenticator({ issuer: issuer.issuer, audience, algorithms: ["ES256"], keys: issuer.jwks })],
     realm: audience,
   }).install({});
 }
@@ -81,7 +79,11 @@ async function captureOutput(fn: () => Promise<void>): Promise<string> {
   const methods = ["log", "info", "warn", "error", "debug"] as const;
   const saved = methods.map((m) => console[m]);
   const write = [process.stdout.write, process.stderr.write];
-  for (const m of methods) console[m] = (...args: unknown[]) => void chunks.push(args.map((x) => String(x instanceof Error ? x.stack : typeof x === "object" ? JSON.stringify(x) : x)).join(" "));
+  for (const m of methods)
+    console[m] = (...args: unknown[]) =>
+      void chunks.push(
+        args.map((x) => String(x instanceof Error ? x.stack : typeof x === "object" ? JSON.stringify(x) : x)).join(" "),
+      );
   process.stdout.write = process.stderr.write = ((c: unknown) => (chunks.push(String(c)), true)) as typeof process.stdout.write;
   try {
     await fn();
@@ -101,7 +103,10 @@ test("the caller's credential reaches C through A and B (exchanged at B), unary 
   assert.deepEqual(exchanged, [token], "B exchanged exactly the caller's token");
   const stream: string[] = [];
   for await (const m of caller(token).greetStream({ name: "Ada", count: 2 })) stream.push(m.greeting);
-  assert.deepEqual(stream, [1, 2].map((i) => `Hello #${i}, Ada! (from alice-for-c) via greeter via greeter`));
+  assert.deepEqual(
+    stream,
+    [1, 2].map((i) => `Hello #${i}, Ada! (from alice-for-c) via greeter via greeter`),
+  );
   assert.equal(exchanged.length, 2);
 });
 
@@ -117,31 +122,46 @@ test("when C refuses, A's caller sees C's code, reason and challenge, and the to
     // A hop that forwards the caller's token as is to C, which takes only its own audience:
     // Unauthenticated, INVALID_AUDIENCE.
     const wrongAudience = createCredentialForwarding();
-    const b = await startHop("greeter", wrongAudience, createConnectTransport({
-      baseUrl: servers[0]!.url, httpVersion: "2", interceptors: [wrongAudience.clientInterceptor],
-    }));
-    servers.push(b);
-    unauthenticated = await failure(
-      createClient(GreeterService, transportFor(b.url, "grpc", "2", { token })).greet({}),
+    const b = await startHop(
+      "greeter",
+      wrongAudience,
+      createConnectTransport({
+        baseUrl: servers[0]!.url,
+        httpVersion: "2",
+        interceptors: [wrongAudience.clientInterceptor],
+      }),
     );
+    servers.push(b);
+    unauthenticated = await failure(createClient(GreeterService, transportFor(b.url, "grpc", "2", { token })).greet({}));
     // Streaming: C's refusal arrives through two streams.
     exchangeScopes = [];
-    missing = await failure((async () => { for await (const _ of caller(token).greetStream({ count: 2 })); })());
+    missing = await failure(
+      (async () => {
+        for await (const _ of caller(token).greetStream({ count: 2 }));
+      })(),
+    );
     exchangeScopes = ["greet"];
   });
-  assert.deepEqual([denied.code, denied.failure?.reason, denied.wwwAuthenticate], [
-    Code.PermissionDenied,
-    "INSUFFICIENT_SCOPE",
-    'Bearer realm="service-c", error="insufficient_scope", scope="greet"',
-  ]);
-  assert.deepEqual([unauthenticated.code, unauthenticated.failure?.reason, unauthenticated.wwwAuthenticate], [
-    Code.Unauthenticated,
-    "INVALID_AUDIENCE",
-    'Bearer realm="service-c", error="invalid_token"',
-  ]);
+  assert.deepEqual(
+    [denied.code, denied.failure?.reason, denied.wwwAuthenticate],
+    [Code.PermissionDenied, "INSUFFICIENT_SCOPE", 'Bearer realm="service-c", error="insufficient_scope", scope="greet"'],
+  );
+  assert.deepEqual(
+    [unauthenticated.code, unauthenticated.failure?.reason, unauthenticated.wwwAuthenticate],
+    [Code.Unauthenticated, "INVALID_AUDIENCE", 'Bearer realm="service-c", error="invalid_token"'],
+  );
   assert.deepEqual([missing.code, missing.failure?.reason], [Code.PermissionDenied, "INSUFFICIENT_SCOPE"]);
-  const seen = [output, ...[denied, unauthenticated, missing].map((f) =>
-    JSON.stringify({ message: f.error.message, metadata: [...f.error.metadata], details: f.error.details, cause: String(f.error.cause) }))].join("\n");
+  const seen = [
+    output,
+    ...[denied, unauthenticated, missing].map((f) =>
+      JSON.stringify({
+        message: f.error.message,
+        metadata: [...f.error.metadata],
+        details: f.error.details,
+        cause: String(f.error.cause),
+      }),
+    ),
+  ].join("\n");
   for (const secret of [token, token.split(".")[1]!, token.split(".")[2]!]) {
     assert.ok(!seen.includes(secret), "the token must not be logged nor sent back");
   }

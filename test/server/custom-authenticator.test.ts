@@ -59,14 +59,23 @@ test("a session cookie is a credential; other cookies are not", async () => {
   const me = await rawClient(server.url, "grpc", { ...bearer(token), cookie: "theme=dark" }).whoAmI({});
   assert.deepEqual([me.subject, me.authenticator], ["carol", "jwt"]);
   const unknown = "s3ss10n-mallory-000000000";
-  assertRefused(await refusal(server.url, "connect", { cookie: `session=${unknown}` }), { code: Code.Unauthenticated, reason: "INVALID_TOKEN", detail: "unknown_session" }, [unknown]);
+  assertRefused(
+    await refusal(server.url, "connect", { cookie: `session=${unknown}` }),
+    { code: Code.Unauthenticated, reason: "INVALID_TOKEN", detail: "unknown_session" },
+    [unknown],
+  );
 });
 
 test("a session cookie and a bearer token together are MULTIPLE_CREDENTIALS", async () => {
   const token = await server.devIssuer!.mint({ subject: "carol", scopes: ["greet"] });
   for (const protocol of protocols) {
     const error = await refusal(server.url, protocol, { ...bearer(token), cookie: "session=s3ss10n-alice-0123456789" });
-    assertRefused(error, { code: Code.Unauthenticated, reason: "MULTIPLE_CREDENTIALS" }, [token, "s3ss10n-alice-0123456789"], protocol);
+    assertRefused(
+      error,
+      { code: Code.Unauthenticated, reason: "MULTIPLE_CREDENTIALS" },
+      [token, "s3ss10n-alice-0123456789"],
+      protocol,
+    );
   }
 });
 
@@ -83,5 +92,9 @@ test("an introspection outage is KEYS_UNAVAILABLE (Unavailable), not a token fau
   } finally {
     introspectionUp = true;
   }
-  assertRefused(await refusal(server.url, "grpc", { authorization: "Opaque 0ther-token-12345678" }), { code: Code.Unauthenticated, reason: "INVALID_TOKEN", detail: "inactive" }, ["0ther-token-12345678"]);
+  assertRefused(
+    await refusal(server.url, "grpc", { authorization: "Opaque 0ther-token-12345678" }),
+    { code: Code.Unauthenticated, reason: "INVALID_TOKEN", detail: "inactive" },
+    ["0ther-token-12345678"],
+  );
 });

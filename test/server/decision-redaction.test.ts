@@ -11,7 +11,12 @@ import { pino } from "pino";
 import { context } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
-import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from "@opentelemetry/sdk-metrics";
 import { Code, ConnectError, type Interceptor, createClient } from "@connectrpc/connect";
 import { connectNodeAdapter, createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { type JwtKeySource, createJwtAuthenticator, createServerAuth } from "@connectauth/server";
@@ -26,14 +31,21 @@ import { type Listening, listenOnLoopback } from "../support/listen.js";
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 const spans = new InMemorySpanExporter();
 const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }).getTracer("test");
-const reader = new PeriodicExportingMetricReader({ exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE), exportIntervalMillis: 3_600_000 });
+const reader = new PeriodicExportingMetricReader({
+  exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
+  exportIntervalMillis: 3_600_000,
+});
 const meterProvider = new MeterProvider({ readers: [reader] });
 const logLines: string[] = [];
 const logger = pino(
   { level: "debug" },
   new Writable({
     write(chunk, _e, done) {
-      logLines.push(...String(chunk).split("\n").filter((l) => l !== ""));
+      logLines.push(
+        ...String(chunk)
+          .split("\n")
+          .filter((l) => l !== ""),
+      );
       done();
     },
   }),
@@ -108,18 +120,64 @@ const tamper = (t: string) => {
 const paths: Path[] = [
   { name: "allowed", authorization: async () => `Bearer ${await mint()}`, method: "greet", reason: undefined },
   { name: "no credential", authorization: undefined, method: "greet", reason: "MISSING_CREDENTIALS" },
-  { name: "malformed", authorization: async () => `Bearer ${await mint()} trailing`, method: "greet", reason: "MALFORMED_CREDENTIALS" },
-  { name: "two credentials", authorization: async () => `Bearer ${await mint()}, Bearer ${await mint()}`, method: "greet", reason: "MULTIPLE_CREDENTIALS" },
+  {
+    name: "malformed",
+    authorization: async () => `Bearer ${await mint()} trailing`,
+    method: "greet",
+    reason: "MALFORMED_CREDENTIALS",
+  },
+  {
+    name: "two credentials",
+    authorization: async () => `Bearer ${await mint()}, Bearer ${await mint()}`,
+    method: "greet",
+    reason: "MULTIPLE_CREDENTIALS",
+  },
   { name: "other scheme", authorization: async () => `Token ${await mint()}`, method: "greet", reason: "MISSING_CREDENTIALS" },
-  { name: "bad signature", authorization: async () => `Bearer ${tamper(await mint())}`, method: "greet", reason: "INVALID_TOKEN" },
+  {
+    name: "bad signature",
+    authorization: async () => `Bearer ${tamper(await mint())}`,
+    method: "greet",
+    reason: "INVALID_TOKEN",
+  },
   { name: "not a JWT", authorization: async () => `Bearer ${marker}`, method: "greet", reason: "INVALID_TOKEN" },
-  { name: "unknown key", authorization: async () => `Bearer ${await mint({}, stranger)}`, method: "greet", reason: "INVALID_TOKEN" },
-  { name: "expired", authorization: async () => `Bearer ${await mint({ ttlSeconds: -600 })}`, method: "greet", reason: "TOKEN_EXPIRED" },
-  { name: "not yet valid", authorization: async () => `Bearer ${await mint({ notBeforeSeconds: 600 })}`, method: "greet", reason: "TOKEN_NOT_YET_VALID" },
-  { name: "wrong audience", authorization: async () => `Bearer ${await mint({ audience: "billing" })}`, method: "greet", reason: "INVALID_AUDIENCE" },
-  { name: "wrong issuer", authorization: async () => `Bearer ${await mint({ issuer: "https://evil.test" })}`, method: "greet", reason: "INVALID_ISSUER" },
+  {
+    name: "unknown key",
+    authorization: async () => `Bearer ${await mint({}, stranger)}`,
+    method: "greet",
+    reason: "INVALID_TOKEN",
+  },
+  {
+    name: "expired",
+    authorization: async () => `Bearer ${await mint({ ttlSeconds: -600 })}`,
+    method: "greet",
+    reason: "TOKEN_EXPIRED",
+  },
+  {
+    name: "not yet valid",
+    authorization: async () => `Bearer ${await mint({ notBeforeSeconds: 600 })}`,
+    method: "greet",
+    reason: "TOKEN_NOT_YET_VALID",
+  },
+  {
+    name: "wrong audience",
+    authorization: async () => `Bearer ${await mint({ audience: "billing" })}`,
+    method: "greet",
+    reason: "INVALID_AUDIENCE",
+  },
+  {
+    name: "wrong issuer",
+    authorization: async () => `Bearer ${await mint({ issuer: "https://evil.test" })}`,
+    method: "greet",
+    reason: "INVALID_ISSUER",
+  },
   { name: "missing scope", authorization: async () => `Bearer ${await mint()}`, method: "admin", reason: "INSUFFICIENT_SCOPE" },
-  { name: "keys unreachable", authorization: async () => `Bearer ${await mint()}`, method: "greet", reason: "KEYS_UNAVAILABLE", keyless: true },
+  {
+    name: "keys unreachable",
+    authorization: async () => `Bearer ${await mint()}`,
+    method: "greet",
+    reason: "KEYS_UNAVAILABLE",
+    keyless: true,
+  },
 ];
 
 test("every decision path: one log line and one span event each, and no token or payload anywhere", async () => {
@@ -179,7 +237,9 @@ test("every decision path: one log line and one span event each, and no token or
   const { resourceMetrics } = await reader.collect();
   const recorded = [
     ...logLines,
-    ...spans.getFinishedSpans().map((s) => JSON.stringify({ name: s.name, attributes: s.attributes, events: s.events, status: s.status })),
+    ...spans
+      .getFinishedSpans()
+      .map((s) => JSON.stringify({ name: s.name, attributes: s.attributes, events: s.events, status: s.status })),
     JSON.stringify(resourceMetrics.scopeMetrics.flatMap((s) => s.metrics.map((m) => m.dataPoints.map((d) => d.attributes)))),
   ].join("\n");
   for (const secret of secrets) {

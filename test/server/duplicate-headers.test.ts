@@ -50,13 +50,19 @@ describe("what connect's Headers shows of a header sent twice (Node's default ha
           seen.length = 0;
           const fields = [...twice("authorization", "Bearer first", "Bearer second"), ...twice("x-api-key", "k1", "k2")];
           assert.equal((await rawUnary(target, protocol, pingPath, fields)).code, "OK");
-          assert.deepEqual(seen, [
-            {
-              authorization: setup === joining ? "Bearer first, Bearer second" : "Bearer first",
-              apiKey: "k1, k2",
-            },
-          ], protocol);
-          console.log(`# ${setup.name}, ${protocol}: authorization ${JSON.stringify(seen[0]!.authorization)}, x-api-key ${JSON.stringify(seen[0]!.apiKey)}`);
+          assert.deepEqual(
+            seen,
+            [
+              {
+                authorization: setup === joining ? "Bearer first, Bearer second" : "Bearer first",
+                apiKey: "k1, k2",
+              },
+            ],
+            protocol,
+          );
+          console.log(
+            `# ${setup.name}, ${protocol}: authorization ${JSON.stringify(seen[0]!.authorization)}, x-api-key ${JSON.stringify(seen[0]!.apiKey)}`,
+          );
         }
       } finally {
         await server.close();
@@ -111,14 +117,26 @@ describe("two credential headers of one name", () => {
       for (const protocol of setup.protocols) {
         test(`${protocol}: two Authorization headers are MULTIPLE_CREDENTIALS, one is allowed`, async () => {
           const bearer = `Bearer ${token}`;
-          assert.deepEqual(await rawUnary(target, protocol, greetPath, twice("authorization", bearer, bearer)), multiple, "the same token twice");
+          assert.deepEqual(
+            await rawUnary(target, protocol, greetPath, twice("authorization", bearer, bearer)),
+            multiple,
+            "the same token twice",
+          );
           assert.deepEqual(
             await rawUnary(target, protocol, greetPath, twice("authorization", bearer, "Bearer not-a-jwt")),
             multiple,
             "a valid token, then another",
           );
-          assert.deepEqual(await rawUnary(target, protocol, greetPath, twice("authorization", bearer, "")), multiple, "then an empty one");
-          assert.deepEqual(await rawUnary(target, protocol, pingPath, twice("authorization", bearer, bearer)), multiple, "public method");
+          assert.deepEqual(
+            await rawUnary(target, protocol, greetPath, twice("authorization", bearer, "")),
+            multiple,
+            "then an empty one",
+          );
+          assert.deepEqual(
+            await rawUnary(target, protocol, pingPath, twice("authorization", bearer, bearer)),
+            multiple,
+            "public method",
+          );
           assert.deepEqual(await rawUnary(target, protocol, greetPath, [["authorization", bearer]]), ok, "one");
         });
 
@@ -138,12 +156,20 @@ describe("two credential headers of one name", () => {
       after(() => server.close());
 
       test(`${setup.protocols[0]}: two x-api-key headers are still MULTIPLE_CREDENTIALS (joined with ", ")`, async () => {
-        assert.deepEqual(await rawUnary(target, setup.protocols[0]!, greetPath, twice("x-api-key", apiKey, otherApiKey)), multiple);
+        assert.deepEqual(
+          await rawUnary(target, setup.protocols[0]!, greetPath, twice("x-api-key", apiKey, otherApiKey)),
+          multiple,
+        );
       });
 
       test(`${setup.protocols[0]}: of two Authorization headers, ${setup === joining ? "the joined value is refused" : "the first decides"}`, async () => {
         const bearer = `Bearer ${token}`;
-        const outcome = await rawUnary(target, setup.protocols[0]!, greetPath, twice("authorization", bearer, "Bearer not-a-jwt"));
+        const outcome = await rawUnary(
+          target,
+          setup.protocols[0]!,
+          greetPath,
+          twice("authorization", bearer, "Bearer not-a-jwt"),
+        );
         assert.deepEqual(outcome, setup === joining ? multiple : ok);
       });
     });

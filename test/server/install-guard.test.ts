@@ -11,10 +11,13 @@ const [reader, writer] = await Promise.all([
   mint({ scope: ["invoices.read"], tenant: "t1" }),
   mint({ scope: ["invoices.write"], tenant: "t1" }),
 ]);
-const bearer = (token: string): Interceptor => (next) => (req) => {
-  req.header.set("authorization", `Bearer ${token}`);
-  return next(req);
-};
+const bearer =
+  (token: string): Interceptor =>
+  (next) =>
+  (req) => {
+    req.header.set("authorization", `Bearer ${token}`);
+    return next(req);
+  };
 
 function serve(router: { routes: (router: ConnectRouter) => void; interceptors?: Interceptor[] }, token: string) {
   const transport = createRouterTransport(router.routes, { router, transport: { interceptors: [bearer(token)] } });

@@ -13,7 +13,15 @@ import { type DecisionEvent, createServerAuth } from "@connectauth/server";
 import { transportFor } from "./adapters/clients.js";
 import { type Protocol, type RunningServer, setups } from "./adapters/setups.js";
 import { largeBody, rejectedReadBound } from "./adapters/suite.js";
-import { InvoiceService, LegacyService, clientOf, mint, received, rulesAuthenticator, rulesRoutes } from "../fixtures/rules-server.js";
+import {
+  InvoiceService,
+  LegacyService,
+  clientOf,
+  mint,
+  received,
+  rulesAuthenticator,
+  rulesRoutes,
+} from "../fixtures/rules-server.js";
 import { type InstallMode, installModes, installed } from "../support/install-modes.js";
 
 const setup = setups.find((s) => s.name === "connectNodeAdapter on http2 cleartext")!;
@@ -102,7 +110,11 @@ for (const mode of installModes) {
       if (o.code === "OK") {
         assert.deepEqual([event.allowed, event.code, event.reason], [true, undefined, undefined]);
       } else {
-        assert.deepEqual([event.allowed, event.code, event.reason], [false, o.code, o.reason], "the event says what the caller was told");
+        assert.deepEqual(
+          [event.allowed, event.code, event.reason],
+          [false, o.code, o.reason],
+          "the event says what the caller was told",
+        );
       }
       return { outcome: o, event };
     }
@@ -110,11 +122,10 @@ for (const mode of installModes) {
     for (const protocol of protocols) {
       test(`${protocol}: no token is MISSING_CREDENTIALS, no scope INSUFFICIENT_SCOPE (before any condition)`, async () => {
         const missing = await decided(() => invoices(protocol).getInvoice({ tenantId: "t1" }));
-        assert.deepEqual([missing.outcome.code, missing.outcome.reason, missing.outcome.challenge], [
-          Code.Unauthenticated,
-          "MISSING_CREDENTIALS",
-          'Bearer realm="invoices"',
-        ]);
+        assert.deepEqual(
+          [missing.outcome.code, missing.outcome.reason, missing.outcome.challenge],
+          [Code.Unauthenticated, "MISSING_CREDENTIALS", 'Bearer realm="invoices"'],
+        );
         const scope = await decided(() => invoices(protocol, noScope).getInvoice({ tenantId: "t1" }));
         assert.deepEqual([scope.outcome.code, scope.outcome.reason], [Code.PermissionDenied, "INSUFFICIENT_SCOPE"]);
         assert.equal(scope.event.subject, "alice");
@@ -125,11 +136,10 @@ for (const mode of installModes) {
         const notMet = await decided(() => invoices(protocol, readerT2).getInvoice({ tenantId: "t1" }));
         if (judgesRequest) {
           assert.deepEqual(met.outcome, { code: "OK", text: "GetInvoice t1 for alice" });
-          assert.deepEqual([notMet.outcome.code, notMet.outcome.reason, notMet.outcome.detail], [
-            Code.PermissionDenied,
-            "CLAIMS_REJECTED",
-            "condition",
-          ]);
+          assert.deepEqual(
+            [notMet.outcome.code, notMet.outcome.reason, notMet.outcome.detail],
+            [Code.PermissionDenied, "CLAIMS_REJECTED", "condition"],
+          );
         } else {
           assertNeedsInterceptor(met.outcome, "condition met");
           assertNeedsInterceptor(notMet.outcome, "condition not met");
@@ -163,11 +173,10 @@ for (const mode of installModes) {
         received.length = 0;
         const foreign = await decided(() => client.uploadInvoices(upload("t1", "t2", "t1")));
         if (judgesRequest) {
-          assert.deepEqual([foreign.outcome.code, foreign.outcome.reason, foreign.outcome.detail], [
-            Code.PermissionDenied,
-            "CLAIMS_REJECTED",
-            "condition",
-          ]);
+          assert.deepEqual(
+            [foreign.outcome.code, foreign.outcome.reason, foreign.outcome.detail],
+            [Code.PermissionDenied, "CLAIMS_REJECTED", "condition"],
+          );
           assert.deepEqual(received, ["t1"], "the handler never sees the foreign message");
         } else {
           assertNeedsInterceptor(foreign.outcome, "a foreign message");
@@ -185,7 +194,11 @@ for (const mode of installModes) {
             ["no scope", () => invoices(protocol, noScope).getInvoice({ tenantId: big }), Code.PermissionDenied],
           ];
           if (mode === "gate") {
-            refusals.push(["a condition over the request", () => invoices(protocol, reader).getInvoice({ tenantId: big }), Code.Internal]);
+            refusals.push([
+              "a condition over the request",
+              () => invoices(protocol, reader).getInvoice({ tenantId: big }),
+              Code.Internal,
+            ]);
           }
           for (const [what, call, code] of refusals) {
             assert.equal((await outcome(call())).code, code, what);

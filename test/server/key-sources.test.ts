@@ -39,10 +39,7 @@ async function serve(authenticator: Authenticator): Promise<ExampleServer> {
  * A JWT authenticator on a remote JWKS, by default without the token cache (so every call looks its
  * key up).
  */
-async function remoteSetup(
-  remote: RemoteKeyOptions,
-  more: Pick<JwtAuthenticatorOptions, "cache" | "now"> = { cache: false },
-) {
+async function remoteSetup(remote: RemoteKeyOptions, more: Pick<JwtAuthenticatorOptions, "cache" | "now"> = { cache: false }) {
   const { keys, signer } = await keyServerWith("k1");
   const server = await serve(
     createJwtAuthenticator({
@@ -122,9 +119,7 @@ describe("remote JWKS", () => {
   test("a flood of unknown kids causes one fetch, and each is INVALID_TOKEN", async () => {
     const { keys, server, signer } = await remoteSetup({});
     const flood = await Promise.all(
-      Array.from({ length: 40 }, (_, i) =>
-        signer.sign({ iss: keys.url, aud: "greeter", sub: "alice" }, { kid: `made-up-${i}` }),
-      ),
+      Array.from({ length: 40 }, (_, i) => signer.sign({ iss: keys.url, aud: "greeter", sub: "alice" }, { kid: `made-up-${i}` })),
     );
     const errors = await Promise.all(flood.map((t, i) => refusal(server.url, protocols[i % 3]!, bearer(t))));
     errors.forEach((e, i) =>
@@ -139,7 +134,11 @@ describe("remote JWKS", () => {
 describe("verified-token cache with a remote JWKS", () => {
   test("a key the issuer removes is refused from its next key-set fetch on, while the token's cache entry would still live", async () => {
     const clock = Date.now(); // never moves: every entry stays within its TTL and exp
-    const { keys, server, token: mint } = await remoteSetup({ cooldownDuration: 0 }, { cache: { ttlSeconds: 30 }, now: () => clock });
+    const {
+      keys,
+      server,
+      token: mint,
+    } = await remoteSetup({ cooldownDuration: 0 }, { cache: { ttlSeconds: 30 }, now: () => clock });
     const old = await mint();
     await assertAccepted(server, old);
     await assertAccepted(server, old, "connect");
@@ -162,7 +161,12 @@ describe("verified-token cache with a remote JWKS", () => {
 
   test("an outage removes no key: cached tokens and the keys fetched before keep verifying", async () => {
     let clock = Date.now();
-    const { keys, server, signer, token: mint } = await remoteSetup(
+    const {
+      keys,
+      server,
+      signer,
+      token: mint,
+    } = await remoteSetup(
       { cooldownDuration: 0, cacheMaxAge: 100, failureBackoff: 0, timeoutDuration: 300 },
       { cache: { ttlSeconds: 30 }, now: () => clock },
     );
@@ -248,16 +252,28 @@ describe("several issuers", () => {
     await assertAccepted(server, await a.signer.sign(claims(a.keys.url)), "connect");
     await assertAccepted(server, await b.signer.sign(claims(b.keys.url)), "grpc-web");
     const crossed = await a.signer.sign(claims(b.keys.url));
-    assertRefused(await refusal(server.url, "grpc", bearer(crossed)), { code: Code.Unauthenticated, reason: "INVALID_TOKEN", detail: "signature" }, [crossed]);
+    assertRefused(
+      await refusal(server.url, "grpc", bearer(crossed)),
+      { code: Code.Unauthenticated, reason: "INVALID_TOKEN", detail: "signature" },
+      [crossed],
+    );
     const before = [a.keys.requests.jwks, b.keys.requests.jwks];
     const stranger = await a.signer.sign(claims("https://stranger.example.com"));
     for (const protocol of protocols) {
-      assertRefused(await refusal(server.url, protocol, bearer(stranger)), { code: Code.Unauthenticated, reason: "INVALID_ISSUER", detail: "iss" }, [stranger]);
+      assertRefused(
+        await refusal(server.url, protocol, bearer(stranger)),
+        { code: Code.Unauthenticated, reason: "INVALID_ISSUER", detail: "iss" },
+        [stranger],
+      );
     }
     const jwe = await new CompactEncrypt(new TextEncoder().encode(JSON.stringify(claims(a.keys.url))))
       .setProtectedHeader({ alg: "dir", enc: "A256GCM" })
       .encrypt(new Uint8Array(32));
-    assertRefused(await refusal(server.url, "connect", bearer(jwe)), { code: Code.Unauthenticated, reason: "INVALID_TOKEN", detail: "encrypted" }, [jwe]);
+    assertRefused(
+      await refusal(server.url, "connect", bearer(jwe)),
+      { code: Code.Unauthenticated, reason: "INVALID_TOKEN", detail: "encrypted" },
+      [jwe],
+    );
     assert.deepEqual([a.keys.requests.jwks, b.keys.requests.jwks], before, "an unknown issuer or a JWE causes no fetch");
   });
 });

@@ -76,7 +76,9 @@ for (const setup of setups.filter((s) => s.tls !== "never")) {
     test("the peer certificate as read from the socket", async () => {
       seen.length = 0;
       await client("connect", pki.clients.billing).ping({});
-      await client("connect", pki.untrustedClient).ping({}).catch(() => undefined);
+      await client("connect", pki.untrustedClient)
+        .ping({})
+        .catch(() => undefined);
       await client("connect").ping({});
       const [billing, untrusted, none] = seen;
       assert.ok(billing !== undefined && untrusted !== undefined);
@@ -128,7 +130,11 @@ for (const setup of setups.filter((s) => s.tls !== "never")) {
         const bound = await mint({ cnf: { "x5t#S256": pki.clients.billing.thumbprintSha256 } });
         const me = await client(protocol, pki.clients.billing, bound).whoAmI({});
         assert.deepEqual([me.subject, me.authenticator], ["alice", "jwt"]);
-        const mismatch = { code: Code.Unauthenticated, reason: "INVALID_TOKEN", challenge: 'Bearer realm="greeter", error="invalid_token"' };
+        const mismatch = {
+          code: Code.Unauthenticated,
+          reason: "INVALID_TOKEN",
+          challenge: 'Bearer realm="greeter", error="invalid_token"',
+        };
         assert.deepEqual(await outcomeOf(client(protocol, pki.clients.reports, bound).whoAmI({})), mismatch);
         assert.deepEqual(await outcomeOf(client(protocol, undefined, bound).whoAmI({})), mismatch);
         // An unbound token needs no certificate.

@@ -172,7 +172,10 @@ test("code rules: a method of a service without rules made public; a proto rule 
   const read = await mint({ scope: ["invoices.read"] });
   const f = await denied(invoices(lenient, read).listInvoices({}));
   assert.deepEqual(f.requiredScopes, ["never.granted"]);
-  assert.match((await invoices(lenient, await mint({ scope: ["invoices.read"], tenant: "t1" })).getInvoice({ tenantId: "t1" })).text, /^GetInvoice/);
+  assert.match(
+    (await invoices(lenient, await mint({ scope: ["invoices.read"], tenant: "t1" })).getInvoice({ tenantId: "t1" })).text,
+    /^GetInvoice/,
+  );
 });
 
 test("custom scope claims: permissions and realm_access.roles count as scopes where configured", async () => {

@@ -7,7 +7,13 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Code, ConnectError, type ContextValues, createClient, createContextValues } from "@connectrpc/connect";
-import { type AuthIdentity, type DecisionEvent, authIdentityKey, createJwtAuthenticator, createServerAuth } from "@connectauth/server";
+import {
+  type AuthIdentity,
+  type DecisionEvent,
+  authIdentityKey,
+  createJwtAuthenticator,
+  createServerAuth,
+} from "@connectauth/server";
 import { createCertificateAuthenticator, identifyBySpiffeId, nodeContextValues } from "@connectauth/node";
 import { GreeterService } from "../../packages/example/src/gen/example/v1/greeter_pb.js";
 import { greeterRoutes } from "../../packages/example/src/greeter-service.js";
@@ -46,7 +52,11 @@ async function serve(
 ): Promise<RunningServer> {
   const auth = createServerAuth({
     authenticators: mtls
-      ? [createCertificateAuthenticator({ identify: identifyBySpiffeId({ [spiffeIds.billing]: ["greet"], [spiffeIds.reports]: ["greet"] }) })]
+      ? [
+          createCertificateAuthenticator({
+            identify: identifyBySpiffeId({ [spiffeIds.billing]: ["greet"], [spiffeIds.reports]: ["greet"] }),
+          }),
+        ]
       : [createJwtAuthenticator({ issuer, audience, algorithms: ["ES256"], keys: signer.jwks })],
     realm: "greeter",
     onDecision: (e) => events.push(e),
@@ -103,7 +113,14 @@ for (const mode of installModes) {
         assert.match((second as { message: string }).message, /per request|each request|per call|each call/i);
         // Every later call with that object: with no token, to a public method, even alice again.
         assertForeignValues(await call(events, () => greeter(server, protocol).whoAmI({})), "no token");
-        assertForeignValues(await call(events, () => greeter(server, protocol).ping({}).then(() => ({}))), "public, no token");
+        assertForeignValues(
+          await call(events, () =>
+            greeter(server, protocol)
+              .ping({})
+              .then(() => ({})),
+          ),
+          "public, no token",
+        );
         assertForeignValues(await call(events, () => greeter(server, protocol, { token: alice }).whoAmI({})), "alice again");
       });
 
@@ -114,7 +131,10 @@ for (const mode of installModes) {
         const tls = (cert?: { tls: { cert: string; key: string } }): ClientOptions => ({ ca: pki.ca.certPem, ...cert?.tls });
         const first = await call(events, () => greeter(server, protocol, tls(pki.clients.billing)).whoAmI({}));
         assert.deepEqual(first, { code: "OK", subject: spiffeIds.billing });
-        assertForeignValues(await call(events, () => greeter(server, protocol, tls(pki.clients.reports)).whoAmI({})), "another certificate");
+        assertForeignValues(
+          await call(events, () => greeter(server, protocol, tls(pki.clients.reports)).whoAmI({})),
+          "another certificate",
+        );
         assertForeignValues(await call(events, () => greeter(server, protocol, tls()).whoAmI({})), "no certificate");
       });
 
@@ -123,8 +143,22 @@ for (const mode of installModes) {
         const server = await serve(mode, () => createContextValues().set(authIdentityKey, mallory), events);
         assertForeignValues(await call(events, () => greeter(server, protocol, { token: alice }).whoAmI({})), "a valid token");
         assertForeignValues(await call(events, () => greeter(server, protocol).whoAmI({})), "no token");
-        assertForeignValues(await call(events, () => greeter(server, protocol).admin({}).then(() => ({}))), "admin, no token");
-        assertForeignValues(await call(events, () => greeter(server, protocol).ping({}).then(() => ({}))), "public, no token");
+        assertForeignValues(
+          await call(events, () =>
+            greeter(server, protocol)
+              .admin({})
+              .then(() => ({})),
+          ),
+          "admin, no token",
+        );
+        assertForeignValues(
+          await call(events, () =>
+            greeter(server, protocol)
+              .ping({})
+              .then(() => ({})),
+          ),
+          "public, no token",
+        );
       });
     }
 
@@ -133,11 +167,20 @@ for (const mode of installModes) {
       const server = await serve(mode, (): ContextValues => createContextValues(), events);
       const tlsServer = await serve(mode, (req) => nodeContextValues(req, createContextValues()), events, true);
       for (const protocol of protocols) {
-        assert.deepEqual(await call(events, () => greeter(server, protocol, { token: alice }).whoAmI({})), { code: "OK", subject: "alice" });
-        assert.deepEqual(await call(events, () => greeter(server, protocol, { token: bob }).whoAmI({})), { code: "OK", subject: "bob" });
+        assert.deepEqual(await call(events, () => greeter(server, protocol, { token: alice }).whoAmI({})), {
+          code: "OK",
+          subject: "alice",
+        });
+        assert.deepEqual(await call(events, () => greeter(server, protocol, { token: bob }).whoAmI({})), {
+          code: "OK",
+          subject: "bob",
+        });
         const anonymous = await call(events, () => greeter(server, protocol).whoAmI({}));
         assert.equal(anonymous.code, Code.Unauthenticated);
-        for (const [cert, subject] of [[pki.clients.billing, spiffeIds.billing], [pki.clients.reports, spiffeIds.reports]] as const) {
+        for (const [cert, subject] of [
+          [pki.clients.billing, spiffeIds.billing],
+          [pki.clients.reports, spiffeIds.reports],
+        ] as const) {
           const me = await call(events, () => greeter(tlsServer, protocol, { ca: pki.ca.certPem, ...cert.tls }).whoAmI({}));
           assert.deepEqual(me, { code: "OK", subject });
         }

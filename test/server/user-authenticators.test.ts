@@ -48,13 +48,19 @@ const greeter = (server: RunningServer, protocol: Protocol, options: { token?: s
     }),
   );
 
-const refused = async (call: Promise<unknown>): Promise<ConnectError> => (await failure(call, "expected the call to be refused")).error;
+const refused = async (call: Promise<unknown>): Promise<ConnectError> =>
+  (await failure(call, "expected the call to be refused")).error;
 
 /** The user's own check, patched into (or wrapped around) the authenticator as the README shows. */
-function withSuspensions(authenticate: Authenticator["authenticate"], suspended: ReadonlySet<string>): Authenticator["authenticate"] {
+function withSuspensions(
+  authenticate: Authenticator["authenticate"],
+  suspended: ReadonlySet<string>,
+): Authenticator["authenticate"] {
   return async (credentials, call) => {
     const outcome = await authenticate(credentials, call);
-    return outcome.ok && suspended.has(outcome.identity.subject) ? rejected(Reason.InvalidToken, { detail: "suspended" }) : outcome;
+    return outcome.ok && suspended.has(outcome.identity.subject)
+      ? rejected(Reason.InvalidToken, { detail: "suspended" })
+      : outcome;
   };
 }
 
@@ -74,12 +80,21 @@ for (const mode of installModes) {
       for (const protocol of protocols) {
         for (let i = 0; i < 2; i++) {
           const error = await refused(greeter(server, protocol, { token: mallory }).whoAmI({}));
-          assertRefused(error, { code: Code.Unauthenticated, reason: "INVALID_TOKEN", detail: "suspended" }, [mallory], `${protocol} #${i}`);
+          assertRefused(
+            error,
+            { code: Code.Unauthenticated, reason: "INVALID_TOKEN", detail: "suspended" },
+            [mallory],
+            `${protocol} #${i}`,
+          );
         }
         assert.equal((await greeter(server, protocol, { token: alice }).whoAmI({})).subject, "alice");
       }
       suspended.delete("mallory");
-      assert.equal((await greeter(server, "grpc", { token: mallory }).whoAmI({})).subject, "mallory", "the check is run, not remembered");
+      assert.equal(
+        (await greeter(server, "grpc", { token: mallory }).whoAmI({})).subject,
+        "mallory",
+        "the check is run, not remembered",
+      );
     });
 
     test("an authenticator patched or wrapped before the first call refuses identical tokens every time", async () => {
@@ -94,7 +109,12 @@ for (const mode of installModes) {
         for (const protocol of protocols) {
           for (let i = 0; i < 2; i++) {
             const error = await refused(greeter(server, protocol, { token: mallory }).greet({}));
-            assertRefused(error, { code: Code.Unauthenticated, reason: "INVALID_TOKEN", detail: "suspended" }, [mallory], `${protocol} #${i}`);
+            assertRefused(
+              error,
+              { code: Code.Unauthenticated, reason: "INVALID_TOKEN", detail: "suspended" },
+              [mallory],
+              `${protocol} #${i}`,
+            );
             assert.match((await greeter(server, protocol, { token: alice }).greet({})).greeting, /from alice/);
           }
         }
@@ -157,8 +177,13 @@ for (const mode of installModes) {
             const error = await refused(greeter(server, protocol, { headers }).greet({}));
             assert.equal(error.code, Code.Internal, protocol);
             assert.equal(error.rawMessage, `authenticator "${authenticator.name}" failed`, protocol);
-            for (const word of [secret, thrown]) assert.ok(!visibleText(error).includes(word), `${protocol}: "${word}" in the error`);
-            assert.deepEqual(events.map((e) => [e.allowed, e.code, e.reason]), [[false, Code.Internal, undefined]], protocol);
+            for (const word of [secret, thrown])
+              assert.ok(!visibleText(error).includes(word), `${protocol}: "${word}" in the error`);
+            assert.deepEqual(
+              events.map((e) => [e.allowed, e.code, e.reason]),
+              [[false, Code.Internal, undefined]],
+              protocol,
+            );
             // As received on the wire, before any client reads it: status, headers, body, trailers.
             const wire = await rawText(server, protocol, "/example.v1.GreeterService/Greet", Object.entries(headers));
             assert.match(wire, protocol === "connect" ? /"code":"internal"/ : /grpc-status\W+13/, `${protocol}: ${wire}`);
@@ -177,14 +202,31 @@ for (const mode of installModes) {
           for (const protocol of protocols) {
             const what = `${scheme} to ${method} over ${protocol}`;
             events.length = 0;
-            const error = await refused(greeter(server, protocol, { headers: { authorization: `${scheme} ${value}` } })[method]({}));
-            assertRefused(error, { code: Code.Unauthenticated, reason: "MISSING_CREDENTIALS", detail: "unsupported_scheme" }, [value], what);
+            const error = await refused(
+              greeter(server, protocol, { headers: { authorization: `${scheme} ${value}` } })[method]({}),
+            );
+            assertRefused(
+              error,
+              { code: Code.Unauthenticated, reason: "MISSING_CREDENTIALS", detail: "unsupported_scheme" },
+              [value],
+              what,
+            );
             assert.equal(error.metadata.get("www-authenticate"), 'Bearer realm="greeter"', what);
-            assert.deepEqual(events.map((e) => [e.allowed, e.code, e.reason]), [[false, Code.Unauthenticated, "MISSING_CREDENTIALS"]], what);
+            assert.deepEqual(
+              events.map((e) => [e.allowed, e.code, e.reason]),
+              [[false, Code.Unauthenticated, "MISSING_CREDENTIALS"]],
+              what,
+            );
             // The challenge as sent: a response header (Connect unary), trailers (gRPC) or the trailer frame (gRPC-web).
             const path = `/example.v1.GreeterService/${method === "greet" ? "Greet" : "Ping"}`;
-            const wire = await rawUnary({ url: server.url, httpVersion: "2" }, protocol, path, [["authorization", `${scheme} ${value}`]]);
-            assert.deepEqual(wire, { code: Code.Unauthenticated, reason: "MISSING_CREDENTIALS", challenge: 'Bearer realm="greeter"' }, what);
+            const wire = await rawUnary({ url: server.url, httpVersion: "2" }, protocol, path, [
+              ["authorization", `${scheme} ${value}`],
+            ]);
+            assert.deepEqual(
+              wire,
+              { code: Code.Unauthenticated, reason: "MISSING_CREDENTIALS", challenge: 'Bearer realm="greeter"' },
+              what,
+            );
           }
         }
       }
@@ -200,10 +242,28 @@ async function rawText(server: RunningServer, protocol: Protocol, path: string, 
   const envelope = new Uint8Array(5); // the empty message in one uncompressed envelope
   const [protocolFields, body]: [RawHeaderFields, Uint8Array] =
     protocol === "connect"
-      ? [[["content-type", "application/json"], ["connect-protocol-version", "1"]], new TextEncoder().encode("{}")]
+      ? [
+          [
+            ["content-type", "application/json"],
+            ["connect-protocol-version", "1"],
+          ],
+          new TextEncoder().encode("{}"),
+        ]
       : protocol === "grpc"
-        ? [[["content-type", "application/grpc"], ["te", "trailers"]], envelope]
-        : [[["content-type", "application/grpc-web+proto"], ["x-grpc-web", "1"]], envelope];
+        ? [
+            [
+              ["content-type", "application/grpc"],
+              ["te", "trailers"],
+            ],
+            envelope,
+          ]
+        : [
+            [
+              ["content-type", "application/grpc-web+proto"],
+              ["x-grpc-web", "1"],
+            ],
+            envelope,
+          ];
   const res = await http2Post(server.url, path, [...protocolFields, ...fields], body);
   const text = [
     `status ${res.status}`,

@@ -88,7 +88,12 @@ export async function startOAuthServer(options: { audience?: string; accessToken
         }),
       },
     },
-    ttl: { Grant: 3600, RefreshToken: 3600, ClientCredentials: options.accessTokenTtl ?? 300, AccessToken: options.accessTokenTtl ?? 300 },
+    ttl: {
+      Grant: 3600,
+      RefreshToken: 3600,
+      ClientCredentials: options.accessTokenTtl ?? 300,
+      AccessToken: options.accessTokenTtl ?? 300,
+    },
     cookies: { keys: ["test-cookie-key"] },
   });
   const tokenRequests: Record<string, number> = {};

@@ -88,12 +88,16 @@ function modulePath(snippet: Snippet, index: number): string {
  * all compile.
  */
 export function typeCheckSnippets(snippets: readonly Snippet[]): SnippetError[] {
-  const config = ts.getParsedCommandLineOfConfigFile(join(repoRoot, "tsconfig.test.json"), {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (d) => {
-      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+  const config = ts.getParsedCommandLineOfConfigFile(
+    join(repoRoot, "tsconfig.test.json"),
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+      },
     },
-  });
+  );
   if (config === undefined) throw new Error("tsconfig.test.json cannot be read");
   const options: ts.CompilerOptions = { ...config.options, noEmit: true, moduleDetection: ts.ModuleDetectionKind.Force };
   // Each snippet's module, in the order given (which is the order of its errors).
@@ -111,7 +115,9 @@ export function typeCheckSnippets(snippets: readonly Snippet[]): SnippetError[] 
   host.readFile = (path) => text(path) ?? readFile.call(host, path);
   host.getSourceFile = (path, language, onError, create) => {
     const source = text(path);
-    return source === undefined ? getSourceFile.call(host, path, language, onError, create) : ts.createSourceFile(path, source, language, true);
+    return source === undefined
+      ? getSourceFile.call(host, path, language, onError, create)
+      : ts.createSourceFile(path, source, language, true);
   };
   const prelude = join(readmeDir, "prelude.d.mts");
   const program = ts.createProgram({ rootNames: [prelude, ...modules.keys()], options, host });

@@ -58,7 +58,8 @@ export function startCli(args: readonly string[], options: Omit<CliOptions, "sig
     async waitFor(pattern, timeoutMs = 10_000) {
       const until = Date.now() + timeoutMs;
       while (!pattern.test(out.stdout)) {
-        if (finished !== undefined) throw new Error(`the command ended (${finished.code}) without printing ${pattern}: ${out.stderr}`);
+        if (finished !== undefined)
+          throw new Error(`the command ended (${finished.code}) without printing ${pattern}: ${out.stderr}`);
         if (Date.now() > until) throw new Error(`timed out waiting for ${pattern}; printed: ${out.stdout}`);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }

@@ -32,11 +32,7 @@ export async function createTestSigner(kid: string, now: () => number = Date.now
     },
     async signRaw(header, payloadText) {
       const input = `${b64url(JSON.stringify(header))}.${b64url(payloadText)}`;
-      const signature = await crypto.subtle.sign(
-        { name: "ECDSA", hash: "SHA-256" },
-        privateKey,
-        new TextEncoder().encode(input),
-      );
+      const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, privateKey, new TextEncoder().encode(input));
       return `${input}.${b64url(new Uint8Array(signature))}`;
     },
   };

@@ -13,12 +13,15 @@ export { protocols, type Protocol } from "../../packages/example/src/demo-cases.
 export type RawHeaders = Record<string, string | readonly string[]>;
 
 /** A client interceptor that appends exactly these request headers (for any client, any protocol). */
-export const withHeaders = (headers: RawHeaders): Interceptor => (next) => (req) => {
-  for (const [name, value] of Object.entries(headers)) {
-    for (const v of typeof value === "string" ? [value] : value) req.header.append(name, v);
-  }
-  return next(req);
-};
+export const withHeaders =
+  (headers: RawHeaders): Interceptor =>
+  (next) =>
+  (req) => {
+    for (const [name, value] of Object.entries(headers)) {
+      for (const v of typeof value === "string" ? [value] : value) req.header.append(name, v);
+    }
+    return next(req);
+  };
 
 export type Method = "greet" | "whoAmI" | "admin" | "ping";
 
@@ -31,7 +34,10 @@ export const bearer = (token: string): RawHeaders => ({ authorization: `Bearer $
 
 /** Calls a unary method and returns the error it failed with (fails the test if it succeeded). */
 export async function refusal(baseUrl: string, protocol: Protocol, headers: RawHeaders, method: Method = "greet") {
-  const refused = await failure(rawClient(baseUrl, protocol, headers)[method]({}), `expected ${method} over ${protocol} to be refused`);
+  const refused = await failure(
+    rawClient(baseUrl, protocol, headers)[method]({}),
+    `expected ${method} over ${protocol} to be refused`,
+  );
   return refused.error;
 }
 

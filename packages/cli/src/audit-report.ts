@@ -67,10 +67,39 @@ export interface AuditOptions {
  * or nothing (`SetLabel` does, `Settings` does not).
  */
 export const mutatingVerbs: readonly string[] = [
-  "Add", "Approve", "Assign", "Cancel", "Create", "Delete", "Disable", "Enable", "Grant", "Import",
-  "Insert", "Move", "Patch", "Post", "Purge", "Put", "Reject", "Remove", "Rename", "Replace", "Reset",
-  "Restore", "Revoke", "Send", "Set", "Start", "Stop", "Submit", "Undelete", "Update", "Upload",
-  "Upsert", "Write",
+  "Add",
+  "Approve",
+  "Assign",
+  "Cancel",
+  "Create",
+  "Delete",
+  "Disable",
+  "Enable",
+  "Grant",
+  "Import",
+  "Insert",
+  "Move",
+  "Patch",
+  "Post",
+  "Purge",
+  "Put",
+  "Reject",
+  "Remove",
+  "Rename",
+  "Replace",
+  "Reset",
+  "Restore",
+  "Revoke",
+  "Send",
+  "Set",
+  "Start",
+  "Stop",
+  "Submit",
+  "Undelete",
+  "Update",
+  "Upload",
+  "Upsert",
+  "Write",
 ];
 
 /**
@@ -126,7 +155,10 @@ export function auditServices(services: readonly DescService[], options: AuditOp
       if (rule.public && mutates !== undefined) {
         findings.push({ code: "public_mutation", target: name, message: `public, and it seems to change state (${mutates})` });
       }
-      if (rule.public && (rule.allScopes.length + rule.anyScopes.length + rule.claims.length > 0 || rule.condition !== undefined)) {
+      if (
+        rule.public &&
+        (rule.allScopes.length + rule.anyScopes.length + rule.claims.length > 0 || rule.condition !== undefined)
+      ) {
         findings.push({
           code: "public_with_requirements",
           target: name,

@@ -91,7 +91,8 @@ export function buildBufWorkspace(options: BuildBufWorkspaceOptions): Uint8Array
     );
   }
   if (result.error !== undefined || result.status !== 0) {
-    const said = result.stderr?.toString("utf8").trim() || result.error?.message || `exit status ${result.status ?? result.signal}`;
+    const said =
+      result.stderr?.toString("utf8").trim() || result.error?.message || `exit status ${result.status ?? result.signal}`;
     throw new WorkspaceBuildError("buf_failed", `buf build failed in ${workspace}:\n${said}`);
   }
   return result.stdout;

@@ -23,17 +23,27 @@ test("callOutcome(): a connectauth failure, the required scopes set against the 
   // An unsigned token with two scopes: its facts are decoded, not verified.
   const claims = Buffer.from(JSON.stringify({ scope: "greet read" })).toString("base64url");
   const facts = tokenFacts(`eyJhbGciOiJFUzI1NiJ9.${claims}.c2ln`, 0);
-  const error = createAuthError("INSUFFICIENT_SCOPE", { realm: "greeter", requiredScopes: ["admin", "greet"], metadata: { authenticator: "jwt" } });
+  const error = createAuthError("INSUFFICIENT_SCOPE", {
+    realm: "greeter",
+    requiredScopes: ["admin", "greet"],
+    metadata: { authenticator: "jwt" },
+  });
   const call = callOutcome(error, facts);
   assert.equal(call.code, Code.PermissionDenied);
   assert.equal(call.codeName, "PermissionDenied");
   assert.equal(call.reason, "INSUFFICIENT_SCOPE");
   assert.equal(call.challenge, 'Bearer realm="greeter", error="insufficient_scope", scope="admin greet"');
   assert.equal(call.metadata["authenticator"], "jwt");
-  assert.deepEqual([call.requiredScopes, call.grantedScopes, call.missingScopes], [["admin", "greet"], ["greet", "read"], ["admin"]]);
+  assert.deepEqual(
+    [call.requiredScopes, call.grantedScopes, call.missingScopes],
+    [["admin", "greet"], ["greet", "read"], ["admin"]],
+  );
 });
 
 test("callOutcome(): another error keeps its code and message, without a reason", () => {
   const call = callOutcome(new ConnectError("no such method", Code.Unimplemented), null);
-  assert.deepEqual([call.code, call.codeName, call.reason, call.message], [Code.Unimplemented, "Unimplemented", undefined, "no such method"]);
+  assert.deepEqual(
+    [call.code, call.codeName, call.reason, call.message],
+    [Code.Unimplemented, "Unimplemented", undefined, "no such method"],
+  );
 });

@@ -38,7 +38,11 @@ const rejected = (because: (s: CallSituation) => string, fix: (s: CallSituation)
   says: (s) => ({ summary: `the server rejected the token: ${because(s)}.`, fix: fix(s) }),
 });
 /** The `invalid_token` row of one `detail` word of the server. */
-const rejectedOn = (word: string, because: (s: CallSituation) => string, fix: (s: CallSituation) => string): Case<CallSituation> => ({
+const rejectedOn = (
+  word: string,
+  because: (s: CallSituation) => string,
+  fix: (s: CallSituation) => string,
+): Case<CallSituation> => ({
   ...rejected(because, fix),
   when: (s) => detail(s) === word,
 });
@@ -56,7 +60,9 @@ const validHere = (s: CallSituation) => {
 /** The token's `nbf` when it lies ahead of the local clock, with how far ahead. */
 const aheadHere = (s: CallSituation) => {
   const t = s.token;
-  return t?.nbf !== undefined && t.notBeforeInSeconds !== undefined && t.notBeforeInSeconds > 0 ? { nbf: t.nbf, seconds: t.notBeforeInSeconds } : undefined;
+  return t?.nbf !== undefined && t.notBeforeInSeconds !== undefined && t.notBeforeInSeconds > 0
+    ? { nbf: t.nbf, seconds: t.notBeforeInSeconds }
+    : undefined;
 };
 
 /** The fix of every `token_not_yet_valid`. */
@@ -67,7 +73,8 @@ const notYetValidFix =
 const plainJws = "send a plain signed JWT: this is refused whatever the server's options.";
 
 /** The summary of every `call_failed`. */
-const callFailed = (call: CallOutcome) => `the call failed with ${call.codeName} (${call.code}), not an auth failure: "${call.message}".`;
+const callFailed = (call: CallOutcome) =>
+  `the call failed with ${call.codeName} (${call.code}), not an auth failure: "${call.message}".`;
 
 /**
  * The failures connectauth names, by reason. Keyed by every {@link Reason}, so that a reason added to
@@ -99,7 +106,9 @@ const failures: Readonly<Record<Reason, Choice<CallSituation>>> = {
       id: "malformed_credentials",
       says: (s) => ({
         summary: "the Authorization header is malformed.",
-        fix: s.token?.formatProblem ?? 'send exactly "Authorization: Bearer <token>", one space, one token of base64url characters, no quotes or line breaks.',
+        fix:
+          s.token?.formatProblem ??
+          'send exactly "Authorization: Bearer <token>", one space, one token of base64url characters, no quotes or line breaks.',
       }),
     },
   },
@@ -107,7 +116,10 @@ const failures: Readonly<Record<Reason, Choice<CallSituation>>> = {
     cases: [],
     otherwise: {
       id: "multiple_credentials",
-      says: () => ({ summary: "more than one credential reached the server.", fix: "send one Authorization header only (check interceptors and proxies that add one)." }),
+      says: () => ({
+        summary: "more than one credential reached the server.",
+        fix: "send one Authorization header only (check interceptors and proxies that add one).",
+      }),
     },
   },
   TOKEN_EXPIRED: {
@@ -153,7 +165,10 @@ const failures: Readonly<Record<Reason, Choice<CallSituation>>> = {
     ],
     otherwise: {
       id: "token_not_yet_valid",
-      says: () => ({ summary: "the token is not valid yet by the server's clock (nbf or iat in its future).", fix: notYetValidFix }),
+      says: () => ({
+        summary: "the token is not valid yet by the server's clock (nbf or iat in its future).",
+        fix: notYetValidFix,
+      }),
     },
   },
   INVALID_AUDIENCE: {
@@ -206,7 +221,8 @@ const failures: Readonly<Record<Reason, Choice<CallSituation>>> = {
       rejectedOn(
         "key_type",
         (s) => `its algorithm (${alg(s)}) does not fit the server's key`,
-        () => "give the server the issuer's key for that algorithm (createJwtAuthenticator({ keys })), and list only algorithms that fit it in algorithms.",
+        () =>
+          "give the server the issuer's key for that algorithm (createJwtAuthenticator({ keys })), and list only algorithms that fit it in algorithms.",
       ),
       rejectedOn(
         "signature",
@@ -216,21 +232,35 @@ const failures: Readonly<Record<Reason, Choice<CallSituation>>> = {
       rejectedOn(
         "too_large",
         () => "it is longer than the server accepts",
-        () => "ask the issuer for a token with fewer claims, or raise the server's createJwtAuthenticator({ maxTokenLength }) (default 8192 characters).",
+        () =>
+          "ask the issuer for a token with fewer claims, or raise the server's createJwtAuthenticator({ maxTokenLength }) (default 8192 characters).",
       ),
       rejectedOn(
         "typ",
         (s) => `its type (typ: ${s.token?.typ ?? "none"}) is not the one the server requires`,
-        () => 'send an access token, not an ID token; the server\'s createJwtAuthenticator({ typ }) (or profile: "rfc9068", which requires "at+jwt") sets the type it accepts.',
+        () =>
+          'send an access token, not an ID token; the server\'s createJwtAuthenticator({ typ }) (or profile: "rfc9068", which requires "at+jwt") sets the type it accepts.',
       ),
       rejectedOn(
         "encrypted",
         () => "it is encrypted (JWE)",
         () => "send a signed JWT (JWS): encrypted tokens are never accepted.",
       ),
-      rejectedOn("nested", () => "it is a nested token", () => plainJws),
-      rejectedOn("crit", () => "it has critical header extensions (crit)", () => plainJws),
-      rejectedOn("embedded_key", () => "its header names its own key (jwk, jku, x5u or x5c)", () => plainJws),
+      rejectedOn(
+        "nested",
+        () => "it is a nested token",
+        () => plainJws,
+      ),
+      rejectedOn(
+        "crit",
+        () => "it has critical header extensions (crit)",
+        () => plainJws,
+      ),
+      rejectedOn(
+        "embedded_key",
+        () => "its header names its own key (jwk, jku, x5u or x5c)",
+        () => plainJws,
+      ),
       rejectedOn(
         "claim_exp",
         () => "its exp is not a number of seconds",
@@ -265,12 +295,18 @@ const failures: Readonly<Record<Reason, Choice<CallSituation>>> = {
     ],
     otherwise: {
       id: "claims_rejected",
-      says: (s) => ({ summary: `the caller's claims do not satisfy the rule of ${s.method}.`, fix: "check the method's rule (connectauth audit) against the token's claims." }),
+      says: (s) => ({
+        summary: `the caller's claims do not satisfy the rule of ${s.method}.`,
+        fix: "check the method's rule (connectauth audit) against the token's claims.",
+      }),
     },
   },
   INVALID_API_KEY: {
     cases: [],
-    otherwise: { id: "invalid_api_key", says: () => ({ summary: "the API key is not known to the server.", fix: "use a current API key for this environment." }) },
+    otherwise: {
+      id: "invalid_api_key",
+      says: () => ({ summary: "the API key is not known to the server.", fix: "use a current API key for this environment." }),
+    },
   },
   INVALID_CLIENT_CERTIFICATE: {
     cases: [],
@@ -300,7 +336,10 @@ const others: Choice<CallSituation> = {
     {
       id: "method_not_found",
       when: (s) => s.call.code === Code.Unimplemented,
-      says: (s) => ({ summary: `the server does not serve ${s.method}.`, fix: "check the package, service and method names (case matters) and the base URL's path prefix." }),
+      says: (s) => ({
+        summary: `the server does not serve ${s.method}.`,
+        fix: "check the package, service and method names (case matters) and the base URL's path prefix.",
+      }),
     },
     {
       id: "auth_failure_without_details",
@@ -313,10 +352,16 @@ const others: Choice<CallSituation> = {
     {
       id: "call_failed",
       when: (s) => s.call.code === Code.Unavailable || s.call.code === Code.Unknown,
-      says: ({ call }) => ({ summary: callFailed(call), fix: "check the server's logs; the transport and auth checks above passed." }),
+      says: ({ call }) => ({
+        summary: callFailed(call),
+        fix: "check the server's logs; the transport and auth checks above passed.",
+      }),
     },
   ],
-  otherwise: { id: "call_failed", says: ({ call }) => ({ summary: callFailed(call), fix: "auth passed or was not involved: look at the handler." }) },
+  otherwise: {
+    id: "call_failed",
+    says: ({ call }) => ({ summary: callFailed(call), fix: "auth passed or was not involved: look at the handler." }),
+  },
 };
 
 /**

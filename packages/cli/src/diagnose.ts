@@ -109,7 +109,14 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
     timeoutMs: options.timeoutMs,
   });
   const call = callOutcome(error, token);
-  return result({ target: { ...target, httpVersion }, token, transport, call, notes, verdict: callVerdict({ method, token, call }) });
+  return result({
+    target: { ...target, httpVersion },
+    token,
+    transport,
+    call,
+    notes,
+    verdict: callVerdict({ method, token, call }),
+  });
 }
 
 /** The diagnosis with its fields in the documented order (packages/cli/README.md), `ok` from the verdict. */

@@ -18,8 +18,14 @@ const local = new URL("http://127.0.0.1:8080");
 suite("transportNotes()", () => {
   test("a server that speaks one HTTP version only", () => {
     assert.deepEqual(transportNotes(local, plaintext), []);
-    assert.match(transportNotes(local, { ...plaintext, http1: false }).join(), /^the server speaks HTTP\/2 only: HTTP\/1\.1 clients/);
-    assert.match(transportNotes(local, { ...plaintext, http2: false }).join(), /^the server speaks HTTP\/1\.1 only: gRPC clients/);
+    assert.match(
+      transportNotes(local, { ...plaintext, http1: false }).join(),
+      /^the server speaks HTTP\/2 only: HTTP\/1\.1 clients/,
+    );
+    assert.match(
+      transportNotes(local, { ...plaintext, http2: false }).join(),
+      /^the server speaks HTTP\/1\.1 only: gRPC clients/,
+    );
   });
 
   test("nothing until the probes got as far as HTTP (reached, TLS as the URL says, certificate trusted)", () => {
@@ -65,10 +71,16 @@ suite("callNotes()", () => {
   });
 
   test("what the token says by this machine's clock", () => {
-    assert.deepEqual(callNotes(local, { ...token, exp: undefined, expiresInSeconds: undefined }), ["token: no exp claim (connectauth servers require one)."]);
-    assert.deepEqual(callNotes(local, { ...token, expiresInSeconds: -7200 }), ["token: expired 2 h ago by this machine's clock."]);
+    assert.deepEqual(callNotes(local, { ...token, exp: undefined, expiresInSeconds: undefined }), [
+      "token: no exp claim (connectauth servers require one).",
+    ]);
+    assert.deepEqual(callNotes(local, { ...token, expiresInSeconds: -7200 }), [
+      "token: expired 2 h ago by this machine's clock.",
+    ]);
     assert.deepEqual(callNotes(local, { ...token, expiresInSeconds: 20 }), ["token: expires in 20 s."]);
-    assert.deepEqual(callNotes(local, { ...token, nbf: 1_800_000_600, notBeforeInSeconds: 600 }), ["token: not valid for 10 min more by this machine's clock (nbf)."]);
+    assert.deepEqual(callNotes(local, { ...token, nbf: 1_800_000_600, notBeforeInSeconds: 600 }), [
+      "token: not valid for 10 min more by this machine's clock (nbf).",
+    ]);
     assert.deepEqual(callNotes(local, { ...token, alg: "none" }), ['token: alg "none" (unsigned); no server should accept it.']);
   });
 

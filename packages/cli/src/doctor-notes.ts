@@ -18,7 +18,9 @@ export function transportNotes(url: URL, t: TransportFacts): string[] {
   const probed = t.reachable && t.speaksTls === (url.protocol === "https:") && t.certificateError === undefined;
   if (!probed) return [];
   if (t.http2 && !t.http1) {
-    return ["the server speaks HTTP/2 only: HTTP/1.1 clients (browsers on plain http, grpc-web and Connect over HTTP/1.1) cannot reach it."];
+    return [
+      "the server speaks HTTP/2 only: HTTP/1.1 clients (browsers on plain http, grpc-web and Connect over HTTP/1.1) cannot reach it.",
+    ];
   }
   if (t.http1 && !t.http2) return ["the server speaks HTTP/1.1 only: gRPC clients (which need HTTP/2) cannot reach it."];
   return [];
@@ -49,7 +51,8 @@ export function callNotes(url: URL, token: TokenFacts | null): string[] {
   else if (left <= 0) notes.push(`token: expired ${humanDuration(-left)} ago by this machine's clock.`);
   else if (left < 60) notes.push(`token: expires in ${humanDuration(left)}.`);
   const ahead = token.notBeforeInSeconds;
-  if (ahead !== undefined && ahead > 0) notes.push(`token: not valid for ${humanDuration(ahead)} more by this machine's clock (nbf).`);
+  if (ahead !== undefined && ahead > 0)
+    notes.push(`token: not valid for ${humanDuration(ahead)} more by this machine's clock (nbf).`);
   if (token.alg === "none") notes.push('token: alg "none" (unsigned); no server should accept it.');
   return notes;
 }

@@ -16,7 +16,10 @@ export function formatDiagnosis(d: Diagnosis, s: Style): string {
   const out: string[] = [];
   const t = d.transport;
   const http = d.target.httpVersion === null ? "" : `, HTTP/${d.target.httpVersion}`;
-  out.push(`${s.bold("connectauth doctor")} ${d.target.baseUrl} ${d.target.method} ${s.dim(`(${d.target.protocol}${http})`)}`, "");
+  out.push(
+    `${s.bold("connectauth doctor")} ${d.target.baseUrl} ${d.target.method} ${s.dim(`(${d.target.protocol}${http})`)}`,
+    "",
+  );
   out.push(s.bold("transport"));
   if (!t.reachable) {
     out.push(bad(`not reachable (${t.connectError})`));
@@ -26,7 +29,8 @@ export function formatDiagnosis(d: Diagnosis, s: Style): string {
     const tlsOk = t.speaksTls === (scheme === "https");
     const tlsText = t.speaksTls ? `speaks TLS${t.alpn ? ` (ALPN ${t.alpn})` : ""}` : "speaks plaintext";
     out.push((tlsOk ? ok : bad)(`${tlsText}; the URL says ${scheme}`));
-    if (t.speaksTls) out.push(t.certificateError === undefined ? ok("certificate trusted") : bad(`certificate: ${t.certificateError}`));
+    if (t.speaksTls)
+      out.push(t.certificateError === undefined ? ok("certificate trusted") : bad(`certificate: ${t.certificateError}`));
     if (tlsOk && t.certificateError === undefined) {
       out.push(`  ${t.http1 ? s.green("✓") : s.red("✗")} HTTP/1.1   ${t.http2 ? s.green("✓") : s.red("✗")} HTTP/2`);
     }
@@ -78,7 +82,9 @@ export function tokenLines(t: TokenFacts, s: Style): string[] {
   field("aud", t.aud.join(" ") || undefined);
   field("scopes", t.scopes.join(" ") || undefined);
   const when = (sec: number | undefined, rel: number | undefined, past: string, future: string) =>
-    sec === undefined ? undefined : `${new Date(sec * 1000).toISOString()} (${rel! <= 0 ? `${past} ${humanDuration(rel!)} ago` : `${future} ${humanDuration(rel!)}`})`;
+    sec === undefined
+      ? undefined
+      : `${new Date(sec * 1000).toISOString()} (${rel! <= 0 ? `${past} ${humanDuration(rel!)} ago` : `${future} ${humanDuration(rel!)}`})`;
   field("exp", t.exp === undefined ? undefined : when(t.exp, t.expiresInSeconds, s.red("expired"), "valid for"));
   field("nbf", t.nbf === undefined ? undefined : when(t.nbf, t.notBeforeInSeconds, "valid since", s.red("not valid for")));
   field("iat", t.iat === undefined ? undefined : new Date(t.iat * 1000).toISOString());

@@ -70,7 +70,10 @@ export function tokenFacts(token: string, nowMs: number): TokenFacts {
     claims = decodeJwt(token);
   } catch {
     // jose's message may quote the token: a fixed sentence instead.
-    return { ...empty, formatProblem: "not a JWT (three base64url parts, the middle one a JSON object): maybe an opaque token or an API key" };
+    return {
+      ...empty,
+      formatProblem: "not a JWT (three base64url parts, the middle one a JSON object): maybe an opaque token or an API key",
+    };
   }
   const now = nowMs / 1000;
   const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
@@ -85,7 +88,12 @@ export function tokenFacts(token: string, nowMs: number): TokenFacts {
     typ: typeof header.typ === "string" ? header.typ : undefined,
     iss: typeof claims.iss === "string" ? claims.iss : undefined,
     sub: typeof claims.sub === "string" ? claims.sub : undefined,
-    aud: typeof claims.aud === "string" ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud.filter((a: unknown): a is string => typeof a === "string") : [],
+    aud:
+      typeof claims.aud === "string"
+        ? [claims.aud]
+        : Array.isArray(claims.aud)
+          ? claims.aud.filter((a: unknown): a is string => typeof a === "string")
+          : [],
     exp,
     nbf,
     iat: num(claims.iat),

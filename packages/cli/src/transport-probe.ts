@@ -43,7 +43,15 @@ export async function probeTransport(url: URL, options: ProbeOptions = {}): Prom
   const port = Number(url.port || (secure ? 443 : 80));
   const connectError = await tcpConnect(host, port, timeoutMs);
   if (connectError !== undefined) {
-    return { reachable: false, connectError, speaksTls: false, alpn: undefined, certificateError: undefined, http1: false, http2: false };
+    return {
+      reachable: false,
+      connectError,
+      speaksTls: false,
+      alpn: undefined,
+      certificateError: undefined,
+      http1: false,
+      http2: false,
+    };
   }
   const handshake = await tlsHandshake(host, port, ["h2", "http/1.1"], options.ca, timeoutMs);
   const speaksTls = handshake !== undefined;
@@ -86,7 +94,13 @@ interface Handshake {
 }
 
 /** A TLS handshake without trusting anything, so that an untrusted certificate is seen and named. */
-function tlsHandshake(host: string, port: number, alpn: string[], ca: string | undefined, timeoutMs: number): Promise<Handshake | undefined> {
+function tlsHandshake(
+  host: string,
+  port: number,
+  alpn: string[],
+  ca: string | undefined,
+  timeoutMs: number,
+): Promise<Handshake | undefined> {
   return new Promise((resolve) => {
     const socket = tls.connect({
       host,
@@ -105,7 +119,8 @@ function tlsHandshake(host: string, port: number, alpn: string[], ca: string | u
       if (certificateError === undefined) {
         // Node checks the chain here but not the name: check it as a client would.
         const nameError = tls.checkServerIdentity(host, socket.getPeerCertificate());
-        if (nameError !== undefined) certificateError = (nameError as NodeJS.ErrnoException).code ?? "ERR_TLS_CERT_ALTNAME_INVALID";
+        if (nameError !== undefined)
+          certificateError = (nameError as NodeJS.ErrnoException).code ?? "ERR_TLS_CERT_ALTNAME_INVALID";
       }
       const result = { alpn: socket.alpnProtocol || undefined, certificateError };
       socket.destroy();
@@ -118,7 +133,14 @@ function tlsHandshake(host: string, port: number, alpn: string[], ca: string | u
 function answersHttp1(host: string, port: number, secure: boolean, ca: string | undefined, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket: net.Socket = secure
-      ? tls.connect({ host, port, ALPNProtocols: ["http/1.1"], rejectUnauthorized: false, servername: net.isIP(host) === 0 ? host : undefined, ...(ca === undefined ? {} : { ca }) })
+      ? tls.connect({
+          host,
+          port,
+          ALPNProtocols: ["http/1.1"],
+          rejectUnauthorized: false,
+          servername: net.isIP(host) === 0 ? host : undefined,
+          ...(ca === undefined ? {} : { ca }),
+        })
       : net.connect({ host, port });
     let received = "";
     const done = (answer: boolean) => {

@@ -77,12 +77,18 @@ const transportCases: readonly Case<TransportSituation>[] = [
   {
     id: "http_version_mismatch",
     when: (s) => s.httpVersion === "2" && !s.transport.http2,
-    says: () => ({ summary: "HTTP/2 was asked for, and the server speaks HTTP/1.1 only.", fix: "use --http-version 1.1, or serve HTTP/2." }),
+    says: () => ({
+      summary: "HTTP/2 was asked for, and the server speaks HTTP/1.1 only.",
+      fix: "use --http-version 1.1, or serve HTTP/2.",
+    }),
   },
   {
     id: "http_version_mismatch",
     when: (s) => !s.transport.http1 && !s.transport.http2,
-    says: () => ({ summary: "the server answers neither HTTP/1.1 nor HTTP/2 on this port.", fix: "check the port: is it an HTTP server?" }),
+    says: () => ({
+      summary: "the server answers neither HTTP/1.1 nor HTTP/2 on this port.",
+      fix: "check the port: is it an HTTP server?",
+    }),
   },
 ];
 

@@ -51,50 +51,123 @@ suite("transportVerdict()", () => {
   });
 
   test("server_unreachable: a host DNS does not resolve, or nothing listening", () => {
-    expect(transportVerdict(at("http://api.invalid:8080", unreachable("ENOTFOUND"))), "server_unreachable", /^nothing answers at api\.invalid:8080 \(ENOTFOUND\)\.$/, /check the host name "api\.invalid"/);
-    expect(transportVerdict(at("https://127.0.0.1", unreachable("ECONNREFUSED"))), "server_unreachable", /127\.0\.0\.1:443 \(ECONNREFUSED\)/, /^start the server.*listening on 127\.0\.0\.1:443/);
-    expect(transportVerdict(at("http://127.0.0.1", unreachable("ETIMEDOUT"))), "server_unreachable", /127\.0\.0\.1:80 \(ETIMEDOUT\)/, /^start the server/);
+    expect(
+      transportVerdict(at("http://api.invalid:8080", unreachable("ENOTFOUND"))),
+      "server_unreachable",
+      /^nothing answers at api\.invalid:8080 \(ENOTFOUND\)\.$/,
+      /check the host name "api\.invalid"/,
+    );
+    expect(
+      transportVerdict(at("https://127.0.0.1", unreachable("ECONNREFUSED"))),
+      "server_unreachable",
+      /127\.0\.0\.1:443 \(ECONNREFUSED\)/,
+      /^start the server.*listening on 127\.0\.0\.1:443/,
+    );
+    expect(
+      transportVerdict(at("http://127.0.0.1", unreachable("ETIMEDOUT"))),
+      "server_unreachable",
+      /127\.0\.0\.1:80 \(ETIMEDOUT\)/,
+      /^start the server/,
+    );
   });
 
   test("tls_to_plaintext: https to a port that speaks plaintext", () => {
-    expect(transportVerdict(at("https://127.0.0.1:8080", { speaksTls: false })), "tls_to_plaintext", /says https but 127\.0\.0\.1:8080 speaks plaintext/, /^use http:\/\/127\.0\.0\.1:8080, or serve TLS/);
+    expect(
+      transportVerdict(at("https://127.0.0.1:8080", { speaksTls: false })),
+      "tls_to_plaintext",
+      /says https but 127\.0\.0\.1:8080 speaks plaintext/,
+      /^use http:\/\/127\.0\.0\.1:8080, or serve TLS/,
+    );
   });
 
   test("plaintext_to_tls: http to a port that expects TLS, the path kept", () => {
-    expect(transportVerdict(at("http://127.0.0.1:8443", tls)), "plaintext_to_tls", /says http but 127\.0\.0\.1:8443 expects TLS/, /^use https:\/\/127\.0\.0\.1:8443\.$/);
-    expect(transportVerdict(at("http://127.0.0.1:8443/api", tls)), "plaintext_to_tls", /expects TLS/, /^use https:\/\/127\.0\.0\.1:8443\/api\.$/);
+    expect(
+      transportVerdict(at("http://127.0.0.1:8443", tls)),
+      "plaintext_to_tls",
+      /says http but 127\.0\.0\.1:8443 expects TLS/,
+      /^use https:\/\/127\.0\.0\.1:8443\.$/,
+    );
+    expect(
+      transportVerdict(at("http://127.0.0.1:8443/api", tls)),
+      "plaintext_to_tls",
+      /expects TLS/,
+      /^use https:\/\/127\.0\.0\.1:8443\/api\.$/,
+    );
   });
 
   test("certificate_error: the fix follows Node's code", () => {
     const cert = (code: string, url = "https://127.0.0.1:8443") => transportVerdict(at(url, { ...tls, certificateError: code }));
-    for (const code of ["DEPTH_ZERO_SELF_SIGNED_CERT", "SELF_SIGNED_CERT_IN_CHAIN", "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY"]) {
+    for (const code of [
+      "DEPTH_ZERO_SELF_SIGNED_CERT",
+      "SELF_SIGNED_CERT_IN_CHAIN",
+      "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+      "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+    ]) {
       expect(cert(code), "certificate_error", new RegExp(`not trusted: ${code}\\.$`), /--ca <file\.pem>/);
     }
     expect(cert("CERT_HAS_EXPIRED"), "certificate_error", /CERT_HAS_EXPIRED/, /has expired: renew it/);
-    expect(cert("CERT_NOT_YET_VALID"), "certificate_error", /CERT_NOT_YET_VALID/, /not valid yet: check the server's and this machine's clocks/);
-    expect(cert("ERR_TLS_CERT_ALTNAME_INVALID", "https://localhost:8443"), "certificate_error", /ALTNAME/, /not issued for "localhost"/);
+    expect(
+      cert("CERT_NOT_YET_VALID"),
+      "certificate_error",
+      /CERT_NOT_YET_VALID/,
+      /not valid yet: check the server's and this machine's clocks/,
+    );
+    expect(
+      cert("ERR_TLS_CERT_ALTNAME_INVALID", "https://localhost:8443"),
+      "certificate_error",
+      /ALTNAME/,
+      /not issued for "localhost"/,
+    );
     expect(cert("UNABLE_TO_GET_CRL"), "certificate_error", /UNABLE_TO_GET_CRL/, /serve the intermediate certificates/);
   });
 
   test("http_version_mismatch: gRPC without HTTP/2, a forced version the server does not speak, neither spoken", () => {
     const h1Only = { http1: true, http2: false };
-    expect(transportVerdict(at("http://127.0.0.1:8080", h1Only, { protocol: "grpc" })), "http_version_mismatch", /gRPC needs HTTP\/2/, /--protocol connect or grpc-web/);
-    expect(transportVerdict(at("http://127.0.0.1:8080", {}, { protocol: "grpc", httpVersion: "1.1" })), "http_version_mismatch", /gRPC needs HTTP\/2/, /serve HTTP\/2/);
+    expect(
+      transportVerdict(at("http://127.0.0.1:8080", h1Only, { protocol: "grpc" })),
+      "http_version_mismatch",
+      /gRPC needs HTTP\/2/,
+      /--protocol connect or grpc-web/,
+    );
+    expect(
+      transportVerdict(at("http://127.0.0.1:8080", {}, { protocol: "grpc", httpVersion: "1.1" })),
+      "http_version_mismatch",
+      /gRPC needs HTTP\/2/,
+      /serve HTTP\/2/,
+    );
     expect(
       transportVerdict(at("http://127.0.0.1:8080", { http1: false, http2: true }, { httpVersion: "1.1" })),
       "http_version_mismatch",
       /HTTP\/1\.1 was asked for, and the server speaks HTTP\/2 only/,
       /allowHTTP1: true/,
     );
-    expect(transportVerdict(at("http://127.0.0.1:8080", h1Only, { httpVersion: "2" })), "http_version_mismatch", /HTTP\/2 was asked for/, /--http-version 1\.1/);
-    expect(transportVerdict(at("http://127.0.0.1:8080", { http1: false, http2: false })), "http_version_mismatch", /neither HTTP\/1\.1 nor HTTP\/2/, /is it an HTTP server/);
+    expect(
+      transportVerdict(at("http://127.0.0.1:8080", h1Only, { httpVersion: "2" })),
+      "http_version_mismatch",
+      /HTTP\/2 was asked for/,
+      /--http-version 1\.1/,
+    );
+    expect(
+      transportVerdict(at("http://127.0.0.1:8080", { http1: false, http2: false })),
+      "http_version_mismatch",
+      /neither HTTP\/1\.1 nor HTTP\/2/,
+      /is it an HTTP server/,
+    );
   });
 
   test("the order: the first cause wins (unreachable before TLS, TLS before the certificate, the certificate before HTTP)", () => {
-    assert.equal(transportVerdict(at("https://127.0.0.1:1", { ...unreachable("ECONNREFUSED"), speaksTls: false }))?.id, "server_unreachable");
-    assert.equal(transportVerdict(at("http://127.0.0.1:8443", { ...tls, certificateError: "CERT_HAS_EXPIRED" }))?.id, "plaintext_to_tls");
     assert.equal(
-      transportVerdict(at("https://127.0.0.1:8443", { ...tls, certificateError: "CERT_HAS_EXPIRED", http1: false }, { httpVersion: "1.1" }))?.id,
+      transportVerdict(at("https://127.0.0.1:1", { ...unreachable("ECONNREFUSED"), speaksTls: false }))?.id,
+      "server_unreachable",
+    );
+    assert.equal(
+      transportVerdict(at("http://127.0.0.1:8443", { ...tls, certificateError: "CERT_HAS_EXPIRED" }))?.id,
+      "plaintext_to_tls",
+    );
+    assert.equal(
+      transportVerdict(
+        at("https://127.0.0.1:8443", { ...tls, certificateError: "CERT_HAS_EXPIRED", http1: false }, { httpVersion: "1.1" }),
+      )?.id,
       "certificate_error",
     );
   });
@@ -128,35 +201,82 @@ const answered = (error: ConnectError | undefined, t: TokenFacts | null = token(
   token: t,
   call: callOutcome(error, t),
 });
-const denied = (reason: Reason, t: TokenFacts | null = token(), metadata: Record<string, string> = {}, requiredScopes?: readonly string[]) =>
-  callVerdict(answered(createAuthError(reason, { realm: "greeter", metadata, requiredScopes }), t));
+const denied = (
+  reason: Reason,
+  t: TokenFacts | null = token(),
+  metadata: Record<string, string> = {},
+  requiredScopes?: readonly string[],
+) => callVerdict(answered(createAuthError(reason, { realm: "greeter", metadata, requiredScopes }), t));
 const invalid = (detail: string, t: TokenFacts | null = token()) => denied("INVALID_TOKEN", t, { detail });
 
 suite("callVerdict()", () => {
   test("ok: public without a credential, or passed with one", () => {
-    expect(callVerdict(answered(undefined, null, "example.v1.GreeterService/Ping")), "ok", /^the call passed without a credential \(example\.v1\.GreeterService\/Ping is public\)\.$/, /^$/);
+    expect(
+      callVerdict(answered(undefined, null, "example.v1.GreeterService/Ping")),
+      "ok",
+      /^the call passed without a credential \(example\.v1\.GreeterService\/Ping is public\)\.$/,
+      /^$/,
+    );
     expect(callVerdict(answered(undefined)), "ok", /^the call passed auth and the handler answered OK\.$/, /^$/);
   });
 
   test("missing_credentials and credentials_dropped: MISSING_CREDENTIALS without, and with, a token sent", () => {
-    expect(denied("MISSING_CREDENTIALS", null), "missing_credentials", /no credential was sent, and example\.v1\.GreeterService\/Greet needs one/, /--token\/--token-file/);
-    expect(denied("MISSING_CREDENTIALS"), "credentials_dropped", /a token was sent but the server received no Authorization header/, /drops the header.*Access-Control-Allow-Headers: authorization/);
+    expect(
+      denied("MISSING_CREDENTIALS", null),
+      "missing_credentials",
+      /no credential was sent, and example\.v1\.GreeterService\/Greet needs one/,
+      /--token\/--token-file/,
+    );
+    expect(
+      denied("MISSING_CREDENTIALS"),
+      "credentials_dropped",
+      /a token was sent but the server received no Authorization header/,
+      /drops the header.*Access-Control-Allow-Headers: authorization/,
+    );
   });
 
   test("malformed_credentials: the token's own format problem is the fix, else the grammar", () => {
-    const pasted = token({ isJwt: false, formatProblem: 'the token starts with "Bearer ": pass the token alone, the scheme is added for you' });
+    const pasted = token({
+      isJwt: false,
+      formatProblem: 'the token starts with "Bearer ": pass the token alone, the scheme is added for you',
+    });
     expect(denied("MALFORMED_CREDENTIALS", pasted), "malformed_credentials", /is malformed/, /starts with "Bearer "/);
-    expect(denied("MALFORMED_CREDENTIALS"), "malformed_credentials", /is malformed/, /send exactly "Authorization: Bearer <token>"/);
+    expect(
+      denied("MALFORMED_CREDENTIALS"),
+      "malformed_credentials",
+      /is malformed/,
+      /send exactly "Authorization: Bearer <token>"/,
+    );
   });
 
   test("multiple_credentials", () => {
-    expect(denied("MULTIPLE_CREDENTIALS"), "multiple_credentials", /more than one credential reached the server/, /send one Authorization header only/);
+    expect(
+      denied("MULTIPLE_CREDENTIALS"),
+      "multiple_credentials",
+      /more than one credential reached the server/,
+      /send one Authorization header only/,
+    );
   });
 
   test("token_expired: too old (max_age), clocks that differ, or expired", () => {
-    expect(denied("TOKEN_EXPIRED", token(), { detail: "max_age" }), "token_expired", /older than the server accepts \(issued at 2027-01-15T08:00:00\.000Z\)/, /maxTokenAgeSeconds/);
-    expect(denied("TOKEN_EXPIRED", token({ iat: undefined }), { detail: "max_age" }), "token_expired", /too long ago, or without iat/, /maxTokenAgeSeconds/);
-    expect(denied("TOKEN_EXPIRED", token({ expiresInSeconds: 1200 })), "token_expired", /valid for 20 min more: the clocks differ/, /^synchronize the server's clock \(NTP\)\.$/);
+    expect(
+      denied("TOKEN_EXPIRED", token(), { detail: "max_age" }),
+      "token_expired",
+      /older than the server accepts \(issued at 2027-01-15T08:00:00\.000Z\)/,
+      /maxTokenAgeSeconds/,
+    );
+    expect(
+      denied("TOKEN_EXPIRED", token({ iat: undefined }), { detail: "max_age" }),
+      "token_expired",
+      /too long ago, or without iat/,
+      /maxTokenAgeSeconds/,
+    );
+    expect(
+      denied("TOKEN_EXPIRED", token({ expiresInSeconds: 1200 })),
+      "token_expired",
+      /valid for 20 min more: the clocks differ/,
+      /^synchronize the server's clock \(NTP\)\.$/,
+    );
     expect(
       denied("TOKEN_EXPIRED", token({ exp: now - 7200, expiresInSeconds: -7200 })),
       "token_expired",
@@ -173,25 +293,70 @@ suite("callVerdict()", () => {
       /nbf is 10 min ahead of this machine's clock \(nbf 2027-01-15T08:10:00\.000Z\)/,
       /clockToleranceSeconds/,
     );
-    expect(denied("TOKEN_NOT_YET_VALID", token({ nbf: now - 5, notBeforeInSeconds: -5 })), "token_not_yet_valid", /by the server's clock/, /synchronize their clocks/);
+    expect(
+      denied("TOKEN_NOT_YET_VALID", token({ nbf: now - 5, notBeforeInSeconds: -5 })),
+      "token_not_yet_valid",
+      /by the server's clock/,
+      /synchronize their clocks/,
+    );
   });
 
   test("invalid_audience and invalid_issuer name what the token says", () => {
-    expect(denied("INVALID_AUDIENCE", token({ aud: ["billing", "ledger"] })), "invalid_audience", /aud: billing ledger/, /createJwtAuthenticator\(\{ audience \}\)/);
+    expect(
+      denied("INVALID_AUDIENCE", token({ aud: ["billing", "ledger"] })),
+      "invalid_audience",
+      /aud: billing ledger/,
+      /createJwtAuthenticator\(\{ audience \}\)/,
+    );
     expect(denied("INVALID_AUDIENCE", token({ aud: [] })), "invalid_audience", /aud: none/, /audience/);
-    expect(denied("INVALID_ISSUER", token({ iss: "https://staging.test" })), "invalid_issuer", /iss: https:\/\/staging\.test/, /trailing slash included/);
+    expect(
+      denied("INVALID_ISSUER", token({ iss: "https://staging.test" })),
+      "invalid_issuer",
+      /iss: https:\/\/staging\.test/,
+      /trailing slash included/,
+    );
   });
 
   test("unknown_key: INVALID_TOKEN with detail unknown_key", () => {
-    expect(invalid("unknown_key", token({ kid: "other-7" })), "unknown_key", /a key the server does not know \(kid: other-7\)/, /rotated its keys/);
+    expect(
+      invalid("unknown_key", token({ kid: "other-7" })),
+      "unknown_key",
+      /a key the server does not know \(kid: other-7\)/,
+      /rotated its keys/,
+    );
   });
 
   test("invalid_token: one row per detail, and the generic one", () => {
-    expect(invalid("lifetime", token({ exp: now + 172800 })), "invalid_token", /valid for longer than the server accepts \(2 days from iat to exp\)/, /maxLifetimeSeconds: 172800 \}/);
-    expect(invalid("lifetime", token({ iat: undefined, nbf: now, exp: now + 90000 })), "invalid_token", /\(25 h from nbf to exp\)/, /maxLifetimeSeconds: 90000/);
-    expect(invalid("lifetime", token({ exp: undefined })), "invalid_token", /longer than the server accepts\.$/, /createJwtAuthenticator\(\{ maxLifetimeSeconds \}\)/);
-    expect(invalid("algorithm", token({ alg: "HS256" })), "invalid_token", /its algorithm \(HS256\) is not allowed/, /signing algorithm \(HS256\)/);
-    expect(invalid("key_type", token({ alg: "RS256" })), "invalid_token", /\(RS256\) does not fit the server's key/, /createJwtAuthenticator\(\{ keys \}\)/);
+    expect(
+      invalid("lifetime", token({ exp: now + 172800 })),
+      "invalid_token",
+      /valid for longer than the server accepts \(2 days from iat to exp\)/,
+      /maxLifetimeSeconds: 172800 \}/,
+    );
+    expect(
+      invalid("lifetime", token({ iat: undefined, nbf: now, exp: now + 90000 })),
+      "invalid_token",
+      /\(25 h from nbf to exp\)/,
+      /maxLifetimeSeconds: 90000/,
+    );
+    expect(
+      invalid("lifetime", token({ exp: undefined })),
+      "invalid_token",
+      /longer than the server accepts\.$/,
+      /createJwtAuthenticator\(\{ maxLifetimeSeconds \}\)/,
+    );
+    expect(
+      invalid("algorithm", token({ alg: "HS256" })),
+      "invalid_token",
+      /its algorithm \(HS256\) is not allowed/,
+      /signing algorithm \(HS256\)/,
+    );
+    expect(
+      invalid("key_type", token({ alg: "RS256" })),
+      "invalid_token",
+      /\(RS256\) does not fit the server's key/,
+      /createJwtAuthenticator\(\{ keys \}\)/,
+    );
     expect(invalid("signature"), "invalid_token", /its signature does not verify/, /altered, or two issuers share a kid/);
     expect(invalid("too_large"), "invalid_token", /longer than the server accepts/, /maxTokenLength/);
     expect(invalid("typ", token({ typ: "JWT" })), "invalid_token", /its type \(typ: JWT\)/, /not an ID token/);
@@ -200,7 +365,10 @@ suite("callVerdict()", () => {
     expect(invalid("crit"), "invalid_token", /critical header extensions/, /whatever the server's options/);
     expect(invalid("embedded_key"), "invalid_token", /names its own key/, /whatever the server's options/);
     expect(invalid("claim_exp"), "invalid_token", /exp is not a number of seconds/, /finite NumericDate/);
-    const opaque = token({ isJwt: false, formatProblem: "not a JWT (three base64url parts, the middle one a JSON object): maybe an opaque token or an API key" });
+    const opaque = token({
+      isJwt: false,
+      formatProblem: "not a JWT (three base64url parts, the middle one a JSON object): maybe an opaque token or an API key",
+    });
     expect(invalid("format", opaque), "invalid_token", /rejected the token: format: not a JWT/, /complete, unaltered JWT/);
     expect(denied("INVALID_TOKEN"), "invalid_token", /^the server rejected the token: invalid\.$/, /complete, unaltered JWT/);
   });
@@ -212,12 +380,27 @@ suite("callVerdict()", () => {
       /lacks the scope "admin" that .* \(required: admin greet; granted: greet\)/,
       /scope "admin greet"/,
     );
-    expect(denied("INSUFFICIENT_SCOPE", token({ scopes: [] }), {}, ["a", "b"]), "insufficient_scope", /lacks the scopes "a b" .*granted: none/, /scope "a b"/);
+    expect(
+      denied("INSUFFICIENT_SCOPE", token({ scopes: [] }), {}, ["a", "b"]),
+      "insufficient_scope",
+      /lacks the scopes "a b" .*granted: none/,
+      /scope "a b"/,
+    );
   });
 
   test("claims_rejected: a method without a rule (no_rule), or claims that do not match", () => {
-    expect(denied("CLAIMS_REJECTED", token(), { detail: "no_rule" }), "claims_rejected", /has no auth rule, and the server denies such methods by default/, /connectauth audit lists methods without one/);
-    expect(denied("CLAIMS_REJECTED"), "claims_rejected", /claims do not satisfy the rule of example\.v1\.GreeterService\/Greet/, /against the token's claims/);
+    expect(
+      denied("CLAIMS_REJECTED", token(), { detail: "no_rule" }),
+      "claims_rejected",
+      /has no auth rule, and the server denies such methods by default/,
+      /connectauth audit lists methods without one/,
+    );
+    expect(
+      denied("CLAIMS_REJECTED"),
+      "claims_rejected",
+      /claims do not satisfy the rule of example\.v1\.GreeterService\/Greet/,
+      /against the token's claims/,
+    );
   });
 
   test("invalid_api_key, invalid_client_certificate and keys_unavailable", () => {
@@ -232,15 +415,30 @@ suite("callVerdict()", () => {
       if (challenge !== undefined) error.metadata.set("www-authenticate", challenge);
       return callVerdict(answered(error));
     };
-    expect(other(Code.Unimplemented, "no such method"), "method_not_found", /does not serve example\.v1\.GreeterService\/Greet/, /case matters/);
+    expect(
+      other(Code.Unimplemented, "no such method"),
+      "method_not_found",
+      /does not serve example\.v1\.GreeterService\/Greet/,
+      /case matters/,
+    );
     expect(
       other(Code.Unauthenticated, "gateway says no", 'Bearer realm="edge"'),
       "auth_failure_without_details",
       /^Unauthenticated without a connectauth reason \(challenge: Bearer realm="edge"\): "gateway says no"\.$/,
       /does not come from connectauth/,
     );
-    expect(other(Code.PermissionDenied, "nope"), "auth_failure_without_details", /^PermissionDenied without a connectauth reason: "nope"\.$/, /in front of the service/);
-    expect(other(Code.Unavailable, "down"), "call_failed", /^the call failed with Unavailable \(14\), not an auth failure: "down"\.$/, /check the server's logs/);
+    expect(
+      other(Code.PermissionDenied, "nope"),
+      "auth_failure_without_details",
+      /^PermissionDenied without a connectauth reason: "nope"\.$/,
+      /in front of the service/,
+    );
+    expect(
+      other(Code.Unavailable, "down"),
+      "call_failed",
+      /^the call failed with Unavailable \(14\), not an auth failure: "down"\.$/,
+      /check the server's logs/,
+    );
     expect(other(Code.Unknown, "boom"), "call_failed", /Unknown \(2\)/, /check the server's logs/);
     expect(other(Code.InvalidArgument, "bad request"), "call_failed", /InvalidArgument \(3\)/, /look at the handler/);
   });

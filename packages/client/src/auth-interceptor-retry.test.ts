@@ -80,7 +80,10 @@ test("500 concurrent calls rejected with the same token cause one refresh, and a
   const { source, loads } = counting();
   const { client, seen } = setup({ token: source, rejected: new Set(["t1"]) });
   const results = await Promise.all(Array.from({ length: 500 }, (_, i) => client.greet({ name: `${i}` })));
-  assert.deepEqual(results.map((r) => r.greeting), Array.from({ length: 500 }, (_, i) => `hi ${i}`));
+  assert.deepEqual(
+    results.map((r) => r.greeting),
+    Array.from({ length: 500 }, (_, i) => `hi ${i}`),
+  );
   assert.equal(loads(), 2, "t1, then exactly one refresh to t2");
   assert.equal(seen.filter((t) => t === "t1").length, 500);
   assert.equal(seen.filter((t) => t === "t2").length, 500);
@@ -139,10 +142,12 @@ test("client streaming is never retried", async () => {
 
 test("per call: withCallToken overrides the interceptor's token, and is retried the same way", async () => {
   const { source } = counting();
-  const other = createCachedTokenSource({ load: (() => {
-    let n = 0;
-    return async () => `other-${++n}`;
-  })() });
+  const other = createCachedTokenSource({
+    load: (() => {
+      let n = 0;
+      return async () => `other-${++n}`;
+    })(),
+  });
   const { client, seen } = setup({ token: source, rejected: new Set(["other-1"]) });
   await client.greet({}, { contextValues: withCallToken(other) });
   await client.greet({}, { contextValues: withCallToken("literal") });
@@ -153,7 +158,10 @@ test("per call: withCallToken overrides the interceptor's token, and is retried 
 test("a failing token source: Unavailable TOKEN_UNAVAILABLE with the cause's code only, and a refusal event", async () => {
   const { client, seen, events } = setup({
     token: async () => {
-      throw Object.assign(new Error("401 from issuer, body: client_secret=hunter2"), { code: "OAUTH_RESPONSE_BODY_ERROR", error: "invalid_client" });
+      throw Object.assign(new Error("401 from issuer, body: client_secret=hunter2"), {
+        code: "OAUTH_RESPONSE_BODY_ERROR",
+        error: "invalid_client",
+      });
     },
   });
   const error = await client.greet({}).then(
@@ -178,7 +186,12 @@ test("the retry: a refreshed token that is not a token68 is not sent (TOKEN_UNAV
     const { client, seen, events } = setup({ token: source, rejected: new Set(["t1"]) });
     const calls: [string, () => Promise<unknown>][] = [
       ["Greet", () => client.greet({})],
-      ["GreetStream", async () => { for await (const _ of client.greetStream({ count: 1 })); }],
+      [
+        "GreetStream",
+        async () => {
+          for await (const _ of client.greetStream({ count: 1 }));
+        },
+      ],
     ];
     for (const [method, call] of calls) {
       seen.length = 0;
@@ -191,7 +204,10 @@ test("the retry: a refreshed token that is not a token68 is not sent (TOKEN_UNAV
       assert.equal(error.code, Code.Unavailable);
       assert.equal(readAuthFailure(error)?.reason, "TOKEN_UNAVAILABLE");
       assert.equal(readAuthFailure(error)?.metadata["detail"], "malformed_token");
-      assert.ok(!JSON.stringify([error.message, String(error.cause), [...error.metadata]]).includes("secret"), JSON.stringify(fresh));
+      assert.ok(
+        !JSON.stringify([error.message, String(error.cause), [...error.metadata]]).includes("secret"),
+        JSON.stringify(fresh),
+      );
       assert.deepEqual(seen, ["t1"], "the first attempt only: the malformed token was never sent");
       assert.deepEqual(
         events.filter((e) => e.type !== "refresh"),

@@ -63,13 +63,27 @@ test("loopback is localhost, 127.0.0.0/8 and [::1] only; the opt-in never covers
     await assert.rejects(setup(u, { token: "t" }).client.greet({}), { code: Code.FailedPrecondition }, u);
   }
   for (const u of ["ws://api.test", "ftp://api.test", "file:///x"]) {
-    await assert.rejects(setup(u, { token: "t", allowInsecureTransport: true }).client.greet({}), { code: Code.FailedPrecondition }, u);
+    await assert.rejects(
+      setup(u, { token: "t", allowInsecureTransport: true }).client.greet({}),
+      { code: Code.FailedPrecondition },
+      u,
+    );
   }
 });
 
 // Tokens a source may give that are not a token68: each would reach Headers.set (which would send some
 // of them trimmed or as they are, and quote others in its TypeError). Each holds "secret" to look for.
-const malformed = ["secret\rtoken", "secret\ntoken", "secret-token\r\n", "secret token", " secret", "", "sécret", "secret€token", "secret,Bearer x"];
+const malformed = [
+  "secret\rtoken",
+  "secret\ntoken",
+  "secret-token\r\n",
+  "secret token",
+  " secret",
+  "",
+  "sécret",
+  "secret€token",
+  "secret,Bearer x",
+];
 
 /** Everything of an error an app may log: message, cause, stack, details, metadata. */
 function exposed(e: ConnectError): string {
@@ -110,7 +124,10 @@ test("a token that is not a token68 is refused before anything is sent, and neve
       });
     }
     assert.deepEqual(reached, [], "no request was sent");
-    assert.deepEqual(new Set(events.map((e) => `${e.type} ${"reason" in e ? e.reason : ""}`)), new Set(["refusal TOKEN_UNAVAILABLE"]));
+    assert.deepEqual(
+      new Set(events.map((e) => `${e.type} ${"reason" in e ? e.reason : ""}`)),
+      new Set(["refusal TOKEN_UNAVAILABLE"]),
+    );
     assert.doesNotMatch(JSON.stringify(events), /secret|sécret/);
     // Control: the same setup sends a well-formed token.
     await clientWith(() => "good-token").greet({});

@@ -202,6 +202,9 @@ async function* resume<T>(first: IteratorResult<T>, it: AsyncIterator<T>): Async
 }
 
 /** `/package.Service/Method`, built only when an event is emitted (not on every call). */
-function procedureOf(req: { readonly service: { readonly typeName: string }; readonly method: { readonly name: string } }): string {
+function procedureOf(req: {
+  readonly service: { readonly typeName: string };
+  readonly method: { readonly name: string };
+}): string {
   return `/${req.service.typeName}/${req.method.name}`;
 }

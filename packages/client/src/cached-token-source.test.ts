@@ -62,7 +62,10 @@ test("500 concurrent calls on an expired token cause exactly one load, and all g
 });
 
 test("jitter moves the refresh time within its bound, from the injected random()", async () => {
-  for (const [random, dueAfter] of [[0, 240_000], [0.999, 235_005]] as const) {
+  for (const [random, dueAfter] of [
+    [0, 240_000],
+    [0.999, 235_005],
+  ] as const) {
     const c = clock();
     const l = loader(300);
     const source = createCachedTokenSource({ load: l.load, now: c.now, random: () => random, jitterMs: 5_000 });
@@ -122,7 +125,12 @@ test("a failed load backs off (doubling, capped) instead of hammering the issuer
   assert.equal(n, 4);
   assert.deepEqual(
     events.map((e) => e.type === "refresh" && [e.ok, e.error]),
-    [[false, "ECONNREFUSED"], [false, "ECONNREFUSED"], [false, "ECONNREFUSED"], [true, undefined]],
+    [
+      [false, "ECONNREFUSED"],
+      [false, "ECONNREFUSED"],
+      [false, "ECONNREFUSED"],
+      [true, undefined],
+    ],
   );
   assert.ok(!JSON.stringify(events).includes("ok-token"), "events never hold the token");
   const ok = events[3];
@@ -165,7 +173,10 @@ test("errorCode names an error by a short word only, never by free text a loader
   const secret = "eyJhbGciOiJFUzI1NiJ9.c2VjcmV0.c2ln";
   assert.equal(errorCode(Object.assign(new Error(secret), { code: secret + " leaked" })), "Error");
   assert.equal(errorCode(Object.assign(new Error("x"), { code: "ECONNREFUSED" })), "ECONNREFUSED");
-  assert.equal(errorCode(Object.assign(new Error("x"), { code: "OAUTH_RESPONSE_BODY_ERROR", error: "invalid_client" })), "OAUTH_RESPONSE_BODY_ERROR invalid_client");
+  assert.equal(
+    errorCode(Object.assign(new Error("x"), { code: "OAUTH_RESPONSE_BODY_ERROR", error: "invalid_client" })),
+    "OAUTH_RESPONSE_BODY_ERROR invalid_client",
+  );
   assert.equal(errorCode(Object.assign(new Error("x"), { code: "E", error: "bad value with spaces" })), "E");
   assert.equal(errorCode("a string"), "unknown");
 });

@@ -81,7 +81,10 @@ export function createOAuth2TokenSource(options: OAuth2TokenSourceOptions): OAut
     throw new TypeError("connectauth: give exactly one of clientSecret and privateKey");
   }
   const grant = options.grant ?? "client_credentials";
-  if (grant !== "client_credentials" && (typeof grant !== "object" || typeof grant.refreshToken !== "string" || grant.refreshToken === "")) {
+  if (
+    grant !== "client_credentials" &&
+    (typeof grant !== "object" || typeof grant.refreshToken !== "string" || grant.refreshToken === "")
+  ) {
     throw new TypeError('connectauth: grant must be "client_credentials" or { refreshToken }');
   }
   const insecure = issuer.protocol === "http:";
@@ -121,7 +124,9 @@ export function createOAuth2TokenSource(options: OAuth2TokenSourceOptions): OAut
     }
     const endpoint = new URL(as.token_endpoint);
     if (endpoint.protocol === "http:" && !isLoopbackUrl(endpoint)) {
-      throw Object.assign(new Error("the discovered token endpoint is plaintext and not loopback"), { code: "INSECURE_TOKEN_ENDPOINT" });
+      throw Object.assign(new Error("the discovered token endpoint is plaintext and not loopback"), {
+        code: "INSECURE_TOKEN_ENDPOINT",
+      });
     }
     return as;
   };

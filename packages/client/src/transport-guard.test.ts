@@ -131,6 +131,10 @@ test("one failure reader and the client's reasons: core's, re-exported under the
   assert.equal(client.ClientReason.InsecureTransport, "INSECURE_TRANSPORT");
   assert.equal(client.ClientReason.TokenUnavailable, "TOKEN_UNAVAILABLE");
   const names = Object.keys(client);
-  assert.deepEqual(names.filter((n) => /fail/i.test(n)), ["readAuthFailure"], "no second reader");
+  assert.deepEqual(
+    names.filter((n) => /fail/i.test(n)),
+    ["readAuthFailure"],
+    "no second reader",
+  );
   assert.deepEqual(names.filter((n) => /reason/i.test(n)).sort(), ["ClientReason", "Reason", "isTokenReason"]);
 });

@@ -12,10 +12,7 @@ test("an auth error carries code, ErrorInfo and challenge", () => {
   assert.equal(info?.reason, "INSUFFICIENT_SCOPE");
   assert.equal(info?.domain, "connectauth");
   assert.deepEqual(info?.metadata, { required_scopes: "admin greet" });
-  assert.equal(
-    e.metadata.get("www-authenticate"),
-    'Bearer realm="api", error="insufficient_scope", scope="admin greet"',
-  );
+  assert.equal(e.metadata.get("www-authenticate"), 'Bearer realm="api", error="insufficient_scope", scope="admin greet"');
 });
 
 test("missing credentials challenge has no error; API keys and outages have none at all", () => {

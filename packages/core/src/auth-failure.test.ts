@@ -10,7 +10,9 @@ import { Reason, errorDomain } from "./reason.js";
 
 /** A ConnectError with an ErrorInfo of `reason` in `domain`, as any peer may send it. */
 const withInfo = (code: Code, reason: string, domain = errorDomain, metadata: Record<string, string> = {}) =>
-  new ConnectError("refused", code, undefined, [{ desc: ErrorInfoSchema, value: create(ErrorInfoSchema, { reason, domain, metadata }) }]);
+  new ConnectError("refused", code, undefined, [
+    { desc: ErrorInfoSchema, value: create(ErrorInfoSchema, { reason, domain, metadata }) },
+  ]);
 
 suite("readAuthFailure()", () => {
   test("reads what createAuthError wrote, and ignores other errors", () => {
@@ -27,9 +29,14 @@ suite("readAuthFailure()", () => {
   });
 
   test("required scopes fall back to the challenge when ErrorInfo has none", () => {
-    const e = new ConnectError("denied", Code.PermissionDenied, {
-      "www-authenticate": 'Bearer error="insufficient_scope", scope="a b"',
-    }, [{ desc: ErrorInfoSchema, value: { reason: "INSUFFICIENT_SCOPE", domain: "connectauth" } }]);
+    const e = new ConnectError(
+      "denied",
+      Code.PermissionDenied,
+      {
+        "www-authenticate": 'Bearer error="insufficient_scope", scope="a b"',
+      },
+      [{ desc: ErrorInfoSchema, value: { reason: "INSUFFICIENT_SCOPE", domain: "connectauth" } }],
+    );
     assert.deepEqual(readAuthFailure(e)?.requiredScopes, ["a", "b"]);
   });
 
@@ -48,7 +55,11 @@ suite("readAuthFailure()", () => {
       [unavailable?.reason, unavailable?.code, unavailable?.action, unavailable?.metadata],
       ["TOKEN_UNAVAILABLE", Code.Unavailable, "try_later", { detail: "malformed_token" }],
     );
-    assert.equal(readAuthFailure(withInfo(Code.FailedPrecondition, "INSECURE_TRANSPORT", "example.com")), undefined, "another domain is not ours");
+    assert.equal(
+      readAuthFailure(withInfo(Code.FailedPrecondition, "INSECURE_TRANSPORT", "example.com")),
+      undefined,
+      "another domain is not ours",
+    );
     assert.equal(readAuthFailure(new Error("INSECURE_TRANSPORT")), undefined);
   });
 
@@ -76,7 +87,10 @@ suite("readAuthFailure()", () => {
     assert.equal(readAuthFailure(clientRefusal(ClientReason.TokenUnavailable, "x"))?.action, "try_later");
     assert.equal(readAuthFailure(clientRefusal(ClientReason.InsecureTransport, "x"))?.action, "fix_configuration");
     const scope = readAuthFailure(createAuthError(Reason.InsufficientScope, { requiredScopes: ["admin"] }));
-    assert.deepEqual([scope?.code, scope?.requiredScopes, scope?.challenge?.params["error"]], [Code.PermissionDenied, ["admin"], "insufficient_scope"]);
+    assert.deepEqual(
+      [scope?.code, scope?.requiredScopes, scope?.challenge?.params["error"]],
+      [Code.PermissionDenied, ["admin"], "insufficient_scope"],
+    );
   });
 
   test("a reason of a newer server is passed on, its action taken from its code", () => {

@@ -71,9 +71,7 @@ export function readAuthFailure(error: unknown): AuthFailure | undefined {
   if (info === undefined || !/^[A-Z][A-Z0-9_]*$/.test(info.reason)) {
     return undefined;
   }
-  const challenge = parseChallenges(error.metadata.get(wwwAuthenticateHeader)).find(
-    (c) => c.scheme.toLowerCase() === "bearer",
-  );
+  const challenge = parseChallenges(error.metadata.get(wwwAuthenticateHeader)).find((c) => c.scheme.toLowerCase() === "bearer");
   const scopeText = info.metadata["required_scopes"] ?? challenge?.params["scope"] ?? "";
   return {
     code: error.code,

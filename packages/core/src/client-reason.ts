@@ -45,11 +45,7 @@ export type ClientReason = (typeof ClientReason)[keyof typeof ClientReason];
  *
  * Not checked: that `message` and `metadata` hold no token (the caller's duty: they never may).
  */
-export function clientRefusal(
-  reason: ClientReason,
-  message: string,
-  metadata?: Readonly<Record<string, string>>,
-): ConnectError {
+export function clientRefusal(reason: ClientReason, message: string, metadata?: Readonly<Record<string, string>>): ConnectError {
   // Two reasons, two codes (client-reason.test.ts fails when a third one comes without its code here).
   return errorWithInfo(reason === "INSECURE_TRANSPORT" ? Code.FailedPrecondition : Code.Unavailable, reason, message, metadata);
 }

@@ -19,7 +19,7 @@ const token68 = fc
 // Header values as an HTTP stack may hand them over: visible ASCII, spaces, tabs, and some of everything else.
 const headerText = fc.oneof(
   fc.string({ maxLength: 300 }),
-  fc.string({ unit: fc.constantFrom(..."Bearer ,=\"\\\t.-_~+/aZ09".split("")), maxLength: 80 }),
+  fc.string({ unit: fc.constantFrom(...'Bearer ,="\\\t.-_~+/aZ09'.split("")), maxLength: 80 }),
   fc.tuple(httpToken, fc.constantFrom(" ", "  ", "\t", ""), fc.string({ maxLength: 100 })).map((p) => p.join("")),
 );
 
@@ -65,7 +65,11 @@ test("parseAuthorization: every well-formed credential is read back exactly, nev
 
 test("challenges: parse(format(c)) returns c for any scheme, names and values", () => {
   const value = fc.string({ maxLength: 40 }).filter((v) => !/[\u0000-\u0008\u000a-\u001f\u007f]/.test(v));
-  const params = fc.dictionary(httpToken.map((n) => n.toLowerCase()), value, { maxKeys: 5 });
+  const params = fc.dictionary(
+    httpToken.map((n) => n.toLowerCase()),
+    value,
+    { maxKeys: 5 },
+  );
   fc.assert(
     fc.property(httpToken, params, (scheme, p) => {
       const c = { scheme, params: p };
@@ -107,10 +111,7 @@ test("rules: code method rules win, then proto method rules; random keys and rul
   const { createRuleResolver, ruleOf } = await import("./rule.js");
   const methods = GreeterService.methods;
   const scopeList = fc.uniqueArray(fc.constantFrom("a", "b", "c"), { maxLength: 3 });
-  const ruleInit = fc.record(
-    { public: fc.boolean(), allScopes: scopeList, anyScopes: scopeList },
-    { requiredKeys: [] },
-  );
+  const ruleInit = fc.record({ public: fc.boolean(), allScopes: scopeList, anyScopes: scopeList }, { requiredKeys: [] });
   const key = fc.oneof(
     fc.constantFrom(...methods.map((m) => `test.v1.GreeterService/${m.name}`), "test.v1.GreeterService"),
     fc.string({ maxLength: 30 }),

@@ -24,7 +24,11 @@ const Health = createFileRegistry(
           {
             name: "Health",
             method: [
-              { name: "Check", inputType: ".grpc.health.v1.HealthCheckRequest", outputType: ".grpc.health.v1.HealthCheckResponse" },
+              {
+                name: "Check",
+                inputType: ".grpc.health.v1.HealthCheckRequest",
+                outputType: ".grpc.health.v1.HealthCheckResponse",
+              },
               {
                 name: "Watch",
                 inputType: ".grpc.health.v1.HealthCheckRequest",
@@ -41,7 +45,10 @@ const Health = createFileRegistry(
 
 test("rules come from the method options; an empty rule admits any authenticated caller", () => {
   assert.deepEqual({ ...ruleOf(m.greet) }, { ...base, public: false, allScopes: ["greet"], anyScopes: [], source: "method" });
-  assert.deepEqual({ ...ruleOf(m.admin) }, { ...base, public: false, allScopes: ["admin", "greet"], anyScopes: [], source: "method" });
+  assert.deepEqual(
+    { ...ruleOf(m.admin) },
+    { ...base, public: false, allScopes: ["admin", "greet"], anyScopes: [], source: "method" },
+  );
   assert.deepEqual({ ...ruleOf(m.ping) }, { ...base, public: true, allScopes: [], anyScopes: [], source: "method" });
   assert.deepEqual({ ...ruleOf(m.whoAmI) }, { ...base, public: false, allScopes: [], anyScopes: [], source: "method" });
 });
@@ -62,7 +69,15 @@ test("code rules: method names beat proto method rules, which beat code service 
   });
   assert.deepEqual(
     { ...resolve(m.greet) },
-    { public: false, allScopes: [], anyScopes: ["a", "b"], claims: [{ path: "tenant", equals: "t1" }], condition: undefined, source: "method", origin: "code" },
+    {
+      public: false,
+      allScopes: [],
+      anyScopes: ["a", "b"],
+      claims: [{ path: "tenant", equals: "t1" }],
+      condition: undefined,
+      source: "method",
+      origin: "code",
+    },
   );
   assert.equal(resolve(m.admin), ruleOf(m.admin), "a proto method rule beats a code service rule");
   assert.equal(resolve(m.greet), resolve(m.greet), "resolved once");
@@ -120,16 +135,25 @@ describe("createRuleResolver(): a code rule must name a listed service or method
     for (const key of ["test.v1.GreeterService/Ping", "/test.v1.GreeterService/Ping"]) {
       const resolve = createRuleResolver({ rules: { [key]: { allScopes: ["x"] } }, services });
       assert.equal(ruleOf(m.ping).public, true, "the proto makes Ping public");
-      assert.deepEqual({ ...resolve(m.ping) }, { ...base, public: false, allScopes: ["x"], anyScopes: [], source: "method", origin: "code" });
+      assert.deepEqual(
+        { ...resolve(m.ping) },
+        { ...base, public: false, allScopes: ["x"], anyScopes: [], source: "method", origin: "code" },
+      );
       assert.equal(resolve(m.greet), ruleOf(m.greet), "other methods keep their proto rule");
     }
   });
 
   test("a service-level key rules every method of a service without proto rules", () => {
     assert.equal(ruleOf(Health.method.check).source, "default", "no rule in its proto");
-    const resolve = createRuleResolver({ rules: { "grpc.health.v1.Health": { public: true } }, services: [GreeterService, Health] });
+    const resolve = createRuleResolver({
+      rules: { "grpc.health.v1.Health": { public: true } },
+      services: [GreeterService, Health],
+    });
     for (const method of Health.methods) {
-      assert.deepEqual({ ...resolve(method) }, { public: true, allScopes: [], anyScopes: [], claims: [], condition: undefined, source: "service", origin: "code" });
+      assert.deepEqual(
+        { ...resolve(method) },
+        { public: true, allScopes: [], anyScopes: [], claims: [], condition: undefined, source: "service", origin: "code" },
+      );
     }
     // A method key beats the service key.
     const both = createRuleResolver({
@@ -172,11 +196,16 @@ describe("createRuleResolver(): a code rule must name a listed service or method
     );
     assert.throws(() => createRuleResolver({ services: GreeterService as never }), /services must be an array/);
     assert.throws(() => createRuleResolver({ services: [m.ping] as never }), /services must be an array of service descriptors/);
-    assert.throws(() => createRuleResolver({ services: [undefined] as never }), /services must be an array of service descriptors/);
+    assert.throws(
+      () => createRuleResolver({ services: [undefined] as never }),
+      /services must be an array of service descriptors/,
+    );
   });
 
   test("rules are read once, at setup: changing the object later changes nothing", () => {
-    const rules: Record<string, { public?: boolean; allScopes?: string[] }> = { "test.v1.GreeterService/Greet": { allScopes: ["greet"] } };
+    const rules: Record<string, { public?: boolean; allScopes?: string[] }> = {
+      "test.v1.GreeterService/Greet": { allScopes: ["greet"] },
+    };
     const resolve = createRuleResolver({ rules, services });
     rules["test.v1.GreeterService/Greet"]!.public = true;
     rules["test.v1.GreeterService/Greet"]!.allScopes!.push("more");
@@ -203,7 +232,12 @@ test("claim paths: nested objects, whole dotted names first, nothing through arr
   assert.equal(claimAt(claims, "realm_access.missing"), undefined);
   assert.equal(claimAt(claims, "toString"), undefined, "no prototype lookups");
   assert.deepEqual(
-    [...scopesFromClaims({ scope: "a", permissions: ["p"], realm_access: { roles: ["ops"] } }, ["permissions", "realm_access.roles"])].sort(),
+    [
+      ...scopesFromClaims({ scope: "a", permissions: ["p"], realm_access: { roles: ["ops"] } }, [
+        "permissions",
+        "realm_access.roles",
+      ]),
+    ].sort(),
     ["ops", "p"],
   );
 });

@@ -75,7 +75,6 @@ function perMethod<T>(resolve: (method: DescMethod) => T): (method: DescMethod) 
   };
 }
 
-
 /**
  * The effective rule of a method, from the `(connectauth.v1.method_rule)` and
  * `(connectauth.v1.service_rule)` options of its generated descriptor. A method's rule replaces its
@@ -92,8 +91,9 @@ export const ruleOf: RuleResolver = /* @__PURE__ */ perMethod((method) => {
   const found = protoRule(method);
   if (found === undefined) return freezeRule({}, "default", "none");
   const [option, source] = found;
-  const claims = option.claims.map((c): ClaimMatch =>
-    c.match.case === "contains" ? { path: c.path, contains: c.match.value } : { path: c.path, equals: c.match.value ?? "" },
+  const claims = option.claims.map(
+    (c): ClaimMatch =>
+      c.match.case === "contains" ? { path: c.path, contains: c.match.value } : { path: c.path, equals: c.match.value ?? "" },
   );
   return freezeRule({ ...option, claims }, source, "proto");
 });
@@ -160,7 +160,9 @@ export function createRuleResolver(options: RuleResolverOptions = {}): RuleResol
     }
     const same = byName.get(name);
     if (same !== undefined) {
-      throw new TypeError(`createRuleResolver: rules "${same.key}" and "${key}" name the same ${name.includes("/") ? "method" : "service"}`);
+      throw new TypeError(
+        `createRuleResolver: rules "${same.key}" and "${key}" name the same ${name.includes("/") ? "method" : "service"}`,
+      );
     }
     const rule = freezeRule(init, name.includes("/") ? "method" : "service", "code");
     validate(rule, key);
@@ -225,10 +227,7 @@ function validate(rule: EffectiveRule, key: string): void {
     throw new TypeError(`createRuleResolver: the scopes of "${key}" must be non-empty strings`);
   }
   for (const c of rule.claims) {
-    const ok =
-      typeof c.path === "string" &&
-      c.path !== "" &&
-      (typeof c.equals === "string") !== (typeof c.contains === "string");
+    const ok = typeof c.path === "string" && c.path !== "" && (typeof c.equals === "string") !== (typeof c.contains === "string");
     if (!ok) {
       throw new TypeError(`createRuleResolver: a claim of "${key}" needs a path and exactly one of equals, contains`);
     }

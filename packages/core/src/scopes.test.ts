@@ -19,10 +19,11 @@ test("a scope claim that is not a string grants nothing (RFC 9068 §2.2.3); scp 
   assert.deepEqual([...scopesFromClaims({ scope: "admin greet" })].sort(), ["admin", "greet"]);
   // Only the claim named exactly scope is string-only: arrays at custom paths are scopes (Auth0, Keycloak).
   const custom = { permissions: ["read"], realm_access: { roles: ["ops"], scope: ["nested"] } };
-  assert.deepEqual(
-    [...scopesFromClaims(custom, ["permissions", "realm_access.roles", "realm_access.scope"])].sort(),
-    ["nested", "ops", "read"],
-  );
+  assert.deepEqual([...scopesFromClaims(custom, ["permissions", "realm_access.roles", "realm_access.scope"])].sort(), [
+    "nested",
+    "ops",
+    "read",
+  ]);
 });
 
 test("scopeDifference: missing are all-of, then any-of when none is granted", () => {

@@ -44,7 +44,17 @@ suite("assertSecureTransport()", () => {
   });
 
   test("every other scheme and an unparsable URL are refused, even with allowInsecureTransport", () => {
-    for (const url of ["ws://api.example.com/svc/M", "wss://api.example.com/svc/M", "ftp://api.example.com/svc/M", "file:///svc/M", "data:,x", "api.example.com/svc/M", "http://", "not a url", ""]) {
+    for (const url of [
+      "ws://api.example.com/svc/M",
+      "wss://api.example.com/svc/M",
+      "ftp://api.example.com/svc/M",
+      "file:///svc/M",
+      "data:,x",
+      "api.example.com/svc/M",
+      "http://",
+      "not a url",
+      "",
+    ]) {
       assert.equal(verdict(url), refused, JSON.stringify(url));
       assert.equal(verdict(url, { allowInsecureTransport: true }), refused, JSON.stringify(url));
     }

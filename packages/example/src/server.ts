@@ -97,7 +97,10 @@ export async function startExampleServer(options: ExampleServerOptions = {}): Pr
   let audience: string;
   let algorithms: readonly string[];
   if (config.kind !== "external") {
-    devIssuer = await createDevIssuer({ issuer: url, audience: (config.kind === "dev" ? config.audience : undefined) ?? "greeter" });
+    devIssuer = await createDevIssuer({
+      issuer: url,
+      audience: (config.kind === "dev" ? config.audience : undefined) ?? "greeter",
+    });
     ({ issuer, audience } = devIssuer);
     keys = devIssuer.jwks;
     algorithms = ["ES256"];

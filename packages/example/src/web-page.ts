@@ -17,9 +17,7 @@ const webDir = fileURLToPath(new URL("./web/", import.meta.url));
  * http.createServer(page(connectHandler));
  * ```
  */
-export async function createWebPage(
-  devIssuer: DevIssuer | undefined,
-): Promise<(next: NodeHandler) => NodeHandler> {
+export async function createWebPage(devIssuer: DevIssuer | undefined): Promise<(next: NodeHandler) => NodeHandler> {
   const [html, bundle] = await Promise.all([
     readFile(`${webDir}index.html`, "utf8"),
     build({

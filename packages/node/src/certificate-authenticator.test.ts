@@ -35,7 +35,10 @@ test("a verified, known certificate is an identity with the mapped scopes and it
 test("no certificate is no credential; unverified or unknown ones are refused", async () => {
   assert.equal(await mtls.authenticateConnection!(call()), undefined);
   const unverified = await mtls.authenticateConnection!(call(certificate({ verified: false })));
-  assert.deepEqual(unverified?.ok === false && [unverified.reason, unverified.detail], ["INVALID_CLIENT_CERTIFICATE", "unverified"]);
+  assert.deepEqual(unverified?.ok === false && [unverified.reason, unverified.detail], [
+    "INVALID_CLIENT_CERTIFICATE",
+    "unverified",
+  ]);
   const unknown = await mtls.authenticateConnection!(call(certificate({ spiffeId: "spiffe://example.org/x", uris: [] })));
   assert.equal(unknown?.ok === false && unknown.detail, "unknown_identity");
   const none = await mtls.authenticateConnection!(call(certificate({ spiffeId: undefined })));

@@ -18,9 +18,7 @@ export interface CertificateAuthenticatorOptions {
    * Maps a verified certificate to a caller, or `undefined` when it stands for nobody known here
    * (refused as `INVALID_CLIENT_CERTIFICATE`). See {@link identifyBySpiffeId}.
    */
-  readonly identify: (
-    certificate: PeerCertificate,
-  ) => CertificateIdentity | undefined | Promise<CertificateIdentity | undefined>;
+  readonly identify: (certificate: PeerCertificate) => CertificateIdentity | undefined | Promise<CertificateIdentity | undefined>;
   /** The authenticator's name in identities and `ErrorInfo.metadata.authenticator`. Default `"mtls"`. */
   readonly name?: string;
 }
@@ -52,8 +50,7 @@ export function createCertificateAuthenticator(options: CertificateAuthenticator
   return {
     name,
     schemes: [],
-    authenticate: async () =>
-      rejected(Reason.MalformedCredentials, { message: "client certificates do not travel in a header" }),
+    authenticate: async () => rejected(Reason.MalformedCredentials, { message: "client certificates do not travel in a header" }),
     async authenticateConnection({ values }) {
       const certificate = values.get(peerCertificateKey);
       if (certificate === undefined) return undefined;

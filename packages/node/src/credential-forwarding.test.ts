@@ -77,7 +77,8 @@ test("misuse throws TypeError", () => {
 // `lookup` in nodeOptions, and no other name resolves), so a credential the guard let through would reach it.
 const remoteName = "c.example.test";
 const lookup = ((hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
-  if (hostname !== remoteName) callback(Object.assign(new Error(`not resolved in this test: ${hostname}`), { code: "ENOTFOUND" }));
+  if (hostname !== remoteName)
+    callback(Object.assign(new Error(`not resolved in this test: ${hostname}`), { code: "ENOTFOUND" }));
   else if (options.all === true) callback(null, [{ address: "127.0.0.1", family: 4 }]);
   else callback(null, "127.0.0.1", 4);
 }) as unknown as LookupFunction;
@@ -87,7 +88,9 @@ let port: string;
 /** The Authorization of every request that reached C. */
 const reachedC: (string | undefined)[] = [];
 before(async () => {
-  const adapter = connectNodeAdapter({ routes: (router) => router.service(GreeterService, { greet: () => ({ greeting: "from C" }) }) });
+  const adapter = connectNodeAdapter({
+    routes: (router) => router.service(GreeterService, { greet: () => ({ greeting: "from C" }) }),
+  });
   listening = await listenOnLoopback(
     createServer((req, res) => {
       reachedC.push(req.headers.authorization);
@@ -108,7 +111,12 @@ function chainTo(baseUrl: string, options: Parameters<typeof createCredentialFor
   });
   const toC = createClient(
     GreeterService,
-    createConnectTransport({ baseUrl, httpVersion: "1.1", nodeOptions: { lookup }, interceptors: [forwarding.clientInterceptor] }),
+    createConnectTransport({
+      baseUrl,
+      httpVersion: "1.1",
+      nodeOptions: { lookup },
+      interceptors: [forwarding.clientInterceptor],
+    }),
   );
   const b = createRouterTransport((router) => router.service(GreeterService, { greet: () => toC.greet({}) }), {
     router: { interceptors: [forwarding.serverInterceptor] },

@@ -9,10 +9,15 @@ before(async () => {
 });
 after(() => dev.close());
 
-const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString("base64")}`;
+const basic = (id: string, secret: string) =>
+  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString("base64")}`;
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
 const post = (body: string, headers: Record<string, string> = {}) =>
-  fetch(`${dev.url}/token`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", ...headers }, body });
+  fetch(`${dev.url}/token`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
+    body,
+  });
 
 test("discovery names the JWKS and the token endpoint", async () => {
   const doc = (await (await fetch(`${dev.url}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
@@ -24,9 +29,14 @@ test("discovery names the JWKS and the token endpoint", async () => {
 
 test("client_credentials with client_secret_basic and client_secret_post: tokens that verify against the JWKS", async () => {
   const jwks = createRemoteJWKSet(new URL(`${dev.url}/.well-known/jwks.json`));
-  const viaBasic = await post(form({ grant_type: "client_credentials", scope: "greet admin" }), { authorization: basic("dev-client", "dev-secret") });
+  const viaBasic = await post(form({ grant_type: "client_credentials", scope: "greet admin" }), {
+    authorization: basic("dev-client", "dev-secret"),
+  });
   const viaPost = await post(form({ grant_type: "client_credentials", client_id: "dev-client", client_secret: "dev-secret" }));
-  for (const [response, scope] of [[viaBasic, "greet admin"], [viaPost, "greet"]] as const) {
+  for (const [response, scope] of [
+    [viaBasic, "greet admin"],
+    [viaPost, "greet"],
+  ] as const) {
     assert.equal(response.status, 200);
     assert.equal(response.headers.get("cache-control"), "no-store");
     const body = (await response.json()) as { access_token: string; token_type: string; expires_in: number; scope: string };
@@ -58,7 +68,8 @@ test("token endpoint errors per RFC 6749 §5.2", async () => {
 
 test("the development mint: POST /dev/mint with { sub, scope, ttl, aud }", async () => {
   const jwks = createRemoteJWKSet(new URL(`${dev.url}/.well-known/jwks.json`));
-  const mint = (body: string) => fetch(`${dev.url}/dev/mint`, { method: "POST", headers: { "content-type": "application/json" }, body });
+  const mint = (body: string) =>
+    fetch(`${dev.url}/dev/mint`, { method: "POST", headers: { "content-type": "application/json" }, body });
   const minted = await mint(JSON.stringify({ sub: "bob", scope: "greet admin", ttl: 60, aud: "billing" }));
   assert.equal(minted.status, 200);
   const { access_token } = (await minted.json()) as { access_token: string };
@@ -76,7 +87,18 @@ test("the development mint: POST /dev/mint with { sub, scope, ttl, aud }", async
 });
 
 test("bad options: TypeError before anything listens", async () => {
-  const bad = [{ port: 70000 }, { port: -1 }, { port: 1.5 }, { ttlSeconds: 0 }, { ttlSeconds: -5 }, { ttlSeconds: 2.5 }, { host: "" }, { audience: "" }, { clientId: "" }, { clientSecret: "" }];
+  const bad = [
+    { port: 70000 },
+    { port: -1 },
+    { port: 1.5 },
+    { ttlSeconds: 0 },
+    { ttlSeconds: -5 },
+    { ttlSeconds: 2.5 },
+    { host: "" },
+    { audience: "" },
+    { clientId: "" },
+    { clientSecret: "" },
+  ];
   for (const options of bad) {
     await assert.rejects(startDevServer(options), TypeError, JSON.stringify(options));
   }

@@ -85,11 +85,17 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) {
     throw new TypeError("startDevServer: ttlSeconds must be a positive whole number of seconds");
   }
-  for (const [name, value] of [["host", host], ["audience", audience], ["clientId", clientId], ["clientSecret", clientSecret]] as const) {
+  for (const [name, value] of [
+    ["host", host],
+    ["audience", audience],
+    ["clientId", clientId],
+    ["clientSecret", clientSecret],
+  ] as const) {
     if (typeof value !== "string" || value === "") throw new TypeError(`startDevServer: ${name} must be a non-empty string`);
   }
   // The issuer's URL holds the port, known once listening: until the key is made, requests get a 503.
-  let respond: (req: http.IncomingMessage, res: http.ServerResponse) => void = (_req, res) => send(res, 503, { error: "temporarily_unavailable" });
+  let respond: (req: http.IncomingMessage, res: http.ServerResponse) => void = (_req, res) =>
+    send(res, 503, { error: "temporarily_unavailable" });
   const server = http.createServer((req, res) => respond(req, res));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -109,7 +115,10 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const path = new URL(req.url ?? "/", url).pathname;
     if (req.method === "GET" && path === "/.well-known/jwks.json") return send(res, 200, issuer.jwks);
-    if (req.method === "GET" && (path === "/.well-known/openid-configuration" || path === "/.well-known/oauth-authorization-server")) {
+    if (
+      req.method === "GET" &&
+      (path === "/.well-known/openid-configuration" || path === "/.well-known/oauth-authorization-server")
+    ) {
       return send(res, 200, discovery);
     }
     if (req.method === "POST" && path === "/token") {

@@ -28,7 +28,18 @@ test("nodeContextValues reads the certificate once per socket, from Node's, HTTP
 });
 
 test("nodeContextValues counts each header as it came on the wire, whatever its case", () => {
-  const rawHeaders = ["Authorization", "Bearer a", "x-api-key", "k1", "authorization", "Bearer b", "X-API-KEY", "k2", "x-api-keys", "k3"];
+  const rawHeaders = [
+    "Authorization",
+    "Bearer a",
+    "x-api-key",
+    "k1",
+    "authorization",
+    "Bearer b",
+    "X-API-KEY",
+    "k2",
+    "x-api-keys",
+    "k3",
+  ];
   for (const request of [{ rawHeaders }, { raw: { rawHeaders } }]) {
     const count = nodeContextValues(request).get(headerValueCountKey);
     assert.ok(count);

@@ -35,10 +35,7 @@ export interface NodeContextRequest {
  * Not checked here: the certificate (the authenticators judge it) and the header values; the counts
  * are read lazily, only when the server asks. A request without `rawHeaders` (not Node's) gets no count.
  */
-export function nodeContextValues(
-  request: NodeContextRequest,
-  values: ContextValues = createContextValues(),
-): ContextValues {
+export function nodeContextValues(request: NodeContextRequest, values: ContextValues = createContextValues()): ContextValues {
   const node = nodeRequestOf(request);
   return values
     .set(peerCertificateKey, readPeerCertificate(connectionSocket(node)))

@@ -20,7 +20,10 @@ test("a configured key maps to its identity; any other is INVALID_API_KEY", asyn
   assert.deepEqual(apiKeys.schemes, []);
   const ok = await apiKeys.authenticate({ scheme: "", value: key, header: "x-api-key" });
   assert.ok(ok.ok);
-  assert.deepEqual([ok.identity.subject, [...ok.identity.scopes], ok.identity.claims["tenant"], ok.identity.authenticator], ["job", ["greet"], "t1", "api-key"]);
+  assert.deepEqual(
+    [ok.identity.subject, [...ok.identity.scopes], ok.identity.claims["tenant"], ok.identity.authenticator],
+    ["job", ["greet"], "t1", "api-key"],
+  );
   for (const wrong of [`${key}x`, key.slice(1), "", "x".repeat(600)]) {
     const outcome = await apiKeys.authenticate({ scheme: "", value: wrong });
     assert.equal(outcome.ok, false);
@@ -30,7 +33,11 @@ test("a configured key maps to its identity; any other is INVALID_API_KEY", asyn
 });
 
 test("keys may come by an Authorization scheme instead of a header", async () => {
-  const apiKeys = createApiKeyAuthenticator({ keys: [{ sha256: await hashApiKey(key), subject: "job" }], header: null, scheme: "ApiKey" });
+  const apiKeys = createApiKeyAuthenticator({
+    keys: [{ sha256: await hashApiKey(key), subject: "job" }],
+    header: null,
+    scheme: "ApiKey",
+  });
   assert.deepEqual([apiKeys.schemes, apiKeys.headers], [["apikey"], []]);
   assert.ok((await apiKeys.authenticate({ scheme: "apikey", value: key })).ok);
 });
@@ -39,7 +46,16 @@ test("misconfiguration throws TypeError", async () => {
   const sha256 = await hashApiKey(key);
   assert.throws(() => createApiKeyAuthenticator({ keys: [] }), TypeError);
   assert.throws(() => createApiKeyAuthenticator({ keys: [{ sha256: key, subject: "x" }] }), /64 hex/);
-  assert.throws(() => createApiKeyAuthenticator({ keys: [{ sha256, subject: "a" }, { sha256, subject: "b" }] }), /twice/);
+  assert.throws(
+    () =>
+      createApiKeyAuthenticator({
+        keys: [
+          { sha256, subject: "a" },
+          { sha256, subject: "b" },
+        ],
+      }),
+    /twice/,
+  );
   assert.throws(() => createApiKeyAuthenticator({ keys: [{ sha256, subject: "" }] }), /subject/);
   assert.throws(() => createApiKeyAuthenticator({ keys: [{ sha256, subject: "a" }], header: null }), /header or a scheme/);
 });

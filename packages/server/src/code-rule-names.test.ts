@@ -30,7 +30,10 @@ suite("createServerAuth({ authorization: { rules, services } })", () => {
         e.message.includes('did you mean "test.v1.GreeterService/Ping"?'),
     );
     // The same mistake made the other way round (wanting Ping to need a scope) would have left it public.
-    assert.throws(() => greeter({ rules: { "test.v1.Greeterservice/Ping": { allScopes: ["greet"] } }, services: [GreeterService] }), TypeError);
+    assert.throws(
+      () => greeter({ rules: { "test.v1.Greeterservice/Ping": { allScopes: ["greet"] } }, services: [GreeterService] }),
+      TypeError,
+    );
   });
 
   test("rules without services throw at setup: no name could be checked", () => {

@@ -24,7 +24,8 @@ const peer: Authenticator = {
 const bearer: Authenticator = {
   name: "bearer",
   schemes: ["bearer"],
-  authenticate: async ({ value }) => accepted({ subject: `token:${value}`, scopes: new Set(["greet"]), claims: {}, authenticator: "bearer" }),
+  authenticate: async ({ value }) =>
+    accepted({ subject: `token:${value}`, scopes: new Set(["greet"]), claims: {}, authenticator: "bearer" }),
 };
 
 const auth = createServerAuth({ authenticators: [bearer, peer], realm: "r" });
@@ -38,9 +39,20 @@ async function reason(call: Promise<unknown>) {
 
 test("without an Authorization header, the connection's credential decides", async () => {
   assert.equal((await client.greet({ name: "x" }, headers({ "x-peer": "billing" }))).greeting, "hi x from billing");
-  assert.deepEqual((await reason(client.greet({}, headers({ "x-peer": "reports" })))).slice(0, 3), [7, "INSUFFICIENT_SCOPE", "peer"]);
-  assert.deepEqual((await reason(client.greet({}, headers({ "x-peer": "stranger" })))).slice(0, 3), [16, "INVALID_CLIENT_CERTIFICATE", "peer"]);
-  assert.deepEqual((await reason(client.ping({}, headers({ "x-peer": "stranger" })))).slice(0, 2), [16, "INVALID_CLIENT_CERTIFICATE"]);
+  assert.deepEqual((await reason(client.greet({}, headers({ "x-peer": "reports" })))).slice(0, 3), [
+    7,
+    "INSUFFICIENT_SCOPE",
+    "peer",
+  ]);
+  assert.deepEqual((await reason(client.greet({}, headers({ "x-peer": "stranger" })))).slice(0, 3), [
+    16,
+    "INVALID_CLIENT_CERTIFICATE",
+    "peer",
+  ]);
+  assert.deepEqual((await reason(client.ping({}, headers({ "x-peer": "stranger" })))).slice(0, 2), [
+    16,
+    "INVALID_CLIENT_CERTIFICATE",
+  ]);
 });
 
 test("no connection credential either: anonymous on public methods, MISSING_CREDENTIALS elsewhere", async () => {
@@ -50,7 +62,10 @@ test("no connection credential either: anonymous on public methods, MISSING_CRED
 
 test("an Authorization header takes precedence: the connection is not consulted", async () => {
   const before = consulted;
-  assert.equal((await client.greet({ name: "x" }, headers({ authorization: "Bearer t", "x-peer": "stranger" }))).greeting, "hi x from token:t");
+  assert.equal(
+    (await client.greet({ name: "x" }, headers({ authorization: "Bearer t", "x-peer": "stranger" }))).greeting,
+    "hi x from token:t",
+  );
   assert.equal(consulted, before);
 });
 

@@ -34,7 +34,10 @@ test("reads one credential from Authorization or a named header, to its authenti
   const b = found(source.read(new Headers({ authorization: "Bearer abc" }), values));
   assert.deepEqual([b?.credentials.value, b?.credentials.header, b?.authenticator.name], ["abc", "authorization", "jwt"]);
   const k = found(source.read(new Headers({ "x-api-key": " k1 " }), values));
-  assert.deepEqual([k?.credentials.value, k?.credentials.scheme, k?.credentials.header, k?.authenticator.name], ["k1", "", "x-api-key", "keys"]);
+  assert.deepEqual(
+    [k?.credentials.value, k?.credentials.scheme, k?.credentials.header, k?.authenticator.name],
+    ["k1", "", "x-api-key", "keys"],
+  );
 });
 
 test("an Authorization scheme no authenticator takes is MISSING_CREDENTIALS, detail unsupported_scheme (RFC 6750 §3.1)", () => {
@@ -47,8 +50,22 @@ test("an Authorization scheme no authenticator takes is MISSING_CREDENTIALS, det
 });
 
 test("two credentials are MULTIPLE_CREDENTIALS; a bad or long header value is MALFORMED_CREDENTIALS", () => {
-  assert.equal(reasonOf(source.read(new Headers({ authorization: "Bearer a", "x-api-key": "k" }), values)), "MULTIPLE_CREDENTIALS");
-  assert.equal(reasonOf(source.read(new Headers([["x-api-key", "a"], ["x-api-key", "b"]]), values)), "MULTIPLE_CREDENTIALS");
+  assert.equal(
+    reasonOf(source.read(new Headers({ authorization: "Bearer a", "x-api-key": "k" }), values)),
+    "MULTIPLE_CREDENTIALS",
+  );
+  assert.equal(
+    reasonOf(
+      source.read(
+        new Headers([
+          ["x-api-key", "a"],
+          ["x-api-key", "b"],
+        ]),
+        values,
+      ),
+    ),
+    "MULTIPLE_CREDENTIALS",
+  );
   assert.equal(reasonOf(source.read(new Headers({ authorization: "Bearer a, Bearer b" }), values)), "MULTIPLE_CREDENTIALS");
   assert.equal(reasonOf(source.read(new Headers({ "x-api-key": "a b" }), values)), "MALFORMED_CREDENTIALS");
   assert.equal(reasonOf(source.read(new Headers({ "x-api-key": "k".repeat(101) }), values)), "MALFORMED_CREDENTIALS");
@@ -66,7 +83,10 @@ test("a credential header the adapter counted twice on the wire is MULTIPLE_CRED
 
 test("a scheme or header taken twice, or Authorization as a credential header, throws TypeError", () => {
   assert.throws(() => createCredentialSource([jwt, make("b", ["Bearer"])], { maxLength: 100 }), /both take the "bearer" scheme/);
-  assert.throws(() => createCredentialSource([keys, make("b", [], ["x-api-key"])], { maxLength: 100 }), /both take the "x-api-key" header/);
+  assert.throws(
+    () => createCredentialSource([keys, make("b", [], ["x-api-key"])], { maxLength: 100 }),
+    /both take the "x-api-key" header/,
+  );
   assert.throws(() => createCredentialSource([make("b", [], ["Authorization"])], { maxLength: 100 }), TypeError);
   assert.throws(() => createCredentialSource([], { maxLength: 100 }), TypeError);
 });
@@ -80,7 +100,10 @@ test("an authenticator's own extract() is one more place for a credential; what 
   const f = found(withCookie.read(new Headers({ cookie: "a=1; sid=xyz" }), values));
   assert.deepEqual([f?.credentials.value, f?.credentials.header, f?.authenticator.name], ["xyz", undefined, "cookie"]);
   assert.equal(withCookie.read(new Headers({ cookie: "a=1" }), values), undefined);
-  assert.equal(reasonOf(withCookie.read(new Headers({ cookie: "sid=xyz", authorization: "Bearer a" }), values)), "MULTIPLE_CREDENTIALS");
+  assert.equal(
+    reasonOf(withCookie.read(new Headers({ cookie: "sid=xyz", authorization: "Bearer a" }), values)),
+    "MULTIPLE_CREDENTIALS",
+  );
 
   const throwing: Authenticator = {
     ...make("throwing", []),
@@ -88,7 +111,9 @@ test("an authenticator's own extract() is one more place for a credential; what 
       throw new Error(`bad cookie ${h.get("cookie")}`);
     },
   };
-  const denial = denied(createCredentialSource([throwing], { maxLength: 100 }).read(new Headers({ cookie: "sid=secret" }), values));
+  const denial = denied(
+    createCredentialSource([throwing], { maxLength: 100 }).read(new Headers({ cookie: "sid=secret" }), values),
+  );
   assert.equal(denial.reason, undefined);
   assert.equal(denial.message, 'authenticator "throwing" failed');
 });

@@ -50,7 +50,9 @@ export function createCredentialSource(
   const byHeaders = new Map<string, Authenticator>();
   const claim = (map: Map<string, Authenticator>, key: string, a: Authenticator, kind: string) => {
     if (map.has(key)) {
-      throw new TypeError(`createServerAuth: authenticators "${map.get(key)!.name}" and "${a.name}" both take the "${key}" ${kind}`);
+      throw new TypeError(
+        `createServerAuth: authenticators "${map.get(key)!.name}" and "${a.name}" both take the "${key}" ${kind}`,
+      );
     }
     map.set(key, a);
   };

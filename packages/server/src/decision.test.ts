@@ -14,7 +14,11 @@ function client(mode: InstallMode, onDecision: (e: DecisionEvent) => void, autho
 }
 
 /** The events of one call, and how it ended. */
-async function events(mode: InstallMode, authorization: string | undefined, call: (c: ReturnType<typeof client>) => Promise<unknown>) {
+async function events(
+  mode: InstallMode,
+  authorization: string | undefined,
+  call: (c: ReturnType<typeof client>) => Promise<unknown>,
+) {
   const seen: DecisionEvent[] = [];
   const code = await call(client(mode, (e) => seen.push(e), authorization)).then(
     () => "OK" as const,
@@ -48,10 +52,31 @@ for (const mode of installModes) {
 
   test(`${mode}: one denied event per failure, with code and reason`, async () => {
     const cases = [
-      { auth: undefined, call: "greet", code: Code.Unauthenticated, reason: "MISSING_CREDENTIALS", hash: false, subject: undefined },
-      { auth: "Bearer a b", call: "greet", code: Code.Unauthenticated, reason: "MALFORMED_CREDENTIALS", hash: false, subject: undefined },
+      {
+        auth: undefined,
+        call: "greet",
+        code: Code.Unauthenticated,
+        reason: "MISSING_CREDENTIALS",
+        hash: false,
+        subject: undefined,
+      },
+      {
+        auth: "Bearer a b",
+        call: "greet",
+        code: Code.Unauthenticated,
+        reason: "MALFORMED_CREDENTIALS",
+        hash: false,
+        subject: undefined,
+      },
       { auth: "Bearer nope", call: "greet", code: Code.Unauthenticated, reason: "INVALID_TOKEN", hash: true, subject: undefined },
-      { auth: "Bearer greet-token", call: "admin", code: Code.PermissionDenied, reason: "INSUFFICIENT_SCOPE", hash: true, subject: "user-of-greet-token" },
+      {
+        auth: "Bearer greet-token",
+        call: "admin",
+        code: Code.PermissionDenied,
+        reason: "INSUFFICIENT_SCOPE",
+        hash: true,
+        subject: "user-of-greet-token",
+      },
       { auth: "Bearer boom", call: "greet", code: Code.Internal, reason: undefined, hash: true, subject: undefined },
     ] as const;
     for (const k of cases) {
@@ -87,9 +112,13 @@ for (const mode of installModes) {
   });
 
   test(`${mode}: a throwing listener changes nothing`, async () => {
-    const allowed = client(mode, () => {
-      throw new Error("listener bug");
-    }, "Bearer greet-token");
+    const allowed = client(
+      mode,
+      () => {
+        throw new Error("listener bug");
+      },
+      "Bearer greet-token",
+    );
     assert.equal((await allowed.greet({ name: "x" })).greeting, "hi x from user-of-greet-token");
     const denied = client(mode, () => {
       throw new Error("listener bug");
@@ -115,7 +144,8 @@ test("a condition over the request message still makes exactly one event per cal
         return { greeting: "hi" };
       },
     };
-    const as = (token: string) => greeterClient({ router: installed(auth, mode), header: { authorization: `Bearer ${token}` }, impl });
+    const as = (token: string) =>
+      greeterClient({ router: installed(auth, mode), header: { authorization: `Bearer ${token}` }, impl });
     const client = as("greet-token");
     const seen = () => events.splice(0).map((e) => [e.allowed, e.code, e.reason, e.detail]);
 
@@ -123,7 +153,10 @@ test("a condition over the request message still makes exactly one event per cal
       // The gate alone cannot read the request: the method is refused (Internal) whatever the message,
       // once the caller is authenticated, and never allowed.
       for (const name of ["ok", "bad", "fail"]) {
-        await assert.rejects(client.greet({ name }), (e: ConnectError) => e.code === Code.Internal && /auth\.(interceptor|install)/.test(e.rawMessage));
+        await assert.rejects(
+          client.greet({ name }),
+          (e: ConnectError) => e.code === Code.Internal && /auth\.(interceptor|install)/.test(e.rawMessage),
+        );
         assert.deepEqual(seen(), [[false, Code.Internal, undefined, undefined]], `${mode}: ${name}`);
       }
       await assert.rejects(as("nope").greet({ name: "ok" }), (e: ConnectError) => e.code === Code.Unauthenticated);
@@ -138,7 +171,11 @@ test("a condition over the request message still makes exactly one event per cal
       assert.equal(denied!.subject, "user-of-greet-token");
 
       await assert.rejects(client.greet({ name: "fail" }), (e: ConnectError) => e.code === Code.Aborted);
-      assert.deepEqual(seen().map(([allowed]) => allowed), [true], `${mode}: the handler's own failure is not an auth denial`);
+      assert.deepEqual(
+        seen().map(([allowed]) => allowed),
+        [true],
+        `${mode}: the handler's own failure is not an auth denial`,
+      );
     }
 
     await client.ping({});

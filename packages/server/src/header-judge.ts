@@ -32,7 +32,9 @@ export function createHeaderJudge(
   authenticators: readonly Authenticator[],
 ): (method: DescMethod, header: Headers, values: ContextValues) => Promise<Judgement> {
   const connectionAuthenticators = authenticators.flatMap((authenticator) =>
-    authenticator.authenticateConnection === undefined ? [] : [{ authenticator, authenticateConnection: authenticator.authenticateConnection }],
+    authenticator.authenticateConnection === undefined
+      ? []
+      : [{ authenticator, authenticateConnection: authenticator.authenticateConnection }],
   );
 
   /** The first answer of an authenticator that reads connection credentials, or `undefined`. */
@@ -62,7 +64,12 @@ export function createHeaderJudge(
       try {
         outcome = await authenticator.authenticate(found.credentials, call);
       } catch {
-        return { method, authenticator: authenticator.name, credential: found.credentials.value, denial: authenticatorFault(authenticator) };
+        return {
+          method,
+          authenticator: authenticator.name,
+          credential: found.credentials.value,
+          denial: authenticatorFault(authenticator),
+        };
       }
     } else {
       const connection = await authenticateConnection(call);

@@ -65,10 +65,22 @@ suite("verificationRejection()", () => {
 });
 
 test("isTokenFault(): the token's faults, not the key source's", () => {
-  for (const fault of [new errors.JWKSNoMatchingKey(), new errors.JWKSMultipleMatchingKeys(), new errors.JOSEAlgNotAllowed("m"), new errors.JOSENotSupported("m"), new errors.JWSInvalid("m"), new errors.JWTInvalid("m")]) {
+  for (const fault of [
+    new errors.JWKSNoMatchingKey(),
+    new errors.JWKSMultipleMatchingKeys(),
+    new errors.JOSEAlgNotAllowed("m"),
+    new errors.JOSENotSupported("m"),
+    new errors.JWSInvalid("m"),
+    new errors.JWTInvalid("m"),
+  ]) {
     assert.equal(isTokenFault(fault), true, fault.code);
   }
-  for (const outage of [new errors.JWKSTimeout(), new errors.JWKSInvalid("m"), new TypeError("fetch failed"), new KeySourceUnavailableError("down")]) {
+  for (const outage of [
+    new errors.JWKSTimeout(),
+    new errors.JWKSInvalid("m"),
+    new TypeError("fetch failed"),
+    new KeySourceUnavailableError("down"),
+  ]) {
     assert.equal(isTokenFault(outage), false, String(outage));
   }
 });

@@ -6,7 +6,7 @@ import { createJwtAuthenticator } from "./jwt-authenticator.js";
 
 const issuer = "https://issuer.test";
 const audience = "greeter";
-const now = Date.UTC(2026, 0, 1) ;
+const now = Date.UTC(2026, 0, 1);
 const nowS = now / 1000;
 const es = await generateKeyPair("ES256", { extractable: true });
 const other = await generateKeyPair("ES256", { extractable: true });
@@ -62,15 +62,33 @@ test("the lifetime cap counts from now too: a late iat does not stretch it", asy
 });
 
 test("an iat later than now plus the clock tolerance is TOKEN_NOT_YET_VALID, with or without a max age", async () => {
-  const aged = createJwtAuthenticator({ issuer, audience, algorithms: ["ES256"], keys: jwks, maxTokenAgeSeconds: 3600, now: () => now });
+  const aged = createJwtAuthenticator({
+    issuer,
+    audience,
+    algorithms: ["ES256"],
+    keys: jwks,
+    maxTokenAgeSeconds: 3600,
+    now: () => now,
+  });
   for (const jwtOf of [jwt, aged]) {
     const run = async (claims: JWTPayload) => jwtOf.authenticate({ scheme: "bearer", value: await sign(claims) });
     assertRejected(await run({ iat: nowS + 30 + 5, exp: nowS + 300 }), "TOKEN_NOT_YET_VALID", "iat");
     assertRejected(await run({ iat: nowS + 3600, exp: nowS + 3900 }), "TOKEN_NOT_YET_VALID", "iat");
     assert.ok((await run({ iat: nowS + 25, exp: nowS + 300 })).ok, "within the tolerance");
   }
-  const strict = createJwtAuthenticator({ issuer, audience, algorithms: ["ES256"], keys: jwks, clockToleranceSeconds: 0, now: () => now });
-  assertRejected(await strict.authenticate({ scheme: "bearer", value: await sign({ iat: nowS + 1 }) }), "TOKEN_NOT_YET_VALID", "iat");
+  const strict = createJwtAuthenticator({
+    issuer,
+    audience,
+    algorithms: ["ES256"],
+    keys: jwks,
+    clockToleranceSeconds: 0,
+    now: () => now,
+  });
+  assertRejected(
+    await strict.authenticate({ scheme: "bearer", value: await sign({ iat: nowS + 1 }) }),
+    "TOKEN_NOT_YET_VALID",
+    "iat",
+  );
   assert.ok((await strict.authenticate({ scheme: "bearer", value: await sign({ iat: nowS }) })).ok);
 });
 
@@ -151,15 +169,30 @@ test("no HMAC with an asymmetric key, ever: refused at creation, and at run time
 });
 
 test("the RFC 9068 profile requires typ at+jwt and its claims", async () => {
-  const profiled = createJwtAuthenticator({ issuer, audience, algorithms: ["ES256"], keys: jwks, profile: "rfc9068", now: () => now });
+  const profiled = createJwtAuthenticator({
+    issuer,
+    audience,
+    algorithms: ["ES256"],
+    keys: jwks,
+    profile: "rfc9068",
+    now: () => now,
+  });
   const at = (claims: JWTPayload, typ = "at+jwt") =>
     new SignJWT({ iss: issuer, aud: audience, sub: "alice", iat: nowS, exp: nowS + 300, client_id: "app", jti: "j1", ...claims })
       .setProtectedHeader({ alg: "ES256", kid: "k1", typ })
       .sign(es.privateKey);
   assert.ok((await profiled.authenticate({ scheme: "bearer", value: await at({}) })).ok);
   assertRejected(await profiled.authenticate({ scheme: "bearer", value: await at({}, "JWT") }), "INVALID_TOKEN", "typ");
-  assertRejected(await profiled.authenticate({ scheme: "bearer", value: await at({ client_id: undefined }) }), "INVALID_TOKEN", "claim_client_id");
-  assertRejected(await profiled.authenticate({ scheme: "bearer", value: await at({ jti: undefined }) }), "INVALID_TOKEN", "claim_jti");
+  assertRejected(
+    await profiled.authenticate({ scheme: "bearer", value: await at({ client_id: undefined }) }),
+    "INVALID_TOKEN",
+    "claim_client_id",
+  );
+  assertRejected(
+    await profiled.authenticate({ scheme: "bearer", value: await at({ jti: undefined }) }),
+    "INVALID_TOKEN",
+    "claim_jti",
+  );
 });
 
 test("the verified-token cache: a hit skips the key lookup, and lives no longer than exp nor the TTL", async () => {
@@ -195,7 +228,11 @@ test("the verified-token cache: a hit skips the key lookup, and lives no longer 
   // A token differing from a cached one in its payload only is not a hit.
   const [h, , s] = long.split(".");
   clock = now;
-  assertRejected(await run(`${h}.${b64({ iss: issuer, aud: audience, sub: "mallory", exp: nowS + 300 })}.${s}`), "INVALID_TOKEN", "signature");
+  assertRejected(
+    await run(`${h}.${b64({ iss: issuer, aud: audience, sub: "mallory", exp: nowS + 300 })}.${s}`),
+    "INVALID_TOKEN",
+    "signature",
+  );
   assert.ok((await local.authenticate({ scheme: "bearer", value: long })).ok);
 });
 

@@ -84,10 +84,7 @@ export interface IssuerSettings {
  *
  * Not checked: that remote keys can be fetched (that is known at the first call).
  */
-export function issuerSettings(
-  options: JwtIssuerOptions & { readonly maxTokenLength?: number },
-  what: string,
-): IssuerSettings {
+export function issuerSettings(options: JwtIssuerOptions & { readonly maxTokenLength?: number }, what: string): IssuerSettings {
   const issuer = nonEmptyList(options.issuer, "issuer", what);
   const audience = nonEmptyList(options.audience, "audience", what);
   const algorithms = nonEmptyList(options.algorithms, "algorithms", what);
@@ -97,9 +94,7 @@ export function issuerSettings(
   const clockTolerance = nonNegative(options.clockToleranceSeconds, 30, "clockToleranceSeconds", what);
   const maxLifetime = nonNegative(options.maxLifetimeSeconds, 86400, "maxLifetimeSeconds", what);
   const maxTokenAge =
-    options.maxTokenAgeSeconds === undefined
-      ? undefined
-      : nonNegative(options.maxTokenAgeSeconds, 0, "maxTokenAgeSeconds", what);
+    options.maxTokenAgeSeconds === undefined ? undefined : nonNegative(options.maxTokenAgeSeconds, 0, "maxTokenAgeSeconds", what);
   const maxTokenLength = integerAtLeast(1, options.maxTokenLength, 8192, "maxTokenLength", what);
   const rfc9068 = options.profile === "rfc9068";
   if (options.profile !== undefined && !rfc9068) {
@@ -114,7 +109,19 @@ export function issuerSettings(
   if (!Array.isArray(scopeClaims) || scopeClaims.some((p) => typeof p !== "string" || p === "")) {
     throw new TypeError(`${what}: scopeClaims must be a list of claim paths`);
   }
-  return { issuer, audience, algorithms, clockTolerance, maxLifetime, maxTokenAge, maxTokenLength, typ, requiredClaims, scopeClaims, getKey };
+  return {
+    issuer,
+    audience,
+    algorithms,
+    clockTolerance,
+    maxLifetime,
+    maxTokenAge,
+    maxTokenLength,
+    typ,
+    requiredClaims,
+    scopeClaims,
+    getKey,
+  };
 }
 
 /** The key lookup of `keys` or discovery, with every algorithm checked against the keys' family. */

@@ -27,10 +27,14 @@ test("discovery and keys: exactly one, and discovery for one issuer", () => {
   const base = { audience: "a", algorithms: ["ES256"] };
   assert.throws(() => createJwtAuthenticator({ ...base, issuer: "https://i.example" }), /exactly one of keys and discovery/);
   assert.throws(
-    () => createJwtAuthenticator({ ...base, issuer: "https://i.example", discovery: true, keys: new URL("https://i.example/jwks") }),
+    () =>
+      createJwtAuthenticator({ ...base, issuer: "https://i.example", discovery: true, keys: new URL("https://i.example/jwks") }),
     /exactly one/,
   );
-  assert.throws(() => createJwtAuthenticator({ ...base, issuer: ["https://a.example", "https://b.example"], discovery: true }), /one issuer/);
+  assert.throws(
+    () => createJwtAuthenticator({ ...base, issuer: ["https://a.example", "https://b.example"], discovery: true }),
+    /one issuer/,
+  );
   assert.doesNotThrow(() => createJwtAuthenticator({ ...base, issuer: "https://i.example", discovery: true }));
 });
 
@@ -44,7 +48,13 @@ test("local keys: public JWKs only, families known", async () => {
   assert.throws(() => resolveKeySource(priv, {}, "t"), /public keys only/);
   assert.throws(() => resolveKeySource({ keys: [priv] }, {}, "t"), /public keys only/);
   assert.throws(() => resolveKeySource({ kty: "oct", k: "c2VjcmV0" }, {}, "t"), /bytes/);
-  assert.deepEqual(["HS256", "HS512", "ES256", "RS256", "EdDSA"].map(familyOf), ["hmac", "hmac", "asymmetric", "asymmetric", "asymmetric"]);
+  assert.deepEqual(["HS256", "HS512", "ES256", "RS256", "EdDSA"].map(familyOf), [
+    "hmac",
+    "hmac",
+    "asymmetric",
+    "asymmetric",
+    "asymmetric",
+  ]);
 });
 
 const servers: KeyServer[] = [];
@@ -160,8 +170,14 @@ describe("the outage backoff of remote key sources, driven by their now: no slee
 
   test("with nothing fetched before (a JWKS URL, a discovery), an outage is KEYS_UNAVAILABLE until the backoff ends", async () => {
     const sources = [
-      { name: "remote", open: (keys: KeyServer, now: () => number) => remoteKeySource(keys.jwksUrl, backoff, { what: "test", now }) },
-      { name: "discovery", open: (keys: KeyServer, now: () => number) => discoveryKeySource(keys.url, backoff, { what: "test", now }) },
+      {
+        name: "remote",
+        open: (keys: KeyServer, now: () => number) => remoteKeySource(keys.jwksUrl, backoff, { what: "test", now }),
+      },
+      {
+        name: "discovery",
+        open: (keys: KeyServer, now: () => number) => discoveryKeySource(keys.url, backoff, { what: "test", now }),
+      },
     ];
     for (const { name, open } of sources) {
       const { keys } = await rotatingIssuer();

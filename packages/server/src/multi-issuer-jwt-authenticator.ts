@@ -47,10 +47,7 @@ export function createMultiIssuerJwtAuthenticator(options: MultiIssuerJwtAuthent
     if (byIssuer.has(config.issuer)) {
       throw new TypeError(`${what}: the issuer "${config.issuer}" is configured twice`);
     }
-    byIssuer.set(
-      config.issuer,
-      createIssuerVerifier({ ...config, maxTokenLength: options.maxTokenLength }, { what, name, now }),
-    );
+    byIssuer.set(config.issuer, createIssuerVerifier({ ...config, maxTokenLength: options.maxTokenLength }, { what, name, now }));
   }
   return createCachingTokenAuthenticator({
     name,

@@ -66,7 +66,10 @@ suite("createOtelDecisionListener()", () => {
     const listen = createOtelDecisionListener({ meter: meterProvider().provider.getMeter("test") });
     const denied = await inSpan(listen, deniedEvent);
     assert.deepEqual(denied.attributes, deniedAttributes);
-    assert.deepEqual(denied.events.map((e) => [e.name, e.attributes]), [[otelNames.event, deniedAttributes]]);
+    assert.deepEqual(
+      denied.events.map((e) => [e.name, e.attributes]),
+      [[otelNames.event, deniedAttributes]],
+    );
 
     const allowed = await inSpan(listen, allowedEvent);
     assert.deepEqual(allowed.attributes, {
@@ -96,7 +99,10 @@ suite("createOtelDecisionListener()", () => {
     const [finished] = spans.getFinishedSpans();
     assert.deepEqual([finished?.attributes, finished?.events], [{}, []]);
     const counter = (await meters.collect()).flatMap((s) => s.metrics).find((m) => m.descriptor.name === otelNames.decisions);
-    assert.deepEqual(counter?.dataPoints.map((p) => p.value), [1]);
+    assert.deepEqual(
+      counter?.dataPoints.map((p) => p.value),
+      [1],
+    );
   });
 
   test("counts and durations by outcome, reason and method: never the subject nor the token hash", async () => {
@@ -114,7 +120,14 @@ suite("createOtelDecisionListener()", () => {
       counts.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
       [
         [{ "connectauth.outcome": "allowed", "rpc.method": "test.v1.GreeterService/Greet" }, 1],
-        [{ "connectauth.outcome": "denied", "rpc.method": "test.v1.GreeterService/Greet", "connectauth.reason": "TOKEN_EXPIRED" }, 2],
+        [
+          {
+            "connectauth.outcome": "denied",
+            "rpc.method": "test.v1.GreeterService/Greet",
+            "connectauth.reason": "TOKEN_EXPIRED",
+          },
+          2,
+        ],
       ],
     );
     const duration = all.find((m) => m.descriptor.name === otelNames.duration);

@@ -9,7 +9,10 @@ function memoryLogger(level = "debug") {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk, _enc, done) {
-      for (const l of String(chunk).split("\n").filter((x) => x !== "")) lines.push(JSON.parse(l) as Record<string, unknown>);
+      for (const l of String(chunk)
+        .split("\n")
+        .filter((x) => x !== ""))
+        lines.push(JSON.parse(l) as Record<string, unknown>);
       done();
     },
   });

@@ -29,10 +29,7 @@ export interface PinoDecisionListenerOptions {
  *
  * @throws TypeError when the logger lacks `debug`, `info` or `warn`.
  */
-export function createPinoDecisionListener(
-  logger: PinoLikeLogger,
-  options: PinoDecisionListenerOptions = {},
-): DecisionListener {
+export function createPinoDecisionListener(logger: PinoLikeLogger, options: PinoDecisionListenerOptions = {}): DecisionListener {
   for (const level of ["debug", "info", "warn"] as const) {
     if (typeof logger?.[level] !== "function") {
       throw new TypeError(`createPinoDecisionListener: the logger has no ${level}() method`);
@@ -62,7 +59,5 @@ function logFields(e: DecisionEvent): Record<string, unknown> {
 }
 
 function messageOf(e: DecisionEvent): string {
-  return e.allowed
-    ? `connectauth allowed ${e.method}`
-    : `connectauth denied ${e.method}: ${e.reason ?? `code ${e.code}`}`;
+  return e.allowed ? `connectauth allowed ${e.method}` : `connectauth denied ${e.method}: ${e.reason ?? `code ${e.code}`}`;
 }

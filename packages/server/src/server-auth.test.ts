@@ -38,11 +38,20 @@ for (const mode of installModes) {
   test(`${mode}: each failure has its code, reason and challenge`, async () => {
     const cases: [Record<string, string> | undefined, Code, string, string | null][] = [
       [undefined, Code.Unauthenticated, "MISSING_CREDENTIALS", 'Bearer realm="test"'],
-      [{ authorization: "Bearer" }, Code.Unauthenticated, "MALFORMED_CREDENTIALS", 'Bearer realm="test", error="invalid_request"'],
+      [
+        { authorization: "Bearer" },
+        Code.Unauthenticated,
+        "MALFORMED_CREDENTIALS",
+        'Bearer realm="test", error="invalid_request"',
+      ],
       [{ authorization: "Bearer a, Bearer b" }, Code.Unauthenticated, "MULTIPLE_CREDENTIALS", null],
       [{ authorization: "Bearer nope" }, Code.Unauthenticated, "INVALID_TOKEN", 'Bearer realm="test", error="invalid_token"'],
-      [{ authorization: "Bearer no-scope" }, Code.PermissionDenied, "INSUFFICIENT_SCOPE",
-        'Bearer realm="test", error="insufficient_scope", scope="greet"'],
+      [
+        { authorization: "Bearer no-scope" },
+        Code.PermissionDenied,
+        "INSUFFICIENT_SCOPE",
+        'Bearer realm="test", error="insufficient_scope", scope="greet"',
+      ],
     ];
     for (const [header, code, reason, challenge] of cases) {
       const f = await failure(client({ mode, header }).greet({}));
@@ -91,7 +100,11 @@ const thrown = "kaboom-exception-text";
 const throwingHooks: { hook: string; authenticator: Authenticator; header: Record<string, string> }[] = [
   {
     hook: "authenticate",
-    authenticator: { name: "boom", schemes: ["bearer"], authenticate: ({ value }) => Promise.reject(new Error(`${thrown} ${value}`)) },
+    authenticator: {
+      name: "boom",
+      schemes: ["bearer"],
+      authenticate: ({ value }) => Promise.reject(new Error(`${thrown} ${value}`)),
+    },
     header: { authorization: `Bearer ${secret}` },
   },
   {
@@ -170,7 +183,10 @@ for (const { hook, authenticator, header } of throwingHooks) {
 test("authenticate runs for every call, identical credentials included; what is refused unread never reaches it", async () => {
   for (const mode of installModes) {
     let authenticated = 0;
-    const counting: Authenticator = { ...fixed, authenticate: (credentials) => (authenticated++, fixed.authenticate(credentials)) };
+    const counting: Authenticator = {
+      ...fixed,
+      authenticate: (credentials) => (authenticated++, fixed.authenticate(credentials)),
+    };
     const call = (authorization: string) => {
       const auth = createServerAuth({ authenticators: [counting] });
       return greeterClient({ router: installed(auth, mode), header: { authorization } }).greet({ name: "x" });

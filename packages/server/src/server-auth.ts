@@ -187,7 +187,8 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
       const { method, values } = context;
       const entered = calls.enter(values, context.signal, newCall);
       if (!("state" in entered)) return refuse({ method, denial: entered }, started);
-      if (!entered.started) return refuse({ method, denial: fault("connectauth: the request gate ran twice for one call") }, started);
+      if (!entered.started)
+        return refuse({ method, denial: fault("connectauth: the request gate ran twice for one call") }, started);
       return admit(await judge(method, context.requestHeader, values), values, entered.state, conditions, started);
     };
   }
@@ -228,13 +229,18 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
 
   const theInterceptor = interceptor();
   const deferringGate = gate("defer");
-  function install<O extends ServerAuthInstallable = {}>(routerOptions?: O): Omit<O, "requestGate" | "interceptors"> & ServerAuthRouterOptions {
+  function install<O extends ServerAuthInstallable = {}>(
+    routerOptions?: O,
+  ): Omit<O, "requestGate" | "interceptors"> & ServerAuthRouterOptions {
     if (routerOptions?.requestGate !== undefined) {
-      throw new TypeError("ServerAuth.install: the router options already have a requestGate; connectauth's gate must be the only one");
+      throw new TypeError(
+        "ServerAuth.install: the router options already have a requestGate; connectauth's gate must be the only one",
+      );
     }
     const interceptors = [theInterceptor, ...(routerOptions?.interceptors ?? [])];
     const installed = { ...routerOptions, requestGate: deferringGate, interceptors };
-    if (routerOptions?.routes !== undefined) installed.routes = guardRoutes(routerOptions.routes, (m) => authorization.readsRequest(m), judged);
+    if (routerOptions?.routes !== undefined)
+      installed.routes = guardRoutes(routerOptions.routes, (m) => authorization.readsRequest(m), judged);
     return installed as Omit<O, "requestGate" | "interceptors"> & ServerAuthRouterOptions;
   }
 

@@ -44,7 +44,10 @@ test("bounded: the oldest entry goes when full", () => {
   const cache = createVerifiedTokenCache<number>({ maxEntries: 3 });
   for (let i = 0; i < 5; i++) cache.set(cache.keyOf(token(i)), i, Date.now() + 60_000);
   assert.equal(cache.size, 3);
-  assert.deepEqual([0, 1, 2, 3, 4].map((i) => cache.get(cache.keyOf(token(i)))), [undefined, undefined, 2, 3, 4]);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4].map((i) => cache.get(cache.keyOf(token(i)))),
+    [undefined, undefined, 2, 3, 4],
+  );
   cache.clear();
   assert.equal(cache.size, 0);
 });

@@ -16,13 +16,7 @@ import {
 } from "@connectauth/client";
 import { ShopService } from "./gen/shop/v1/shop_pb.js";
 import { type KeySet, createKeySet, serveJwks } from "./keys.mjs";
-import {
-  type Protocol,
-  type RunningServer,
-  startExpressServer,
-  startFastifyServer,
-  startHttp2Server,
-} from "./servers.mjs";
+import { type Protocol, type RunningServer, startExpressServer, startFastifyServer, startHttp2Server } from "./servers.mjs";
 
 const appRoot = new URL("..", import.meta.url);
 const installed = (name: string): string =>
@@ -57,7 +51,12 @@ after(async () => {
   await jwksServer.close();
 });
 
-function transportOf(server: RunningServer, protocol: Protocol, token?: TokenInput, onEvent?: (e: ClientAuthEvent) => void): Transport {
+function transportOf(
+  server: RunningServer,
+  protocol: Protocol,
+  token?: TokenInput,
+  onEvent?: (e: ClientAuthEvent) => void,
+): Transport {
   const interceptors = token === undefined ? [] : [createAuthInterceptor({ token, onEvent })];
   if (protocol === "grpc") return createGrpcTransport({ baseUrl: server.baseUrl, interceptors }); // HTTP/2 only
   const options = { baseUrl: server.baseUrl, httpVersion: server.httpVersion, interceptors };
@@ -129,12 +128,23 @@ for (const [name, protocols] of setups) {
         test("expired: Unauthenticated, TOKEN_EXPIRED (a source that has no other token is not retried)", async () => {
           const expired = await keys.mint("alice", ["items.read"], -120);
           const events: ClientAuthEvent[] = [];
-          const client = createClient(ShopService, transportOf(server(), protocol, () => expired, (e) => events.push(e)));
+          const client = createClient(
+            ShopService,
+            transportOf(
+              server(),
+              protocol,
+              () => expired,
+              (e) => events.push(e),
+            ),
+          );
           const err = await rejection(client.getItem({ id: "42" }));
           assert.equal(err.code, Code.Unauthenticated);
           assert.equal(readAuthFailure(err)?.reason, "TOKEN_EXPIRED");
           assert.equal(err.message.includes(expired), false, "the token is not in the message");
-          assert.deepEqual(events.filter((e) => e.type === "retry"), []);
+          assert.deepEqual(
+            events.filter((e) => e.type === "retry"),
+            [],
+          );
         });
 
         test("refresh and retry: a rejected cached token is replaced and the call made once more", async () => {
@@ -142,7 +152,10 @@ for (const [name, protocols] of setups) {
           let loads = 0;
           const source = createCachedTokenSource({ load: async () => ({ token: tokens[loads++] ?? "", expiresIn: 300 }) });
           const events: ClientAuthEvent[] = [];
-          const client = createClient(ShopService, transportOf(server(), protocol, source, (e) => events.push(e)));
+          const client = createClient(
+            ShopService,
+            transportOf(server(), protocol, source, (e) => events.push(e)),
+          );
           const res = await client.getItem({ id: "7" });
           assert.equal(res.caller, "alice");
           assert.equal(loads, 2);

@@ -252,10 +252,28 @@ export async function rawUnary(
   const emptyMessage = new Uint8Array([0, 0, 0, 0, 0]); // an envelope of zero bytes: the empty message
   const [protocolFields, body]: [RawHeaderFields, Uint8Array] =
     protocol === "connect"
-      ? [[["content-type", "application/json"], ["connect-protocol-version", "1"]], new TextEncoder().encode("{}")]
+      ? [
+          [
+            ["content-type", "application/json"],
+            ["connect-protocol-version", "1"],
+          ],
+          new TextEncoder().encode("{}"),
+        ]
       : protocol === "grpc"
-        ? [[["content-type", "application/grpc+proto"], ["te", "trailers"]], emptyMessage]
-        : [[["content-type", "application/grpc-web+proto"], ["x-grpc-web", "1"]], emptyMessage];
+        ? [
+            [
+              ["content-type", "application/grpc+proto"],
+              ["te", "trailers"],
+            ],
+            emptyMessage,
+          ]
+        : [
+            [
+              ["content-type", "application/grpc-web+proto"],
+              ["x-grpc-web", "1"],
+            ],
+            emptyMessage,
+          ];
   const post = target.httpVersion === "2" ? http2Post : http1Post;
   const res = await post(target.url, path, [...protocolFields, ...fields], body, target.ca);
   let error: ConnectError | undefined;

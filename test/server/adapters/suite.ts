@@ -118,14 +118,18 @@ export function adapterSuite(setup: Setup, tls: () => { server: ServerTls; ca: s
         const refused = await outcomeOf(client(protocol).greet({ name }));
         assert.equal(refused.reason, "MISSING_CREDENTIALS");
         const readWhenRefused = await server.lastRequestBytesRead();
-        assert.ok(readWhenRefused !== undefined && readWhenRefused < rejectedReadBound,
-          `read ${readWhenRefused} bytes of a refused request`);
+        assert.ok(
+          readWhenRefused !== undefined && readWhenRefused < rejectedReadBound,
+          `read ${readWhenRefused} bytes of a refused request`,
+        );
         // The control: the same request with a token is read in full, so the measure does see body bytes.
         // (The first chunk of the body may arrive with the headers, before the measure starts.)
         assert.equal((await outcomeOf(client(protocol, greet).greet({ name }))).code, "OK");
         const readWhenServed = (await server.lastRequestBytesRead())!;
         assert.ok(readWhenServed >= largeBody - rejectedReadBound, `read ${readWhenServed} bytes of a served request`);
-        console.log(`# ${setup.name}, ${protocol}: body bytes read after the headers: refused ${readWhenRefused}, served ${readWhenServed}`);
+        console.log(
+          `# ${setup.name}, ${protocol}: body bytes read after the headers: refused ${readWhenRefused}, served ${readWhenServed}`,
+        );
       });
     }
   });

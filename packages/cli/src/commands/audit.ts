@@ -68,9 +68,12 @@ export const auditCommand: Command = {
     let registry: FileRegistry;
     try {
       const image = positionals[0];
-      registry = readImage(image === undefined ? buildBufWorkspace({ cwd: io.cwd ?? process.cwd(), env: io.env }) : readFileSync(image));
+      registry = readImage(
+        image === undefined ? buildBufWorkspace({ cwd: io.cwd ?? process.cwd(), env: io.env }) : readFileSync(image),
+      );
     } catch (error) {
-      const message = error instanceof WorkspaceBuildError ? error.message : `cannot read the schema: ${(error as Error).message}`;
+      const message =
+        error instanceof WorkspaceBuildError ? error.message : `cannot read the schema: ${(error as Error).message}`;
       io.stderr.write(`connectauth audit: ${message}\n`);
       return 2;
     }

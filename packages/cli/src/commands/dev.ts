@@ -68,7 +68,12 @@ export const devCommand: Command = {
     const port = Number(values.port);
     const ttl = Number(values.ttl);
     if (!/^\d+$/.test(values.port) || port > 65535) {
-      return usageError(io, "connectauth dev", help, `--port must be a port number from 0 to 65535 (0: any free port), not "${values.port}"`);
+      return usageError(
+        io,
+        "connectauth dev",
+        help,
+        `--port must be a port number from 0 to 65535 (0: any free port), not "${values.port}"`,
+      );
     }
     if (!/^\d+$/.test(values.ttl) || ttl <= 0) {
       return usageError(io, "connectauth dev", help, `--ttl must be a positive whole number of seconds, not "${values.ttl}"`);
@@ -90,11 +95,15 @@ export const devCommand: Command = {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === "EADDRINUSE") {
-        io.stderr.write(`connectauth dev: port ${port} of ${values.host} is in use: pick another with --port N (--port 0: any free port)\n`);
+        io.stderr.write(
+          `connectauth dev: port ${port} of ${values.host} is in use: pick another with --port N (--port 0: any free port)\n`,
+        );
         return 1;
       }
       if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND" || code === "EACCES") {
-        io.stderr.write(`connectauth dev: cannot listen on ${values.host}:${port} (${code}): fix --host (default 127.0.0.1) or --port\n`);
+        io.stderr.write(
+          `connectauth dev: cannot listen on ${values.host}:${port} (${code}): fix --host (default 127.0.0.1) or --port\n`,
+        );
         return 1;
       }
       throw e;

@@ -77,7 +77,8 @@ export const doctorCommand: Command = {
     const httpVersion = v["http-version"];
     if (httpVersion !== undefined && httpVersion !== "1.1" && httpVersion !== "2") return fail("--http-version must be 1.1 or 2");
     const timeoutMs = v.timeout === undefined ? undefined : Number(v.timeout);
-    if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) return fail("--timeout must be a positive integer (ms)");
+    if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0))
+      return fail("--timeout must be a positive integer (ms)");
     let token = v.token;
     let ca: string | undefined;
     try {

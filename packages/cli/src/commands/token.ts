@@ -83,7 +83,8 @@ export const mintCommand: Command = {
       return fail((e as Error).message);
     }
     if (values.sub === undefined || values.sub === "") return fail("--sub is required: the token's subject, e.g. --sub alice");
-    if (!/^-?\d+$/.test(values.ttl)) return fail(`--ttl must be a whole number of seconds (negative: already expired), not "${values.ttl}"`);
+    if (!/^-?\d+$/.test(values.ttl))
+      return fail(`--ttl must be a whole number of seconds (negative: already expired), not "${values.ttl}"`);
     const ttl = Number(values.ttl);
     const issuer = values.issuer ?? io.env["CONNECTAUTH_DEV_ISSUER"] ?? defaultIssuer;
     let endpoint: URL;
@@ -101,7 +102,9 @@ export const mintCommand: Command = {
         body: JSON.stringify({ sub: values.sub, scope: values.scope, ttl, aud: values.aud }),
       });
     } catch {
-      io.stderr.write(`connectauth token mint: no development issuer at ${issuer}: start one with connectauth dev, or name yours with --issuer URL\n`);
+      io.stderr.write(
+        `connectauth token mint: no development issuer at ${issuer}: start one with connectauth dev, or name yours with --issuer URL\n`,
+      );
       return 1;
     }
     const body = (await response.json().catch(() => ({}))) as { access_token?: string; error_description?: string };
@@ -143,7 +146,8 @@ export const decodeCommand: Command = {
       return fail((e as Error).message);
     }
     const { values, positionals } = parsed;
-    if (positionals.length + (values.file === undefined ? 0 : 1) !== 1) return fail("give one token: <token>, --file F, or - for stdin");
+    if (positionals.length + (values.file === undefined ? 0 : 1) !== 1)
+      return fail("give one token: <token>, --file F, or - for stdin");
     let token: string;
     try {
       if (values.file !== undefined) token = (await readFile(values.file, "utf8")).trim();

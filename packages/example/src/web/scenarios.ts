@@ -109,7 +109,10 @@ export async function runScenarios(
         if (failure !== undefined && failure.requiredScopes.length > 0) outcome += ` [${failure.requiredScopes.join(" ")}]`;
       }
       const retries = events.filter((e) => e.type === "retry").map((e) => (e.type === "retry" ? e.reason : ""));
-      const clientSide = s.token === "stale-then-fresh" ? `loads ${loads}, retries ${retries.length} (${retries.join(",")})` : `retries ${retries.length}`;
+      const clientSide =
+        s.token === "stale-then-fresh"
+          ? `loads ${loads}, retries ${retries.length} (${retries.join(",")})`
+          : `retries ${retries.length}`;
       results.push({ scenario: s.name, protocol, outcome, client: clientSide });
     }
   }
