@@ -70,7 +70,10 @@ export async function startCpuShare(intervalMicros: number): Promise<() => Promi
     let busy = 0;
     for (const id of profile.samples) {
       let k = kind.get(id);
-      if (k === undefined) kind.set(id, (k = classify(byId.get(id)!)));
+      if (k === undefined) {
+        k = classify(byId.get(id)!);
+        kind.set(id, k);
+      }
       if (k === "idle") continue;
       busy++;
       if (k === "auth") auth++;

@@ -77,8 +77,16 @@ export default async function bench({ quick }: BenchOptions): Promise<BenchResul
     await rawPost(target.secured, {}, big, 3, 401);
     const oneMb = await sideBySide(
       rounds,
-      () => cpuPerCall(target, async () => (await rawPost(target.secured, {}, big, n, 401), n)),
-      () => cpuPerCall(target, async () => (await rawPost(target.secured, accepted, big, n, 200), n)),
+      () =>
+        cpuPerCall(target, async () => {
+          await rawPost(target.secured, {}, big, n, 401);
+          return n;
+        }),
+      () =>
+        cpuPerCall(target, async () => {
+          await rawPost(target.secured, accepted, big, n, 200);
+          return n;
+        }),
     );
     return [
       {

@@ -176,8 +176,9 @@ function buildApp(which, dir, tarballs) {
   const fixture = join(root, "test", "consumer");
   // The app's buf files are the ones the core README tells users to write, character for character.
   const coreReadme = readFileSync(join(root, "packages", "core", "README.md"), "utf8");
+  const fence = "```";
   for (const file of ["buf.yaml", "buf.gen.yaml"]) {
-    if (!coreReadme.includes("```yaml\n" + readFileSync(join(fixture, file), "utf8") + "```")) {
+    if (!coreReadme.includes(`${fence}yaml\n${readFileSync(join(fixture, file), "utf8")}${fence}`)) {
       throw new Error(`test/consumer/${file} is not a code block of packages/core/README.md: keep them the same`);
     }
   }

@@ -35,14 +35,15 @@ rmSync(shipped.to, { recursive: true, force: true });
 cpSync(shipped.from, shipped.to, { recursive: true });
 
 if (check) {
+  const outOfDate = "Generated code is out of date: run `npm run generate` and commit the result.";
   const after = gitStatus();
   if (after !== before) {
-    console.error("Generated code is out of date: run `npm run generate` and commit the result.\n" + after);
+    console.error(`${outOfDate}\n${after}`);
     process.exit(1);
   }
   const diff = execFileSync("git", ["diff", "--stat", "--", ...checked], { encoding: "utf8" });
   if (diff.trim() !== "") {
-    console.error("Generated code is out of date: run `npm run generate` and commit the result.\n" + diff);
+    console.error(`${outOfDate}\n${diff}`);
     process.exit(1);
   }
 }

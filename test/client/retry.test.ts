@@ -85,7 +85,14 @@ test("an insecure URL fails before any request is sent (and before the token is 
       requests++;
       return fetch(String(input).replace("http://api.example.test", server.url), init);
     },
-    interceptors: [createAuthInterceptor({ token: () => (tokens++, "never-sent") })],
+    interceptors: [
+      createAuthInterceptor({
+        token: () => {
+          tokens++;
+          return "never-sent";
+        },
+      }),
+    ],
   });
   const client = createClient(GreeterService, transport);
   const error = await client.greet({}).then(

@@ -86,7 +86,8 @@ async function drive(
         const t0 = performance.now();
         const o = await outcome(() => client.greet({ name: "fault" }));
         maxMs = Math.max(maxMs, performance.now() - t0);
-        const byKind = (outcomes[kind.name] ??= {});
+        outcomes[kind.name] ??= {};
+        const byKind = outcomes[kind.name];
         byKind[o] = (byKind[o] ?? 0) + 1;
       }
     }),
@@ -223,7 +224,7 @@ describe("no key can be had under load", () => {
 /** A token endpoint on 127.0.0.1 that can be stopped and started again on the same port. */
 async function startTokenEndpoint(mint: () => Promise<string>, expiresIn: number) {
   let requests = 0;
-  const server = http.createServer((req, res) => {
+  const server = http.createServer((_req, res) => {
     requests++;
     mint().then((token) =>
       res

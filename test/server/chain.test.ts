@@ -84,11 +84,14 @@ async function captureOutput(fn: () => Promise<void>): Promise<string> {
       void chunks.push(
         args.map((x) => String(x instanceof Error ? x.stack : typeof x === "object" ? JSON.stringify(x) : x)).join(" "),
       );
-  process.stdout.write = process.stderr.write = ((c: unknown) => (chunks.push(String(c)), true)) as typeof process.stdout.write;
+  process.stdout.write = process.stderr.write = ((c: unknown) => {
+    chunks.push(String(c));
+    return true;
+  }) as typeof process.stdout.write;
   try {
     await fn();
   } finally {
-    methods.forEach((m, i) => (console[m] = saved[i]!));
+    for (const [i, m] of methods.entries()) console[m] = saved[i]!;
     [process.stdout.write, process.stderr.write] = write as [typeof process.stdout.write, typeof process.stderr.write];
   }
   return chunks.join("\n");

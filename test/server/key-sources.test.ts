@@ -122,9 +122,9 @@ describe("remote JWKS", () => {
       Array.from({ length: 40 }, (_, i) => signer.sign({ iss: keys.url, aud: "greeter", sub: "alice" }, { kid: `made-up-${i}` })),
     );
     const errors = await Promise.all(flood.map((t, i) => refusal(server.url, protocols[i % 3]!, bearer(t))));
-    errors.forEach((e, i) =>
-      assertRefused(e, { code: Code.Unauthenticated, reason: "INVALID_TOKEN", detail: "unknown_key" }, [flood[i]!]),
-    );
+    for (const [i, e] of errors.entries()) {
+      assertRefused(e, { code: Code.Unauthenticated, reason: "INVALID_TOKEN", detail: "unknown_key" }, [flood[i]!]);
+    }
     assert.equal(keys.requests.jwks, 1, "one fetch for the whole flood (cooldown)");
     await Promise.all(flood.slice(0, 10).map((t) => refusal(server.url, "grpc", bearer(t))));
     assert.equal(keys.requests.jwks, 1);

@@ -158,7 +158,7 @@ test("deny by default: a method without any rule is PermissionDenied after authe
   assert.equal(f.www, 'Bearer realm="invoices", error="insufficient_scope"');
   // Authentication comes first: no credential is still MISSING_CREDENTIALS, a bad one a token reason.
   assert.equal((await denied(legacy(strict).fetch({}))).reason, "MISSING_CREDENTIALS");
-  assert.equal((await denied(legacy(strict, token.slice(0, -4) + "AAAA").fetch({}))).reason, "INVALID_TOKEN");
+  assert.equal((await denied(legacy(strict, `${token.slice(0, -4)}AAAA`).fetch({}))).reason, "INVALID_TOKEN");
   // Configured otherwise, any authenticated caller gets in (but not an anonymous one).
   assert.equal((await legacy(lenient, token).fetch({ tenantId: "x" })).text, "Fetch x for alice");
   assert.equal((await denied(legacy(lenient).fetch({}))).reason, "MISSING_CREDENTIALS");

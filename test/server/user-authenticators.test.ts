@@ -8,7 +8,7 @@
 //   and a challenge without an error code (RFC 6750 §3.1), for public methods too.
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, type ConnectError, createClient } from "@connectrpc/connect";
 import { Reason } from "@connectauth/core";
 import { type Authenticator, type DecisionEvent, createJwtAuthenticator, createServerAuth, rejected } from "@connectauth/server";
 import { GreeterService } from "../../packages/example/src/gen/example/v1/greeter_pb.js";

@@ -21,7 +21,7 @@ import {
   refusal,
 } from "../support/wire.js";
 
-const apiKey = "k_test_" + "7".repeat(40);
+const apiKey = `k_test_${"7".repeat(40)}`;
 let server: ExampleServer;
 let signer: TestSigner;
 let keyServer: KeyServer;

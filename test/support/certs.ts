@@ -145,7 +145,7 @@ function generateKeys(): Promise<CryptoKeyPair> {
 
 function serial(): string {
   // Positive, 16 bytes.
-  return "01" + Buffer.from(webcrypto.getRandomValues(new Uint8Array(15))).toString("hex");
+  return `01${Buffer.from(webcrypto.getRandomValues(new Uint8Array(15))).toString("hex")}`;
 }
 
 function validity(days: number): { notBefore: Date; notAfter: Date } {

@@ -22,7 +22,14 @@ export interface Refusal {
  */
 export async function failure(call: Promise<unknown>, message = "expected the call to fail"): Promise<Refusal> {
   let error: unknown;
-  await assert.rejects(call, (e: unknown) => ((error = e), true), message);
+  await assert.rejects(
+    call,
+    (e: unknown) => {
+      error = e;
+      return true;
+    },
+    message,
+  );
   assert.ok(error instanceof ConnectError, `expected a ConnectError, got ${String(error)}`);
   return {
     error,

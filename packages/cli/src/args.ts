@@ -27,7 +27,7 @@ export function prepareArgs(args: readonly string[], options: OptionShapes): Pre
   const out: string[] = [];
   let help = false;
   for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
+    const arg = args[i];
     if (arg === "--") {
       out.push(...args.slice(i));
       break;
@@ -36,9 +36,9 @@ export function prepareArgs(args: readonly string[], options: OptionShapes): Pre
       help = true;
       continue;
     }
-    const name = arg.startsWith("--") ? arg.slice(2) : /^-[^-]$/.test(arg) ? longName(arg[1]!, options) : undefined;
-    if (name !== undefined && Object.hasOwn(options, name) && options[name]!.type === "string" && i + 1 < args.length) {
-      out.push(`--${name}=${args[++i]!}`);
+    const name = arg.startsWith("--") ? arg.slice(2) : /^-[^-]$/.test(arg) ? longName(arg[1], options) : undefined;
+    if (name !== undefined && Object.hasOwn(options, name) && options[name].type === "string" && i + 1 < args.length) {
+      out.push(`--${name}=${args[++i]}`);
     } else {
       out.push(arg);
     }
@@ -47,5 +47,5 @@ export function prepareArgs(args: readonly string[], options: OptionShapes): Pre
 }
 
 function longName(short: string, options: OptionShapes): string | undefined {
-  return Object.keys(options).find((name) => options[name]!.short === short);
+  return Object.keys(options).find((name) => options[name].short === short);
 }

@@ -191,7 +191,7 @@ export function auditServices(services: readonly DescService[], options: AuditOp
     const [target] = rules as Set<string>;
     findings.push({
       code: "lonely_scope",
-      target: target!,
+      target,
       scope,
       similarTo: near,
       message: `scope "${scope}" is named by no other rule, and is one typo away from "${near}" (${named === 0 ? "a known scope" : `named by ${named === 1 ? "1 rule" : `${named} rules`}`}): a typo?`,

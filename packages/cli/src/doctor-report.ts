@@ -63,7 +63,7 @@ export function formatDiagnosis(d: Diagnosis, s: Style): string {
     out.push(`${s.red(s.bold(`verdict: ${d.verdict.id}`))}  ${d.verdict.summary}`);
     out.push(`${s.bold("fix:")} ${d.verdict.fix}`);
   }
-  return out.join("\n") + "\n";
+  return `${out.join("\n")}\n`;
 }
 
 /** The lines describing a decoded token (shared with `connectauth token decode`). */
@@ -82,9 +82,9 @@ export function tokenLines(t: TokenFacts, s: Style): string[] {
   field("aud", t.aud.join(" ") || undefined);
   field("scopes", t.scopes.join(" ") || undefined);
   const when = (sec: number | undefined, rel: number | undefined, past: string, future: string) =>
-    sec === undefined
+    sec === undefined || rel === undefined
       ? undefined
-      : `${new Date(sec * 1000).toISOString()} (${rel! <= 0 ? `${past} ${humanDuration(rel!)} ago` : `${future} ${humanDuration(rel!)}`})`;
+      : `${new Date(sec * 1000).toISOString()} (${rel <= 0 ? `${past} ${humanDuration(rel)} ago` : `${future} ${humanDuration(rel)}`})`;
   field("exp", t.exp === undefined ? undefined : when(t.exp, t.expiresInSeconds, s.red("expired"), "valid for"));
   field("nbf", t.nbf === undefined ? undefined : when(t.nbf, t.notBeforeInSeconds, "valid since", s.red("not valid for")));
   field("iat", t.iat === undefined ? undefined : new Date(t.iat * 1000).toISOString());

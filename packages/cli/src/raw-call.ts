@@ -55,7 +55,7 @@ export function unaryMethodOf(fullName: string): DescMethodUnary {
   if (match === null) {
     throw new TypeError(`"${fullName}" is not a method name of the form package.Service/Method`);
   }
-  const pkg = match[1]!.replace(/\.$/, "");
+  const pkg = match[1].replace(/\.$/, "");
   const [, , service, method] = match as unknown as [string, string, string, string];
   const empty = `${pkg === "" ? "" : `.${pkg}`}.ConnectauthDoctorEmpty`;
   const file = create(FileDescriptorProtoSchema, {
@@ -66,7 +66,8 @@ export function unaryMethodOf(fullName: string): DescMethodUnary {
     service: [{ name: service, method: [{ name: method, inputType: empty, outputType: empty }] }],
   });
   const desc = createFileRegistry(file, () => undefined).getService(pkg === "" ? service : `${pkg}.${service}`);
-  return desc!.methods[0] as DescMethodUnary;
+  if (desc === undefined) throw new TypeError(`"${fullName}" cannot be described`);
+  return desc.methods[0] as DescMethodUnary;
 }
 
 function transportOf(o: RawUnaryCallOptions): Transport {

@@ -25,9 +25,9 @@ export function isLikelyTypo(a: string, b: string): boolean {
     return j === i + 1 && x[i] === y[j] && x[j] === y[i];
   }
   if (diff.length !== 1) return false;
-  const i = diff[0]!;
-  const segmentStart = i === 0 || separators.includes(x[i - 1]!);
-  return !segmentStart && !/[0-9]/.test(x[i]!) && !/[0-9]/.test(y[i]!);
+  const i = diff[0];
+  const segmentStart = i === 0 || separators.includes(x[i - 1]);
+  return !segmentStart && !/[0-9]/.test(x[i]) && !/[0-9]/.test(y[i]);
 }
 
 const separators = [".", ":", "/", "_", "-", " "];

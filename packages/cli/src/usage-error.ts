@@ -9,7 +9,7 @@ import type { CommandIo } from "./command.js";
  * ```
  */
 export function usageError(io: CommandIo, command: string, help: string, message: string): 2 {
-  const synopsis = help.split("\n\n")[0]!.trimEnd();
+  const synopsis = help.split("\n\n")[0].trimEnd();
   io.stderr.write(`${command}: ${message}\n\n${synopsis}\n\nrun "${command} --help" for every option\n`);
   return 2;
 }

@@ -24,7 +24,10 @@ function setup(options: Partial<AuthInterceptorOptions> & { rejected?: Set<strin
   const transport = createRouterTransport(
     (router) =>
       router.service(GreeterService, {
-        greet: (req, ctx) => (check(ctx.requestHeader), { greeting: `hi ${req.name}` }),
+        greet: (req, ctx) => {
+          check(ctx.requestHeader);
+          return { greeting: `hi ${req.name}` };
+        },
         async *greetStream(req, ctx) {
           check(ctx.requestHeader);
           for (let i = 1; i <= req.count; i++) {
@@ -182,7 +185,12 @@ test("the retry: a refreshed token that is not a token68 is not sent (TOKEN_UNAV
   for (const fresh of ["secret\r\nx-injected: 1", "secret token", ""]) {
     // A source of the app's own: t1, and after the rejection invalidates it, the malformed value.
     let current = "t1";
-    const source = { getToken: async () => current, invalidate: () => void (current = fresh) };
+    const source = {
+      getToken: async () => current,
+      invalidate: () => {
+        current = fresh;
+      },
+    };
     const { client, seen, events } = setup({ token: source, rejected: new Set(["t1"]) });
     const calls: [string, () => Promise<unknown>][] = [
       ["Greet", () => client.greet({})],

@@ -16,8 +16,14 @@ function setup(baseUrl: string, options: Parameters<typeof createAuthInterceptor
   const transport = createRouterTransport(
     (router) =>
       router.service(GreeterService, {
-        greet: (_req, ctx) => (seen.push(ctx.requestHeader.get("authorization")), {}),
-        ping: (_req, ctx) => (seen.push(ctx.requestHeader.get("authorization")), {}),
+        greet: (_req, ctx) => {
+          seen.push(ctx.requestHeader.get("authorization"));
+          return {};
+        },
+        ping: (_req, ctx) => {
+          seen.push(ctx.requestHeader.get("authorization"));
+          return {};
+        },
       }),
     { transport: { baseUrl, interceptors: [createAuthInterceptor(options)] } },
   );
@@ -40,7 +46,12 @@ test("public methods get no credential", async () => {
 
 test("plaintext to a remote host is refused before any request; loopback and opt-in are allowed", async () => {
   let fetched = 0;
-  const { client, seen } = setup("http://api.test", { token: () => (fetched++, "secret-token") });
+  const { client, seen } = setup("http://api.test", {
+    token: () => {
+      fetched++;
+      return "secret-token";
+    },
+  });
   await assert.rejects(client.greet({}), (e: unknown) => {
     assert.ok(e instanceof ConnectError);
     assert.equal(e.code, Code.FailedPrecondition);

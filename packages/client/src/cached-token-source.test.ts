@@ -144,7 +144,10 @@ test("invalidate(rejected) forgets only that token; many invalidations of it cau
   const first = await source.getToken();
   source.invalidate("some-older-token");
   assert.equal(await source.getToken(), first, "another token's invalidation changes nothing");
-  const waits = Array.from({ length: 50 }, () => (source.invalidate(first), source.getToken()));
+  const waits = Array.from({ length: 50 }, () => {
+    source.invalidate(first);
+    return source.getToken();
+  });
   assert.deepEqual(new Set(await Promise.all(waits)), new Set(["tok-2"]));
   assert.equal(l.count, 2);
   source.invalidate();
@@ -171,7 +174,7 @@ test("bad options fail at creation", () => {
 
 test("errorCode names an error by a short word only, never by free text a loader put in it", () => {
   const secret = "eyJhbGciOiJFUzI1NiJ9.c2VjcmV0.c2ln";
-  assert.equal(errorCode(Object.assign(new Error(secret), { code: secret + " leaked" })), "Error");
+  assert.equal(errorCode(Object.assign(new Error(secret), { code: `${secret} leaked` })), "Error");
   assert.equal(errorCode(Object.assign(new Error("x"), { code: "ECONNREFUSED" })), "ECONNREFUSED");
   assert.equal(
     errorCode(Object.assign(new Error("x"), { code: "OAUTH_RESPONSE_BODY_ERROR", error: "invalid_client" })),

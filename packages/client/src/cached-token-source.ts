@@ -84,7 +84,9 @@ export function createCachedTokenSource(options: CachedTokenSourceOptions): Cach
   const maxBackoffMs = duration(options, "maxBackoffMs", 60_000);
   const { load } = options;
   const handlers = new Set<ClientAuthEventHandler>(options.onEvent === undefined ? [] : [options.onEvent]);
-  const onEvent = (event: ClientAuthEvent): void => handlers.forEach((h) => emit(h, event));
+  const onEvent = (event: ClientAuthEvent): void => {
+    for (const h of handlers) emit(h, event);
+  };
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
 

@@ -7,7 +7,7 @@ export {
   type IssuedToken,
 } from "./cached-token-source.js";
 export { withCallToken, callTokenKey } from "./call-token.js";
-export { type ClientAuthEvent, type ClientAuthEventHandler } from "./client-auth-event.js";
+export type { ClientAuthEvent, ClientAuthEventHandler } from "./client-auth-event.js";
 // What the client shares with the rest of connectauth, re-exported as core has it: the one failure
 // reader and its reasons, the plaintext guard and its loopback check, the token hash of events.
 export {

@@ -162,13 +162,13 @@ export function createOAuth2TokenSource(options: OAuth2TokenSourceOptions): OAut
         return { token: result.access_token, expiresIn: result.expires_in };
       },
     });
-    observers.forEach((h) => cached.observe(h));
+    for (const h of observers) cached.observe(h);
     all.push(cached);
     return {
       ...cached,
       observe(handler) {
         observers.push(handler);
-        all.forEach((c) => c.observe(handler));
+        for (const c of all) c.observe(handler);
       },
       forAudience(other) {
         if (typeof grant === "object") {

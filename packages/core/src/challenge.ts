@@ -31,11 +31,10 @@ export function formatChallenge(challenge: Challenge): string {
     if (!tokenChars.test(name)) {
       throw new TypeError("challenge parameter names must be HTTP tokens");
     }
-    // eslint-disable-next-line no-control-regex
     if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) {
       throw new TypeError("challenge parameter values cannot hold control characters");
     }
-    return `${name}="${value.replace(/["\\]/g, (c) => "\\" + c)}"`;
+    return `${name}="${value.replace(/["\\]/g, "\\$&")}"`;
   });
   return params.length === 0 ? challenge.scheme : `${challenge.scheme} ${params.join(", ")}`;
 }
@@ -56,7 +55,7 @@ export function parseChallenges(header: string | null | undefined): Challenge[] 
   const out: Challenge[] = [];
   const text = header ?? "";
   listElement.lastIndex = 0;
-  for (let m; (m = listElement.exec(text)) !== null; ) {
+  for (let m = listElement.exec(text); m !== null; m = listElement.exec(text)) {
     const [, name, quoted, token, scheme, token68] = m;
     if (scheme !== undefined) {
       out.push({ scheme, params: token68 === undefined ? {} : { token68 } });
@@ -65,8 +64,8 @@ export function parseChallenges(header: string | null | undefined): Challenge[] 
     const params = out.at(-1)?.params;
     if (params === undefined) break; // a parameter before any scheme
     // defineProperty: a parameter named "__proto__" is an own property, not a prototype change.
-    Object.defineProperty(params, name!.toLowerCase(), {
-      value: token ?? quoted!.replace(/\\([^])/g, "$1"),
+    Object.defineProperty(params, name.toLowerCase(), {
+      value: token ?? quoted.replace(/\\([\s\S])/g, "$1"),
       enumerable: true,
       writable: true,
       configurable: true,
@@ -80,4 +79,4 @@ export function parseChallenges(header: string | null | undefined): Challenge[] 
 // followed by a space, a comma or the end, with an optional token68 (5). Text that matches neither
 // ends the parse.
 const listElement =
-  /[ \t,]*(?:([!#$%&'*+.^_`|~0-9A-Za-z-]+)[ \t]*=[ \t]*(?:"((?:\\[^]|[^"\\])*)"|([!#$%&'*+.^_`|~0-9A-Za-z-]*))(?=[ \t]*(?:,|$))|([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?=[ \t,]|$)(?:[ \t]+([A-Za-z0-9\-._~+/]+=*)(?=[ \t]*(?:,|$)))?)/y;
+  /[ \t,]*(?:([!#$%&'*+.^_`|~0-9A-Za-z-]+)[ \t]*=[ \t]*(?:"((?:\\[\s\S]|[^"\\])*)"|([!#$%&'*+.^_`|~0-9A-Za-z-]*))(?=[ \t]*(?:,|$))|([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?=[ \t,]|$)(?:[ \t]+([A-Za-z0-9\-._~+/]+=*)(?=[ \t]*(?:,|$)))?)/y;

@@ -55,13 +55,13 @@ export function scopesFromClaims(
  * ```
  */
 export function claimAt(claims: Readonly<Record<string, unknown>>, path: string): unknown {
-  if (Object.prototype.hasOwnProperty.call(claims, path)) {
+  if (Object.hasOwn(claims, path)) {
     return claims[path];
   }
   let value: unknown = claims;
   for (const name of path.split(".")) {
     if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
-    if (!Object.prototype.hasOwnProperty.call(value, name)) return undefined;
+    if (!Object.hasOwn(value, name)) return undefined;
     value = (value as Record<string, unknown>)[name];
   }
   return value;
@@ -127,7 +127,11 @@ const nothing: readonly string[] = /* @__PURE__ */ Object.freeze([]);
 export function scopeDifference(requirement: ScopeRequirement, granted: ReadonlySet<string>): ScopeDifference {
   const { allScopes, anyScopes } = requirement;
   let missing: string[] | undefined; // allocated only when something is missing
-  for (const s of allScopes) if (!granted.has(s)) (missing ??= []).push(s);
+  for (const s of allScopes) {
+    if (granted.has(s)) continue;
+    missing ??= [];
+    missing.push(s);
+  }
   const anyMet = anyScopes.length === 0 || anyScopes.some((s) => granted.has(s));
   if (anyMet) return { required: allScopes, missing: missing ?? nothing };
   missing ??= [];

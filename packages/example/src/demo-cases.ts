@@ -117,10 +117,10 @@ export function formatTable(results: readonly DemoResult[]): string {
       : `EXPECTED ${r.case.expected.code === "OK" ? "OK" : Code[r.case.expected.code]} ${r.case.expected.reason ?? ""}`,
   ]);
   const head = ["call", "protocol", "outcome", "reason", "check"];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) =>
     cells
-      .map((c, i) => c.padEnd(widths[i]!))
+      .map((c, i) => c.padEnd(widths[i]))
       .join("  ")
       .trimEnd();
   return [line(head), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");

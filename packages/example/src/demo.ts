@@ -5,7 +5,8 @@ import { startExampleServer } from "./server.js";
 const server = await startExampleServer();
 console.log(`connectauth demo: Greeter server listening on ${server.url} (Connect, gRPC, gRPC-web; HTTP/2 and HTTP/1.1)\n`);
 try {
-  const results = await runDemoCases(server.url, server.devIssuer!);
+  if (server.devIssuer === undefined) throw new Error("the demo needs the example server's development issuer");
+  const results = await runDemoCases(server.url, server.devIssuer);
   console.log(formatTable(results));
   const failed = results.filter((r) => !r.pass);
   console.log(

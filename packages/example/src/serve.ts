@@ -32,13 +32,13 @@ const server = await startExampleServer({
   port,
   host: values.host,
   auth:
-    values.issuer === undefined
+    values.issuer === undefined || values.audience === undefined || values["jwks-url"] === undefined
       ? { kind: "dev" }
       : {
           kind: "external",
           issuer: values.issuer,
-          audience: values.audience!,
-          jwksUrl: values["jwks-url"]!,
+          audience: values.audience,
+          jwksUrl: values["jwks-url"],
           algorithms: values.algorithms?.split(",").map((a) => a.trim()),
         },
 });

@@ -96,6 +96,7 @@ export async function startExampleServer(options: ExampleServerOptions = {}): Pr
   let issuer: string;
   let audience: string;
   let algorithms: readonly string[];
+  let ownAuthenticators: readonly Authenticator[] | undefined;
   if (config.kind !== "external") {
     devIssuer = await createDevIssuer({
       issuer: url,
@@ -104,16 +105,16 @@ export async function startExampleServer(options: ExampleServerOptions = {}): Pr
     ({ issuer, audience } = devIssuer);
     keys = devIssuer.jwks;
     algorithms = ["ES256"];
+    if (config.kind === "authenticators") ownAuthenticators = config.authenticators(devIssuer);
   } else {
     ({ issuer, audience } = config);
     keys = new URL(config.jwksUrl);
     algorithms = config.algorithms ?? defaultExternalAlgorithms;
   }
   const auth = createServerAuth({
-    authenticators:
-      config.kind === "authenticators"
-        ? config.authenticators(devIssuer!)
-        : [createJwtAuthenticator({ issuer, audience, algorithms, keys, remote: { allowInsecureLoopback: true } })],
+    authenticators: ownAuthenticators ?? [
+      createJwtAuthenticator({ issuer, audience, algorithms, keys, remote: { allowInsecureLoopback: true } }),
+    ],
     realm: "greeter",
     // The rules live in greeter.proto; listing the service compiles its conditions at start.
     authorization: { services: [GreeterService] },

@@ -28,7 +28,7 @@ export async function createWebPage(devIssuer: DevIssuer | undefined): Promise<(
       target: "es2022",
       write: false,
       logLevel: "silent",
-    }).then((r) => r.outputFiles[0]!.text),
+    }).then((r) => r.outputFiles[0].text),
   ]);
   return (next) => (req, res) => {
     const path = req.method === "GET" ? (req.url ?? "").split("?")[0] : undefined;

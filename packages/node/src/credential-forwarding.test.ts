@@ -107,7 +107,12 @@ function chainTo(baseUrl: string, options: Parameters<typeof createCredentialFor
   const exchange = options.exchange;
   const forwarding = createCredentialForwarding({
     ...options,
-    ...(exchange && { exchange: (t: string) => (exchanged++, exchange(t)) }),
+    ...(exchange && {
+      exchange: (t: string) => {
+        exchanged++;
+        return exchange(t);
+      },
+    }),
   });
   const toC = createClient(
     GreeterService,

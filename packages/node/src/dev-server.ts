@@ -182,7 +182,7 @@ function clientOf(
     if (posted) return "invalid_request";
     const match = /^Basic +([A-Za-z0-9+/]+=*)$/i.exec(authorization);
     if (match === null) return undefined;
-    const decoded = Buffer.from(match[1]!, "base64").toString("utf8");
+    const decoded = Buffer.from(match[1], "base64").toString("utf8");
     const colon = decoded.indexOf(":");
     if (colon < 0) return undefined;
     // Both parts are form-urlencoded before encoding (RFC 6749 §2.3.1).

@@ -107,7 +107,7 @@ export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions): 
       let match: AuthOutcome | undefined;
       for (const entry of entries) {
         let diff = 0;
-        for (let i = 0; i < 32; i++) diff |= entry.hash[i]! ^ presented[i]!;
+        for (let i = 0; i < 32; i++) diff |= entry.hash[i] ^ presented[i];
         if (diff === 0) match = entry.outcome;
       }
       return match ?? invalid;

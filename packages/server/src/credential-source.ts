@@ -49,10 +49,9 @@ export function createCredentialSource(
   const bySchemes = new Map<string, Authenticator>();
   const byHeaders = new Map<string, Authenticator>();
   const claim = (map: Map<string, Authenticator>, key: string, a: Authenticator, kind: string) => {
-    if (map.has(key)) {
-      throw new TypeError(
-        `createServerAuth: authenticators "${map.get(key)!.name}" and "${a.name}" both take the "${key}" ${kind}`,
-      );
+    const taken = map.get(key);
+    if (taken !== undefined) {
+      throw new TypeError(`createServerAuth: authenticators "${taken.name}" and "${a.name}" both take the "${key}" ${kind}`);
     }
     map.set(key, a);
   };
@@ -67,7 +66,9 @@ export function createCredentialSource(
     }
   }
   const credentialHeaders = [authorizationHeader, ...byHeaders.keys()];
-  const extractors = authenticators.filter((a) => typeof a.extract === "function");
+  const extractors = authenticators.filter(
+    (a): a is Authenticator & Required<Pick<Authenticator, "extract">> => typeof a.extract === "function",
+  );
   const accepted = [...bySchemes.keys()].join(", ");
   const { maxLength } = options;
   const multiple = deny(Reason.MultipleCredentials, { message: "more than one credential was sent" });
@@ -102,7 +103,7 @@ export function createCredentialSource(
       for (const authenticator of extractors) {
         let value: string | undefined;
         try {
-          value = authenticator.extract!(headers);
+          value = authenticator.extract(headers);
         } catch {
           return authenticatorFault(authenticator);
         }

@@ -37,4 +37,4 @@ export {
   rejected,
 } from "./authenticator.js";
 export { type AuthIdentity, authIdentityKey, getAuth } from "./identity.js";
-export { type DecisionEvent, type DecisionListener } from "./decision.js";
+export type { DecisionEvent, DecisionListener } from "./decision.js";

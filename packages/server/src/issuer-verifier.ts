@@ -78,8 +78,8 @@ export function createIssuerVerifier(
     } catch (error) {
       return { outcome: verificationRejection(error) };
     }
-    const exp = payload.exp!;
-    if (!Number.isFinite(exp)) {
+    const exp = payload.exp;
+    if (typeof exp !== "number" || !Number.isFinite(exp)) {
       return { outcome: rejected(Reason.InvalidToken, { message: "the token's exp is not a finite time", detail: "claim_exp" }) };
     }
     const nowS = Math.floor(now() / 1000); // as jose counts

@@ -131,11 +131,12 @@ function keyLookup(options: JwtIssuerOptions, issuer: string[], algorithms: stri
   }
   let getKey: JWTVerifyGetKey;
   let family: KeyFamily | undefined;
-  if (options.discovery === true) {
+  if (options.keys === undefined) {
+    // then discovery is true (checked above)
     if (issuer.length !== 1) throw new TypeError(`${what}: discovery needs exactly one issuer`);
-    getKey = discoveryKeySource(issuer[0]!, options.remote ?? {}, { what });
+    getKey = discoveryKeySource(issuer[0], options.remote ?? {}, { what });
   } else {
-    ({ getKey, family } = resolveKeySource(options.keys!, options.remote ?? {}, what));
+    ({ getKey, family } = resolveKeySource(options.keys, options.remote ?? {}, what));
   }
   const isKeySet = options.keys === undefined || typeof options.keys !== "function";
   for (const alg of algorithms) {

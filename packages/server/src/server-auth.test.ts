@@ -11,7 +11,12 @@ import { createServerAuth } from "./server-auth.js";
 function client(options: { mode: InstallMode; header?: Record<string, string>; onGreet?: () => void }) {
   const auth = createServerAuth({ authenticators: [fixed], realm: "test" });
   const { onGreet } = options;
-  const impl = onGreet && { greet: () => (onGreet(), { greeting: "counted" }) };
+  const impl = onGreet && {
+    greet: () => {
+      onGreet();
+      return { greeting: "counted" };
+    },
+  };
   return greeterClient({ router: installed(auth, options.mode), header: options.header, impl });
 }
 
@@ -171,10 +176,17 @@ for (const { hook, authenticator, header } of throwingHooks) {
       url: "http://127.0.0.1/test.v1.GreeterService/Greet",
       requestHeader: header,
     });
-    await assert.rejects(auth.requestGate(context), (e) => (assertHookFault(e, authenticator.name, "the gate"), true));
+    await assert.rejects(auth.requestGate(context), (e) => {
+      assertHookFault(e, authenticator.name, "the gate");
+      return true;
+    });
     // ... and from the interceptor, as the interceptor in front of it sees it.
     let seen: unknown;
-    const observer: Interceptor = (next) => (req) => next(req).catch((e: unknown) => Promise.reject((seen = e)));
+    const observer: Interceptor = (next) => (req) =>
+      next(req).catch((e: unknown) => {
+        seen = e;
+        throw e;
+      });
     await failure(greeterClient({ router: { interceptors: [observer, auth.interceptor] }, header }).greet({}));
     assertHookFault(seen, authenticator.name, "the interceptor");
   });
@@ -185,7 +197,10 @@ test("authenticate runs for every call, identical credentials included; what is 
     let authenticated = 0;
     const counting: Authenticator = {
       ...fixed,
-      authenticate: (credentials) => (authenticated++, fixed.authenticate(credentials)),
+      authenticate: (credentials) => {
+        authenticated++;
+        return fixed.authenticate(credentials);
+      },
     };
     const call = (authorization: string) => {
       const auth = createServerAuth({ authenticators: [counting] });

@@ -97,7 +97,9 @@ export interface ServerAuth {
    *
    * @throws TypeError when the options already have a `requestGate` (connectauth's must be the only one).
    */
-  install<O extends ServerAuthInstallable = {}>(options?: O): Omit<O, "requestGate" | "interceptors"> & ServerAuthRouterOptions;
+  install<O extends ServerAuthInstallable = Record<never, never>>(
+    options?: O,
+  ): Omit<O, "requestGate" | "interceptors"> & ServerAuthRouterOptions;
   /**
    * The request gate alone (`requestGate: auth.requestGate`): every check before the body is read, but
    * it cannot see the request message, so a method whose rule has a condition over `request` is
@@ -229,7 +231,7 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
 
   const theInterceptor = interceptor();
   const deferringGate = gate("defer");
-  function install<O extends ServerAuthInstallable = {}>(
+  function install<O extends ServerAuthInstallable = Record<never, never>>(
     routerOptions?: O,
   ): Omit<O, "requestGate" | "interceptors"> & ServerAuthRouterOptions {
     if (routerOptions?.requestGate !== undefined) {
@@ -251,7 +253,7 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
    */
   function judged(method: DescMethod, values: HandlerContext["values"]): Denial | undefined {
     const state = calls.peek(values);
-    if (state !== undefined && state.admitted && state.pending === undefined) return undefined;
+    if (state?.admitted && state.pending === undefined) return undefined;
     return fault(
       `connectauth: the condition of ${method.parent.typeName}/${method.name} over the request was not judged: ` +
         "auth.interceptor is missing from the router's interceptors (give yours to auth.install instead)",

@@ -25,7 +25,10 @@ test("an entry whose stillTrusted check fails is dropped on the next look-up, wi
   const cache = createVerifiedTokenCache<string>({ ttlSeconds: 60, now: () => clock });
   const trusted = new Set(["k1", "k2"]);
   let checks = 0;
-  const check = (kid: string) => () => (checks++, trusted.has(kid));
+  const check = (kid: string) => () => {
+    checks++;
+    return trusted.has(kid);
+  };
   cache.set(cache.keyOf(token(1)), "one", clock + 600_000, check("k1"));
   cache.set(cache.keyOf(token(2)), "two", clock + 600_000, check("k2"));
   cache.set(cache.keyOf(token(3)), "three", clock + 600_000);

@@ -286,12 +286,12 @@ export async function rawUnary(
   } else {
     // gRPC: trailers, or the headers of a trailers-only answer; gRPC-web: also the trailer frame of the body.
     const status = new Headers(res.headers);
-    res.trailers.forEach((v, k) => status.append(k, v));
+    for (const [k, v] of res.trailers) status.append(k, v);
     if (protocol === "grpc-web") {
       for (let at = 0; at + 5 <= res.body.length; ) {
         const length = new DataView(res.body.buffer, res.body.byteOffset + at + 1, 4).getUint32(0);
         if ((res.body[at]! & trailerFlag) === trailerFlag) {
-          trailerParse(res.body.subarray(at + 5, at + 5 + length)).forEach((v, k) => status.append(k, v));
+          for (const [k, v] of trailerParse(res.body.subarray(at + 5, at + 5 + length))) status.append(k, v);
         }
         at += 5 + length;
       }

@@ -91,8 +91,8 @@ export const doctorCommand: Command = {
     let diagnosis;
     try {
       diagnosis = await diagnose({
-        baseUrl: positionals[0]!,
-        method: positionals[1]!,
+        baseUrl: positionals[0],
+        method: positionals[1],
         token,
         protocol: v.protocol as Protocol,
         httpVersion,

@@ -152,7 +152,7 @@ export const decodeCommand: Command = {
     try {
       if (values.file !== undefined) token = (await readFile(values.file, "utf8")).trim();
       else if (positionals[0] === "-") token = (await readStdin()).trim();
-      else token = positionals[0]!;
+      else token = positionals[0];
     } catch (e) {
       return fail(`cannot read ${values.file ?? "stdin"} (${(e as NodeJS.ErrnoException).code ?? "error"})`);
     }
@@ -177,7 +177,7 @@ export const tokenCommand: CommandGroup = {
   name: "token",
   summary: "mint a token from `connectauth dev`, or decode one (unverified)",
   help: [
-    `usage: ${subcommands.map((c) => c.help.split("\n\n")[0]!.replace(/^usage: /, "")).join("\n       ")}`,
+    `usage: ${subcommands.map((c) => c.help.split("\n\n")[0].replace(/^usage: /, "")).join("\n       ")}`,
     "",
     "subcommands:",
     ...subcommands.map((c) => `  ${c.name.padEnd(8)}${c.summary}`),

@@ -10,6 +10,11 @@ declare global {
   }
 }
 
+function showStatus(text: string): void {
+  const status = document.querySelector("#status");
+  if (status !== null) status.textContent = text;
+}
+
 async function main(): Promise<void> {
   const baseUrl = location.origin;
   const tokens = (await (await fetch("/demo/tokens")).json()) as ScenarioTokens;
@@ -20,18 +25,19 @@ async function main(): Promise<void> {
         : createGrpcWebTransport({ baseUrl, interceptors }),
     tokens,
   );
-  const body = document.querySelector("tbody")!;
+  const body = document.querySelector("tbody");
+  if (body === null) throw new Error("the page has no results table");
   for (const r of results) {
     const row = body.insertRow();
     for (const text of [r.scenario, r.protocol, r.outcome, r.client]) row.insertCell().textContent = text;
     row.className = r.outcome.startsWith("OK") ? "ok" : "refused";
   }
-  document.querySelector("#status")!.textContent = `${results.length} calls made from this browser.`;
+  showStatus(`${results.length} calls made from this browser.`);
   window.connectauthResults = results;
 }
 
 main().catch((e: unknown) => {
   const message = e instanceof Error ? e.message : String(e);
-  document.querySelector("#status")!.textContent = `The page failed: ${message}`;
+  showStatus(`The page failed: ${message}`);
   window.connectauthResults = { error: message };
 });
