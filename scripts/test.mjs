@@ -1,7 +1,8 @@
-// npm test: generated code up to date, buf lint, type checks (packages and tests), then every test with
-// node's test runner through tsx. Extra arguments are passed to `node --test` (e.g. a file to run alone:
-// `npm test -- test/interop/e2e.test.ts`); such a run still builds first (`tsc -b`, quick when nothing changed),
-// because tests import @connectauth/* from packages/*/dist and must never run against a stale build.
+// npm test: generated code up to date, buf lint, Biome (lint and format), type checks (packages and tests),
+// then every test with node's test runner through tsx. Extra arguments are passed to `node --test` (e.g. a
+// file to run alone: `npm test -- test/interop/e2e.test.ts`); such a run skips the checks but still builds
+// first (`tsc -b`, quick when nothing changed), because tests import @connectauth/* from packages/*/dist and
+// must never run against a stale build.
 import { execFileSync, spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -15,6 +16,7 @@ const extra = process.argv.slice(2);
 if (extra.length === 0) {
   step("generated code is current", "node", ["scripts/generate.mjs", "--check"]);
   step("proto lint", "buf", ["lint"]);
+  step("lint and format (biome.jsonc)", "biome", ["check", "--error-on-warnings", "."]);
 }
 step("build (isomorphic packages with types: [])", "tsc", ["-b"]);
 if (extra.length === 0) step("type-check tests", "tsc", ["-p", "tsconfig.test.json"]);
