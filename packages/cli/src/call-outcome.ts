@@ -1,5 +1,6 @@
 import { Code, type ConnectError } from "@connectrpc/connect";
-import { type Reason, isReason, readAuthFailure, wwwAuthenticateHeader } from "@connectauth/core";
+import { type Reason, readAuthFailure, wwwAuthenticateHeader } from "@connectauth/core";
+import { isReason } from "@connectauth/core/protocol";
 import type { TokenFacts } from "./token-facts.js";
 
 /** What the call answered. */

@@ -12,11 +12,11 @@ import {
   assertSecureTransport,
   authorizationHeader,
   isPublicMethod,
-  isToken68,
   isTokenReason,
   readAuthFailure,
   tokenHash,
 } from "@connectauth/core";
+import { isToken68 } from "@connectauth/core/protocol";
 import { type TokenInput, type TokenSource, toTokenSource } from "./token-source.js";
 import { malformedTokenError, tokenUnavailableError } from "./token-unavailable.js";
 import { type ClientAuthEventHandler, emit } from "./client-auth-event.js";

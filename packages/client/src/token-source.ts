@@ -1,4 +1,4 @@
-import { isToken68 } from "@connectauth/core";
+import { isToken68 } from "@connectauth/core/protocol";
 import type { ClientAuthEventHandler } from "./client-auth-event.js";
 import { notToken68 } from "./token-unavailable.js";
 

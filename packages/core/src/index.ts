@@ -1,4 +1,4 @@
-export { Reason, errorDomain, codeOf, bearerErrorOf, hasChallenge, isTokenReason, isReason } from "./reason.js";
+export { Reason, errorDomain, isTokenReason } from "./reason.js";
 export type { BearerErrorCode } from "./reason.js";
 export { type Challenge, formatChallenge, parseChallenges } from "./challenge.js";
 export { tokenHash } from "./token-hash.js";
@@ -9,21 +9,11 @@ export { createAuthError, wwwAuthenticateHeader, type AuthErrorOptions } from ".
 export { readAuthFailure, type AuthFailure, type AuthFailureAction } from "./auth-failure.js";
 export {
   parseAuthorization,
-  isToken68,
-  readAuthorization,
-  type AuthorizationFault,
   authorizationHeader,
   type Credentials,
   type ParseAuthorizationOptions,
 } from "./authorization-header.js";
-export {
-  scopesFromClaims,
-  claimAt,
-  defaultScopeClaims,
-  scopeDifference,
-  type ScopeDifference,
-  type ScopeRequirement,
-} from "./scopes.js";
+export { scopesFromClaims, defaultScopeClaims, type ScopeRequirement } from "./scopes.js";
 export {
   ruleOf,
   isPublicMethod,

@@ -5,10 +5,9 @@ import {
   type Credentials,
   assertSecureTransport,
   authorizationHeader,
-  isToken68,
   parseAuthorization,
 } from "@connectauth/core";
-import { clientRefusal } from "@connectauth/core/protocol";
+import { clientRefusal, isToken68 } from "@connectauth/core/protocol";
 
 /** Options of {@link createCredentialForwarding}. */
 export interface CredentialForwardingOptions {

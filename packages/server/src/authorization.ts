@@ -1,13 +1,6 @@
 import type { DescMethod, Message } from "@bufbuild/protobuf";
-import {
-  type ClaimMatch,
-  type EffectiveRule,
-  Reason,
-  type RuleResolverOptions,
-  claimAt,
-  createRuleResolver,
-  scopeDifference,
-} from "@connectauth/core";
+import { type ClaimMatch, type EffectiveRule, Reason, type RuleResolverOptions, createRuleResolver } from "@connectauth/core";
+import { claimAt, scopeDifference } from "@connectauth/core/protocol";
 import { type CompiledCondition, compileCondition } from "./condition.js";
 import { type Denial, deny, fault } from "./denial.js";
 import type { AuthIdentity } from "./identity.js";

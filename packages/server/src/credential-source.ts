@@ -1,5 +1,6 @@
 import type { ContextValues } from "@connectrpc/connect";
-import { Reason, authorizationHeader, isToken68, readAuthorization } from "@connectauth/core";
+import { Reason, authorizationHeader } from "@connectauth/core";
+import { isToken68, readAuthorization } from "@connectauth/core/protocol";
 import { type Authenticator, type PresentedCredentials, authenticatorFault } from "./authenticator.js";
 import { type Denial, deny } from "./denial.js";
 import { headerValueCountKey } from "./protocol.js";

@@ -1,5 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { type Reason, codeOf, createAuthError } from "@connectauth/core";
+import { type Reason, createAuthError } from "@connectauth/core";
+import { codeOf } from "@connectauth/core/protocol";
 
 /**
  * Why the server refuses a call, as a value. Every check of the server path returns one instead of
