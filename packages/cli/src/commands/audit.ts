@@ -1,12 +1,10 @@
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import type { DescService, FileRegistry } from "@bufbuild/protobuf";
-import { prepareArgs } from "../args.js";
+import { readCommandLine } from "../command-line.js";
 import { auditJson, formatReport, readImage } from "../audit.js";
 import { auditServices } from "../audit-report.js";
 import { WorkspaceBuildError, buildBufWorkspace } from "../buf-workspace.js";
 import type { Command } from "../command.js";
-import { usageError } from "../usage-error.js";
 
 const help = `usage: connectauth audit [image.binpb] [--json] [--strict] [--known-scopes a,b]
 
@@ -52,19 +50,10 @@ export const auditCommand: Command = {
   summary: "list every method of a buf schema with its auth rule, and flag unsafe rules",
   help,
   async run(args, io) {
-    const prepared = prepareArgs(args, options);
-    if (prepared.help) {
-      io.stdout.write(help);
-      return 0;
-    }
-    let parsed;
-    try {
-      parsed = parseArgs({ args: prepared.args, options, allowPositionals: true });
-    } catch (e) {
-      return usageError(io, "connectauth audit", help, (e as Error).message);
-    }
-    const { values, positionals } = parsed;
-    if (positionals.length > 1) return usageError(io, "connectauth audit", help, "only one image can be audited at a time");
+    const line = readCommandLine(args, io, "connectauth audit", help, { options, allowPositionals: true });
+    if (typeof line === "number") return line;
+    const { values, positionals, fail } = line;
+    if (positionals.length > 1) return fail("only one image can be audited at a time");
     let registry: FileRegistry;
     try {
       const image = positionals[0];

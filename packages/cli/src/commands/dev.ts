@@ -1,10 +1,8 @@
-import { parseArgs } from "node:util";
 import { devDefaults, startDevServer } from "@connectauth/node/dev";
-import { prepareArgs } from "../args.js";
+import { readCommandLine } from "../command-line.js";
 import type { Command } from "../command.js";
 import { processInterrupt } from "../interrupt.js";
 import { lifetimeWarning } from "../lifetime-cap.js";
-import { usageError } from "../usage-error.js";
 
 const help = `usage: connectauth dev [--port N] [--host H] [--audience A] [--client-id ID] [--client-secret S]
                        [--scope "a b"] [--ttl SECONDS]
@@ -54,29 +52,16 @@ export const devCommand: Command = {
   summary: "run a local development issuer (JWKS, discovery, client_credentials token endpoint)",
   help,
   async run(args, io) {
-    const prepared = prepareArgs(args, options);
-    if (prepared.help) {
-      io.stdout.write(help);
-      return 0;
-    }
-    let values;
-    try {
-      ({ values } = parseArgs({ args: prepared.args, options }));
-    } catch (e) {
-      return usageError(io, "connectauth dev", help, (e as Error).message);
-    }
+    const line = readCommandLine(args, io, "connectauth dev", help, { options });
+    if (typeof line === "number") return line;
+    const { values, fail } = line;
     const port = Number(values.port);
     const ttl = Number(values.ttl);
     if (!/^\d+$/.test(values.port) || port > 65535) {
-      return usageError(
-        io,
-        "connectauth dev",
-        help,
-        `--port must be a port number from 0 to 65535 (0: any free port), not "${values.port}"`,
-      );
+      return fail(`--port must be a port number from 0 to 65535 (0: any free port), not "${values.port}"`);
     }
     if (!/^\d+$/.test(values.ttl) || ttl <= 0) {
-      return usageError(io, "connectauth dev", help, `--ttl must be a positive whole number of seconds, not "${values.ttl}"`);
+      return fail(`--ttl must be a positive whole number of seconds, not "${values.ttl}"`);
     }
     const warning = lifetimeWarning(ttl);
     if (warning !== undefined) io.stderr.write(`connectauth dev: warning: --ttl ${ttl}: ${warning}\n`);

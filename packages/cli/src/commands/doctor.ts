@@ -1,13 +1,11 @@
 import { readFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
-import { prepareArgs } from "../args.js";
+import { readCommandLine } from "../command-line.js";
 import type { Command } from "../command.js";
 import { diagnose } from "../diagnose.js";
 import { stableJson } from "../json.js";
 import { formatDiagnosis } from "../doctor-report.js";
 import { type Protocol, protocols } from "../raw-call.js";
 import { styleFor } from "../style.js";
-import { usageError } from "../usage-error.js";
 
 const help = `usage: connectauth doctor <base-url> <package.Service/Method> [--token T | --token-file F]
        [--protocol connect|grpc|grpc-web] [--http-version 1.1|2] [--ca F] [--timeout MS] [--json]
@@ -58,19 +56,9 @@ export const doctorCommand: Command = {
   summary: "diagnose a call: transport, token, the server's answer, and the fix",
   help,
   async run(args, io) {
-    const prepared = prepareArgs(args, options);
-    if (prepared.help) {
-      io.stdout.write(help);
-      return 0;
-    }
-    const fail = (message: string) => usageError(io, "connectauth doctor", help, message);
-    let parsed;
-    try {
-      parsed = parseArgs({ args: prepared.args, allowPositionals: true, options });
-    } catch (e) {
-      return fail((e as Error).message);
-    }
-    const { values: v, positionals } = parsed;
+    const line = readCommandLine(args, io, "connectauth doctor", help, { options, allowPositionals: true });
+    if (typeof line === "number") return line;
+    const { values: v, positionals, fail } = line;
     if (positionals.length !== 2) return fail("expected a base URL and a method (package.Service/Method)");
     if (v.token !== undefined && v["token-file"] !== undefined) return fail("give --token or --token-file, not both");
     if (!protocols.includes(v.protocol as Protocol)) return fail(`--protocol must be one of ${protocols.join(", ")}`);

@@ -1,13 +1,11 @@
 import { readFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
-import { prepareArgs } from "../args.js";
+import { readCommandLine } from "../command-line.js";
 import type { Command, CommandGroup } from "../command.js";
 import { tokenLines } from "../doctor-report.js";
 import { stableJson } from "../json.js";
 import { lifetimeWarning, serverMaxLifetimeSeconds } from "../lifetime-cap.js";
 import { styleFor } from "../style.js";
 import { tokenFacts } from "../token-facts.js";
-import { usageError } from "../usage-error.js";
 
 const defaultIssuer = "http://127.0.0.1:8181";
 
@@ -70,18 +68,9 @@ export const mintCommand: Command = {
   summary: "mint a token from a running `connectauth dev`",
   help: mintHelp,
   async run(args, io) {
-    const prepared = prepareArgs(args, mintOptions);
-    if (prepared.help) {
-      io.stdout.write(mintHelp);
-      return 0;
-    }
-    const fail = (message: string) => usageError(io, "connectauth token mint", mintHelp, message);
-    let values;
-    try {
-      ({ values } = parseArgs({ args: prepared.args, options: mintOptions }));
-    } catch (e) {
-      return fail((e as Error).message);
-    }
+    const line = readCommandLine(args, io, "connectauth token mint", mintHelp, { options: mintOptions });
+    if (typeof line === "number") return line;
+    const { values, fail } = line;
     if (values.sub === undefined || values.sub === "") return fail("--sub is required: the token's subject, e.g. --sub alice");
     if (!/^-?\d+$/.test(values.ttl))
       return fail(`--ttl must be a whole number of seconds (negative: already expired), not "${values.ttl}"`);
@@ -133,19 +122,12 @@ export const decodeCommand: Command = {
   summary: "print what a token says (unverified) and its short hash",
   help: decodeHelp,
   async run(args, io) {
-    const prepared = prepareArgs(args, decodeOptions);
-    if (prepared.help) {
-      io.stdout.write(decodeHelp);
-      return 0;
-    }
-    const fail = (message: string) => usageError(io, "connectauth token decode", decodeHelp, message);
-    let parsed;
-    try {
-      parsed = parseArgs({ args: prepared.args, options: decodeOptions, allowPositionals: true });
-    } catch (e) {
-      return fail((e as Error).message);
-    }
-    const { values, positionals } = parsed;
+    const line = readCommandLine(args, io, "connectauth token decode", decodeHelp, {
+      options: decodeOptions,
+      allowPositionals: true,
+    });
+    if (typeof line === "number") return line;
+    const { values, positionals, fail } = line;
     if (positionals.length + (values.file === undefined ? 0 : 1) !== 1)
       return fail("give one token: <token>, --file F, or - for stdin");
     let token: string;
