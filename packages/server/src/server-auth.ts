@@ -1,5 +1,6 @@
 import type { ConnectRouter, HandlerContext, Interceptor, StreamRequest, UnaryRequest } from "@connectrpc/connect";
 import type { DescMethod } from "@bufbuild/protobuf";
+import { validateUniversalHandlerOptions } from "@connectrpc/connect/protocol";
 import type { Authenticator } from "./authenticator.js";
 import { type AuthorizationOptions, createAuthorization } from "./authorization.js";
 import { createCallStates } from "./call-state.js";
@@ -104,6 +105,9 @@ export interface ServerAuth {
    * The request gate alone (`requestGate: auth.requestGate`): every check before the body is read, but
    * it cannot see the request message, so a method whose rule has a condition over `request` is
    * refused (`Internal`, after the caller's credential and scopes pass), never allowed unchecked.
+   *
+   * @throws TypeError when read with a `@connectrpc/connect` that ignores `requestGate` (before 2.2),
+   * where the gate alone would check nothing (use {@link ServerAuth.install}).
    */
   readonly requestGate: (context: HandlerContext) => Promise<void>;
   /**
@@ -259,9 +263,14 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
         "auth.interceptor is missing from the router's interceptors (give yours to auth.install instead)",
     );
   }
+  const gateAlone = gate("refuse");
   return {
     install,
-    requestGate: gate("refuse"),
+    get requestGate() {
+      // Alone, the gate is all there is: where connect ignores it, nothing at all would be checked.
+      if (!connectRunsRequestGates()) throw new TypeError(gateIgnoredMessage);
+      return gateAlone;
+    },
     interceptor: theInterceptor,
   };
 }
@@ -282,6 +291,16 @@ function conditionNeedsInterceptor(method: DescMethod): string {
     `which the request gate alone cannot check: install auth.install(options) (gate and interceptor), or auth.interceptor`
   );
 }
+
+/** Whether this `@connectrpc/connect` runs a router's `requestGate` (2.2.0 and later): it keeps it in its handler options. */
+function connectRunsRequestGates(): boolean {
+  const probe = async () => {};
+  return (validateUniversalHandlerOptions({ requestGate: probe }) as { requestGate?: unknown }).requestGate === probe;
+}
+
+const gateIgnoredMessage =
+  "ServerAuth.requestGate: this @connectrpc/connect ignores requestGate (it needs 2.2 or later), so the gate alone " +
+  "would check nothing: install with auth.install(options), whose interceptor checks every call";
 
 const gateNotRunMessage =
   "connectauth: the request gate did not run (requestGate needs @connectrpc/connect 2.2 or later), so credentials " +

@@ -14,6 +14,7 @@ import {
   createCachedTokenSource,
   readAuthFailure,
 } from "@connectauth/client";
+import { createServerAuth } from "@connectauth/server";
 import { ShopService } from "./gen/shop/v1/shop_pb.js";
 import { type KeySet, createKeySet, serveJwks } from "./keys.mjs";
 import { type Protocol, type RunningServer, startExpressServer, startFastifyServer, startHttp2Server } from "./servers.mjs";
@@ -180,6 +181,25 @@ for (const [name, protocols] of setups) {
           assert.match(warnings[0]?.message ?? "", /requestGate/);
           assert.match(warnings[0]?.message ?? "", /@connectrpc\/connect/);
         }
+      },
+    );
+
+    test(
+      hasRequestGate
+        ? `the gate alone can be installed (connect ${connectVersion})`
+        : `the gate alone is refused at setup (connect ${connectVersion} would ignore it and check nothing)`,
+      () => {
+        const auth = createServerAuth({
+          authenticators: [
+            { name: "none", schemes: ["bearer"], authenticate: async () => ({ ok: false, reason: "INVALID_TOKEN" }) },
+          ],
+        });
+        if (hasRequestGate) assert.equal(typeof auth.requestGate, "function");
+        else
+          assert.throws(
+            () => auth.requestGate,
+            (e: unknown) => e instanceof TypeError && /auth\.install/.test(e.message),
+          );
       },
     );
   });
