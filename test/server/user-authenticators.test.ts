@@ -14,7 +14,7 @@ import { type Authenticator, type DecisionEvent, createJwtAuthenticator, createS
 import { GreeterService } from "../../packages/example/src/gen/example/v1/greeter_pb.js";
 import { greeterRoutes } from "../../packages/example/src/greeter-service.js";
 import { transportFor } from "./adapters/clients.js";
-import { type RawHeaderFields, http2Post, rawUnary } from "./adapters/raw-wire.js";
+import { type RawHeaderFields, emptyUnaryRequest, http2Post, rawUnary } from "./adapters/raw-wire.js";
 import { type Protocol, type RunningServer, setups } from "./adapters/setups.js";
 import { failure } from "../support/failure.js";
 import { installModes, installed, type InstallMode } from "../support/install-modes.js";
@@ -239,31 +239,7 @@ for (const mode of installModes) {
 
 /** Everything the server sent back for an empty unary request (headers, body, trailers), as text, percent-decoded too. */
 async function rawText(server: RunningServer, protocol: Protocol, path: string, fields: RawHeaderFields): Promise<string> {
-  const envelope = new Uint8Array(5); // the empty message in one uncompressed envelope
-  const [protocolFields, body]: [RawHeaderFields, Uint8Array] =
-    protocol === "connect"
-      ? [
-          [
-            ["content-type", "application/json"],
-            ["connect-protocol-version", "1"],
-          ],
-          new TextEncoder().encode("{}"),
-        ]
-      : protocol === "grpc"
-        ? [
-            [
-              ["content-type", "application/grpc"],
-              ["te", "trailers"],
-            ],
-            envelope,
-          ]
-        : [
-            [
-              ["content-type", "application/grpc-web+proto"],
-              ["x-grpc-web", "1"],
-            ],
-            envelope,
-          ];
+  const [protocolFields, body] = emptyUnaryRequest(protocol);
   const res = await http2Post(server.url, path, [...protocolFields, ...fields], body);
   const text = [
     `status ${res.status}`,

@@ -239,6 +239,37 @@ export interface RawTarget {
   readonly ca?: string;
 }
 
+/** The protocol's header fields and body of a unary call with the empty request message. */
+export function emptyUnaryRequest(protocol: Protocol): [RawHeaderFields, Uint8Array] {
+  const emptyMessage = new Uint8Array([0, 0, 0, 0, 0]); // an envelope of zero bytes: the empty message
+  switch (protocol) {
+    case "connect":
+      return [
+        [
+          ["content-type", "application/json"],
+          ["connect-protocol-version", "1"],
+        ],
+        new TextEncoder().encode("{}"),
+      ];
+    case "grpc":
+      return [
+        [
+          ["content-type", "application/grpc+proto"],
+          ["te", "trailers"],
+        ],
+        emptyMessage,
+      ];
+    case "grpc-web":
+      return [
+        [
+          ["content-type", "application/grpc-web+proto"],
+          ["x-grpc-web", "1"],
+        ],
+        emptyMessage,
+      ];
+  }
+}
+
 /**
  * Calls the unary `path` (e.g. `/example.v1.GreeterService/Greet`) with an empty request message over
  * `protocol`, sending `fields` as they are, and reads the outcome with connect's parsers.
@@ -249,31 +280,7 @@ export async function rawUnary(
   path: string,
   fields: RawHeaderFields,
 ): Promise<RawOutcome> {
-  const emptyMessage = new Uint8Array([0, 0, 0, 0, 0]); // an envelope of zero bytes: the empty message
-  const [protocolFields, body]: [RawHeaderFields, Uint8Array] =
-    protocol === "connect"
-      ? [
-          [
-            ["content-type", "application/json"],
-            ["connect-protocol-version", "1"],
-          ],
-          new TextEncoder().encode("{}"),
-        ]
-      : protocol === "grpc"
-        ? [
-            [
-              ["content-type", "application/grpc+proto"],
-              ["te", "trailers"],
-            ],
-            emptyMessage,
-          ]
-        : [
-            [
-              ["content-type", "application/grpc-web+proto"],
-              ["x-grpc-web", "1"],
-            ],
-            emptyMessage,
-          ];
+  const [protocolFields, body] = emptyUnaryRequest(protocol);
   const post = target.httpVersion === "2" ? http2Post : http1Post;
   const res = await post(target.url, path, [...protocolFields, ...fields], body, target.ca);
   let error: ConnectError | undefined;
