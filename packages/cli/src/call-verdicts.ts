@@ -328,6 +328,46 @@ const failures: Readonly<Record<Reason, Choice<CallSituation>>> = {
       }),
     },
   },
+  INVALID_DPOP_PROOF: {
+    cases: [],
+    otherwise: {
+      id: "invalid_dpop_proof",
+      says: (s) => ({
+        summary: `the server refused the DPoP proof${detail(s) === undefined ? "" : ` (check: ${detail(s)})`}.`,
+        fix: "send one fresh DPoP proof per call, signed by the key the token is bound to, for this call's method and URL (RFC 9449 §4.3).",
+      }),
+    },
+  },
+  USE_DPOP_NONCE: {
+    cases: [],
+    otherwise: {
+      id: "use_dpop_nonce",
+      says: () => ({
+        summary: "the server wants the DPoP proof to carry its nonce (sent in the DPoP-Nonce response header).",
+        fix: "make the proof again with the nonce of the DPoP-Nonce header and retry once; @connectauth/client does this by itself.",
+      }),
+    },
+  },
+  REVOCATION_UNAVAILABLE: {
+    cases: [],
+    otherwise: {
+      id: "revocation_unavailable",
+      says: () => ({
+        summary: "the server cannot tell whether tokens are revoked (its revocation list is out of date): a server-side outage, not your token.",
+        fix: "on the server, check that it can reach its Redis. Clients should retry later, not refresh their token.",
+      }),
+    },
+  },
+  REPLAY_STORE_UNAVAILABLE: {
+    cases: [],
+    otherwise: {
+      id: "replay_store_unavailable",
+      says: () => ({
+        summary: "the server cannot check DPoP proofs for replay (its replay store did not answer): a server-side outage.",
+        fix: "on the server, check that it can reach its Redis. Clients should retry later with a new proof.",
+      }),
+    },
+  },
 };
 
 /** Failures without a connectauth reason. */

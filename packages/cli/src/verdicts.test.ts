@@ -409,6 +409,13 @@ suite("callVerdict()", () => {
     expect(denied("KEYS_UNAVAILABLE"), "keys_unavailable", /a server-side outage, not your token/, /not refresh their token/);
   });
 
+  test("invalid_dpop_proof, use_dpop_nonce, revocation_unavailable and replay_store_unavailable", () => {
+    expect(denied("INVALID_DPOP_PROOF"), "invalid_dpop_proof", /refused the DPoP proof/, /one fresh DPoP proof per call/);
+    expect(denied("USE_DPOP_NONCE"), "use_dpop_nonce", /carry its nonce/, /DPoP-Nonce header and retry once/);
+    expect(denied("REVOCATION_UNAVAILABLE"), "revocation_unavailable", /whether tokens are revoked/, /not refresh their token/);
+    expect(denied("REPLAY_STORE_UNAVAILABLE"), "replay_store_unavailable", /check DPoP proofs for replay/, /reach its Redis/);
+  });
+
   test("failures without a connectauth reason: method_not_found, auth_failure_without_details, call_failed", () => {
     const other = (code: Code, message: string, challenge?: string) => {
       const error = new ConnectError(message, code);

@@ -22,3 +22,23 @@ test("missing credentials challenge has no error; API keys and outages have none
   assert.equal(outage.code, Code.Unavailable);
   assert.equal(outage.metadata.get("www-authenticate"), null);
 });
+
+test("DPoP challenges: the proof reasons answer with DPoP alone, the others with the schemes asked for", () => {
+  const algs = ["ES256", "EdDSA"];
+  const proof = createAuthError(Reason.InvalidDpopProof, { realm: "r", schemes: ["Bearer"], dpopAlgorithms: algs });
+  assert.equal(proof.code, Code.Unauthenticated);
+  assert.equal(proof.metadata.get("www-authenticate"), 'DPoP realm="r", error="invalid_dpop_proof", algs="ES256 EdDSA"');
+  const nonce = createAuthError(Reason.UseDpopNonce, { dpopAlgorithms: algs, dpopNonce: "n-1" });
+  assert.equal(nonce.metadata.get("www-authenticate"), 'DPoP error="use_dpop_nonce", algs="ES256 EdDSA"');
+  assert.equal(nonce.metadata.get("dpop-nonce"), "n-1");
+  const both = createAuthError(Reason.MissingCredentials, { realm: "r", schemes: ["Bearer", "DPoP"], dpopAlgorithms: algs });
+  assert.equal(both.metadata.get("www-authenticate"), 'Bearer realm="r", DPoP realm="r", algs="ES256 EdDSA"');
+  const bound = createAuthError(Reason.InvalidToken, { schemes: ["DPoP"], dpopAlgorithms: algs });
+  assert.equal(bound.metadata.get("www-authenticate"), 'DPoP error="invalid_token", algs="ES256 EdDSA"');
+  assert.equal(bound.metadata.get("dpop-nonce"), null);
+  for (const reason of [Reason.RevocationUnavailable, Reason.ReplayStoreUnavailable]) {
+    const outage = createAuthError(reason, { schemes: ["DPoP"], dpopAlgorithms: algs });
+    assert.equal(outage.code, Code.Unavailable);
+    assert.equal(outage.metadata.get("www-authenticate"), null);
+  }
+});

@@ -1,10 +1,19 @@
 import type { ConnectError } from "@connectrpc/connect";
 import { type Challenge, formatChallenge } from "./challenge.js";
-import { type Reason, bearerErrorOf, codeOf, hasChallenge } from "./reason.js";
+import { type Reason, bearerErrorOf, codeOf, dpopErrorOf, hasChallenge, isDpopProofReason } from "./reason.js";
 import { errorWithInfo } from "./error-info.js";
 
 /** The header that carries the challenge of a failure. */
 export const wwwAuthenticateHeader = "www-authenticate";
+
+/** The request header that carries a DPoP proof (RFC 9449 §4.1). */
+export const dpopHeader = "dpop";
+
+/** The response header that carries a fresh DPoP nonce (RFC 9449 §8). */
+export const dpopNonceHeader = "dpop-nonce";
+
+/** The schemes a failure can challenge with. */
+export type ChallengeScheme = "Bearer" | "DPoP";
 
 /** Options of {@link createAuthError}. */
 export interface AuthErrorOptions {
@@ -19,6 +28,16 @@ export interface AuthErrorOptions {
   readonly requiredScopes?: readonly string[];
   /** More `ErrorInfo.metadata`, e.g. `{ authenticator: "jwt" }`. Never put token text here. */
   readonly metadata?: Readonly<Record<string, string>>;
+  /**
+   * The challenges to send, in order: `Bearer` (RFC 6750), `DPoP` (RFC 9449 §7.1), or both, as the
+   * server takes them. Default `["Bearer"]`. The DPoP proof reasons (`INVALID_DPOP_PROOF`,
+   * `USE_DPOP_NONCE`) are always answered with a `DPoP` challenge only.
+   */
+  readonly schemes?: readonly ChallengeScheme[];
+  /** The `algs` of a `DPoP` challenge: the proof algorithms the server accepts. */
+  readonly dpopAlgorithms?: readonly string[];
+  /** A nonce for the next DPoP proof, sent as the `DPoP-Nonce` response header (RFC 9449 §8). */
+  readonly dpopNonce?: string;
 }
 
 const defaultMessages: Readonly<Record<Reason, string>> = {
@@ -35,13 +54,18 @@ const defaultMessages: Readonly<Record<Reason, string>> = {
   INSUFFICIENT_SCOPE: "the caller lacks a scope this method needs",
   CLAIMS_REJECTED: "the caller's claims do not satisfy this method's rule",
   KEYS_UNAVAILABLE: "the server cannot verify credentials right now",
+  INVALID_DPOP_PROOF: "the DPoP proof is invalid",
+  USE_DPOP_NONCE: "the DPoP proof must carry the server's nonce",
+  REVOCATION_UNAVAILABLE: "the server cannot check revocations right now",
+  REPLAY_STORE_UNAVAILABLE: "the server cannot check DPoP proofs for replay right now",
 };
 
 /**
  * Creates the `ConnectError` of an auth failure: the contract's code for the reason, a
  * `google.rpc.ErrorInfo` detail (domain `connectauth`), and the RFC 6750 `WWW-Authenticate` challenge
- * as error metadata. Connect sends that metadata as response headers on unary Connect calls, in the
- * end-of-stream message on streaming Connect calls, and as trailers on gRPC and gRPC-web.
+ * as error metadata (a `DPoP` challenge and the `DPoP-Nonce` header too, when asked). Connect sends
+ * that metadata as response headers on unary Connect calls, in the end-of-stream message on streaming
+ * Connect calls, and as trailers on gRPC and gRPC-web.
  *
  * ```ts
  * throw createAuthError(Reason.InsufficientScope, { realm: "api", requiredScopes: ["admin"] });
@@ -61,16 +85,22 @@ export function createAuthError(reason: Reason, options: AuthErrorOptions = {}):
   }
   const header = new Headers();
   if (hasChallenge(reason)) {
-    header.set(wwwAuthenticateHeader, formatChallenge(bearerChallenge(reason, options.realm, scopes)));
+    const schemes: readonly ChallengeScheme[] = isDpopProofReason(reason) ? ["DPoP"] : (options.schemes ?? ["Bearer"]);
+    const challenges = schemes.map((scheme) => formatChallenge(challengeOf(scheme, reason, options, scopes)));
+    header.set(wwwAuthenticateHeader, challenges.join(", "));
   }
+  if (options.dpopNonce !== undefined) header.set(dpopNonceHeader, options.dpopNonce);
   return errorWithInfo(codeOf(reason), reason, options.message ?? defaultMessages[reason], metadata, header);
 }
 
-function bearerChallenge(reason: Reason, realm: string | undefined, scopes: readonly string[]): Challenge {
+function challengeOf(scheme: ChallengeScheme, reason: Reason, options: AuthErrorOptions, scopes: readonly string[]): Challenge {
   const params: Record<string, string> = {};
-  if (realm !== undefined) params["realm"] = realm;
-  const error = bearerErrorOf(reason);
+  if (options.realm !== undefined) params["realm"] = options.realm;
+  const error = scheme === "DPoP" ? dpopErrorOf(reason) : bearerErrorOf(reason);
   if (error !== undefined) params["error"] = error;
   if (error === "insufficient_scope" && scopes.length > 0) params["scope"] = scopes.join(" ");
-  return { scheme: "Bearer", params };
+  if (scheme === "DPoP" && options.dpopAlgorithms !== undefined && options.dpopAlgorithms.length > 0) {
+    params["algs"] = options.dpopAlgorithms.join(" ");
+  }
+  return { scheme, params };
 }

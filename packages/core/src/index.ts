@@ -1,11 +1,18 @@
 export { Reason, errorDomain, isTokenReason } from "./reason.js";
-export type { BearerErrorCode } from "./reason.js";
+export type { BearerErrorCode, DpopErrorCode } from "./reason.js";
 export { type Challenge, formatChallenge, parseChallenges } from "./challenge.js";
 export { tokenHash } from "./token-hash.js";
 export { isLoopbackUrl } from "./loopback.js";
 export { assertSecureTransport, type SecureTransportOptions } from "./secure-transport.js";
 export { ClientReason } from "./client-reason.js";
-export { createAuthError, wwwAuthenticateHeader, type AuthErrorOptions } from "./auth-error.js";
+export {
+  createAuthError,
+  wwwAuthenticateHeader,
+  dpopHeader,
+  dpopNonceHeader,
+  type AuthErrorOptions,
+  type ChallengeScheme,
+} from "./auth-error.js";
 export { readAuthFailure, type AuthFailure, type AuthFailureAction } from "./auth-failure.js";
 export {
   parseAuthorization,

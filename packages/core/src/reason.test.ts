@@ -1,11 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Code } from "@connectrpc/connect";
-import { Reason, bearerErrorOf, codeOf, hasChallenge, isReason, isTokenReason } from "./reason.js";
+import { Reason, bearerErrorOf, codeOf, dpopErrorOf, hasChallenge, isReason, isTokenReason } from "./reason.js";
 
 // The contract table (reason, code, challenge error) of packages/core/README.md, written out independently
 // of the implementation.
-const contract: [Reason, Code, string | undefined | null][] = [
+// The third column is the challenge's RFC 6750 error (null: no challenge); the fourth, when given, the DPoP one.
+const contract: [Reason, Code, string | undefined | null, string?][] = [
   ["MISSING_CREDENTIALS", Code.Unauthenticated, undefined],
   ["MALFORMED_CREDENTIALS", Code.Unauthenticated, "invalid_request"],
   ["MULTIPLE_CREDENTIALS", Code.Unauthenticated, "invalid_request"],
@@ -19,14 +20,19 @@ const contract: [Reason, Code, string | undefined | null][] = [
   ["INSUFFICIENT_SCOPE", Code.PermissionDenied, "insufficient_scope"],
   ["CLAIMS_REJECTED", Code.PermissionDenied, "insufficient_scope"],
   ["KEYS_UNAVAILABLE", Code.Unavailable, null],
+  ["INVALID_DPOP_PROOF", Code.Unauthenticated, undefined, "invalid_dpop_proof"],
+  ["USE_DPOP_NONCE", Code.Unauthenticated, undefined, "use_dpop_nonce"],
+  ["REVOCATION_UNAVAILABLE", Code.Unavailable, null],
+  ["REPLAY_STORE_UNAVAILABLE", Code.Unavailable, null],
 ];
 
 test("every reason maps to the contract's code and challenge", () => {
   assert.equal(Object.keys(Reason).length, contract.length);
-  for (const [reason, code, error] of contract) {
+  for (const [reason, code, error, dpopError] of contract) {
     assert.equal(codeOf(reason), code, reason);
     assert.equal(hasChallenge(reason), error !== null, reason);
     assert.equal(bearerErrorOf(reason), error ?? undefined, reason);
+    assert.equal(dpopErrorOf(reason), dpopError ?? error ?? undefined, reason);
     assert.ok(isReason(reason));
   }
   assert.equal(isReason("toString"), false);

@@ -37,6 +37,17 @@ export const Reason = {
   ClaimsRejected: "CLAIMS_REJECTED",
   /** The server cannot reach the keys to verify tokens and has none cached. Not the caller's fault. */
   KeysUnavailable: "KEYS_UNAVAILABLE",
+  /**
+   * The DPoP proof (RFC 9449) is missing, repeated, malformed, replayed, or does not match the call or
+   * the token; `ErrorInfo.metadata.detail` says which check failed (`htm`, `htu`, `iat`, `jti_replay`, …).
+   */
+  InvalidDpopProof: "INVALID_DPOP_PROOF",
+  /** The server wants the DPoP proof to carry the nonce sent in the `DPoP-Nonce` response header (RFC 9449 §8). */
+  UseDpopNonce: "USE_DPOP_NONCE",
+  /** The server cannot tell whether the token is revoked (its revocation list is too stale). Not the caller's fault. */
+  RevocationUnavailable: "REVOCATION_UNAVAILABLE",
+  /** The server cannot tell whether the DPoP proof was used before (its replay store did not answer). */
+  ReplayStoreUnavailable: "REPLAY_STORE_UNAVAILABLE",
 } as const;
 
 /** One of the values of {@link Reason}. */
@@ -48,11 +59,16 @@ export const errorDomain = "connectauth";
 /** The RFC 6750 `error` attribute a reason answers with, or `undefined` for none. */
 export type BearerErrorCode = "invalid_request" | "invalid_token" | "insufficient_scope";
 
+/** The `error` attribute of a `DPoP` challenge (RFC 9449 §7.1, §8, §12.2): the RFC 6750 ones and DPoP's own. */
+export type DpopErrorCode = BearerErrorCode | "invalid_dpop_proof" | "use_dpop_nonce";
+
 interface ReasonSpec {
   readonly code: Code;
-  /** Whether a Bearer challenge is sent at all. */
+  /** Whether a challenge is sent at all. */
   readonly challenge: boolean;
   readonly bearerError?: BearerErrorCode;
+  /** Set for the reasons that only a `DPoP` challenge can carry. */
+  readonly dpopError?: "invalid_dpop_proof" | "use_dpop_nonce";
 }
 
 // Built by a pure call: the table reads `Code` of another module, which a bundler would otherwise keep
@@ -71,11 +87,16 @@ const specs: Readonly<Record<Reason, ReasonSpec>> = /* @__PURE__ */ (() => ({
   INSUFFICIENT_SCOPE: { code: Code.PermissionDenied, challenge: true, bearerError: "insufficient_scope" },
   CLAIMS_REJECTED: { code: Code.PermissionDenied, challenge: true, bearerError: "insufficient_scope" },
   KEYS_UNAVAILABLE: { code: Code.Unavailable, challenge: false },
+  INVALID_DPOP_PROOF: { code: Code.Unauthenticated, challenge: true, dpopError: "invalid_dpop_proof" },
+  USE_DPOP_NONCE: { code: Code.Unauthenticated, challenge: true, dpopError: "use_dpop_nonce" },
+  REVOCATION_UNAVAILABLE: { code: Code.Unavailable, challenge: false },
+  REPLAY_STORE_UNAVAILABLE: { code: Code.Unavailable, challenge: false },
 }))();
 
 /**
  * The Connect code of a reason, per the contract: `Unauthenticated` for credential problems,
- * `PermissionDenied` for authorization, `Unavailable` when the server lost its keys.
+ * `PermissionDenied` for authorization, `Unavailable` when the server lost its keys, its revocation
+ * list or its replay store.
  *
  * ```ts
  * codeOf(Reason.InsufficientScope); // Code.PermissionDenied
@@ -94,8 +115,22 @@ export function bearerErrorOf(reason: Reason): BearerErrorCode | undefined {
 }
 
 /**
- * Whether a failure for this reason answers with a Bearer `WWW-Authenticate` challenge. API-key and
- * key-outage failures do not: there is nothing a Bearer client could do about them.
+ * The `error` attribute of the reason's `DPoP` challenge: DPoP's own for the proof reasons
+ * (`invalid_dpop_proof`, `use_dpop_nonce`), else the RFC 6750 one.
+ */
+export function dpopErrorOf(reason: Reason): DpopErrorCode | undefined {
+  const spec = specs[reason];
+  return spec.dpopError ?? spec.bearerError;
+}
+
+/** Whether the reason is about the DPoP proof, so that only a `DPoP` challenge can answer it. */
+export function isDpopProofReason(reason: Reason): boolean {
+  return specs[reason].dpopError !== undefined;
+}
+
+/**
+ * Whether a failure for this reason answers with a `WWW-Authenticate` challenge. API-key and outage
+ * failures do not: there is nothing a Bearer or DPoP client could do about them.
  */
 export function hasChallenge(reason: Reason): boolean {
   return specs[reason].challenge;
