@@ -8,6 +8,9 @@ import { cpSync, rmSync } from "node:fs";
 const targets = [
   { paths: ["proto/connectauth", "proto/google"], out: "packages/core/src" },
   { paths: ["proto/example"], out: "packages/example/src" },
+  // gRPC's standard health service (proto/grpc/health/v1, vendored as upstream has it), served by
+  // @connectauth/server's createHealthService.
+  { paths: ["proto/grpc"], out: "packages/server/src" },
   // The unit tests' own service, one copy per package that tests with it, under src/test-support (which
   // each package's tsconfig excludes from the build and its package.json "files" from the tarball).
   ...["core", "client", "server", "node"].map((pkg) => ({ paths: ["proto/test"], out: `packages/${pkg}/src/test-support` })),
