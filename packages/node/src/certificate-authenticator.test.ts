@@ -20,6 +20,8 @@ const certificate = (over: Partial<PeerCertificate> = {}): PeerCertificate => ({
 const call = (cert?: PeerCertificate) => ({
   values: createContextValues().set(peerCertificateKey, cert),
   requestHeader: new Headers(),
+  requestMethod: "POST",
+  url: "https://api.example.com/example.v1.GreeterService/Greet",
 });
 const mtls = createCertificateAuthenticator({ identify: identifyBySpiffeId({ [billing]: ["greet"] }) });
 

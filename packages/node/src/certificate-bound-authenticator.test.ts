@@ -18,6 +18,8 @@ const presenting = (thumbprintSha256?: string) => ({
     thumbprintSha256 === undefined ? undefined : ({ thumbprintSha256, verified: false } as PeerCertificate),
   ),
   requestHeader: new Headers(),
+  requestMethod: "POST",
+  url: "https://api.example.com/example.v1.GreeterService/Greet",
 });
 const token = (claims: object) => ({ scheme: "bearer", value: JSON.stringify(claims) });
 const bound = token({ cnf: { "x5t#S256": "abc" } });

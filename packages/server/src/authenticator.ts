@@ -1,6 +1,6 @@
 import type { ContextValues } from "@connectrpc/connect";
-import type { Credentials, Reason } from "@connectauth/core";
-import { type Denial, fault } from "./denial.js";
+import type { ChallengeScheme, Credentials, Reason } from "@connectauth/core";
+import { type AuthChallenge, type Denial, fault } from "./denial.js";
 import type { AuthIdentity } from "./identity.js";
 
 /**
@@ -17,6 +17,8 @@ export type AuthOutcome =
       readonly message?: string;
       /** A stable, secret-free word for diagnosis, sent as `ErrorInfo.metadata.detail` (e.g. `"unknown_key"`). */
       readonly detail?: string;
+      /** The challenge to answer with (schemes, DPoP algorithms and nonce). Default: `Bearer`. */
+      readonly challenge?: AuthChallenge;
     };
 
 /**
@@ -57,6 +59,14 @@ export interface Authenticator {
   /** The `Authorization` schemes it takes, lowercase (e.g. `["bearer"]`); may be empty. */
   readonly schemes: readonly string[];
   /**
+   * What it asks for when a call comes without a usable credential: the challenge schemes, and the
+   * proof algorithms of a `DPoP` challenge. Optional; without it, an authenticator that takes the
+   * `bearer` scheme asks for `Bearer` and one that takes `dpop` for `DPoP`. The server answers such a
+   * call (`MISSING_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `MULTIPLE_CREDENTIALS`) with the union of what
+   * its authenticators ask for.
+   */
+  readonly challenge?: AuthenticatorChallenge;
+  /**
    * Request headers other than `Authorization` whose whole value is a credential for it, lowercase
    * (e.g. `["x-api-key"]`). Optional. A request carrying credentials in two places (an `Authorization`
    * header and one of these, or two of these) is refused as `MULTIPLE_CREDENTIALS` before any
@@ -88,12 +98,32 @@ export interface Authenticator {
 }
 
 /**
+ * What an {@link Authenticator} asks for in its challenges.
+ *
+ * ```ts
+ * const challenge: AuthenticatorChallenge = { schemes: ["Bearer", "DPoP"], dpopAlgorithms: ["ES256", "EdDSA"] };
+ * ```
+ *
+ * Not checked: that the authenticator takes those schemes.
+ */
+export interface AuthenticatorChallenge {
+  readonly schemes: readonly ChallengeScheme[];
+  /** The `algs` of its `DPoP` challenge: the proof algorithms it accepts. */
+  readonly dpopAlgorithms?: readonly string[];
+}
+
+/**
  * What an authenticator may read of the call besides the credential: the context values (filled by the
- * adapter's `contextValues` hook, e.g. with the TLS peer certificate) and the request headers.
+ * adapter's `contextValues` hook, e.g. with the TLS peer certificate), the request headers, and the
+ * HTTP method and URL the server received (what a DPoP proof's `htm` and `htu` are checked against).
  */
 export interface AuthCall {
   readonly values: ContextValues;
   readonly requestHeader: Headers;
+  /** The HTTP method of the request, e.g. `"POST"` (`"GET"` for a Connect GET). */
+  readonly requestMethod: string;
+  /** The URL the server received, e.g. `"http://127.0.0.1:8080/example.v1.GreeterService/Greet"`. */
+  readonly url: string;
 }
 
 /** An accepting {@link AuthOutcome}. */
@@ -101,8 +131,18 @@ export function accepted(identity: AuthIdentity): AuthOutcome {
   return { ok: true, identity };
 }
 
-/** A rejecting {@link AuthOutcome}. */
-export function rejected(reason: Reason, options: { message?: string; detail?: string } = {}): AuthOutcome {
+/**
+ * A rejecting {@link AuthOutcome}: the reason, and optionally a message, a `detail` word and the
+ * challenge to answer with.
+ *
+ * ```ts
+ * return rejected(Reason.InvalidToken, { message: "unknown session", detail: "unknown" });
+ * ```
+ */
+export function rejected(
+  reason: Reason,
+  options: { message?: string; detail?: string; challenge?: AuthChallenge } = {},
+): AuthOutcome {
   return { ok: false, reason, ...options };
 }
 

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createContextValues } from "@connectrpc/connect";
 import { type Authenticator, rejected } from "./authenticator.js";
-import { type FoundCredentials, createCredentialSource } from "./credential-source.js";
+import { type FoundCredentials, challengeOfAll, createCredentialSource } from "./credential-source.js";
 import type { Denial } from "./denial.js";
 import { headerValueCountKey } from "./protocol.js";
 
@@ -116,4 +116,38 @@ test("an authenticator's own extract() is one more place for a credential; what 
   );
   assert.equal(denial.reason, undefined);
   assert.equal(denial.message, 'authenticator "throwing" failed');
+});
+
+test("a call without a usable credential is asked for the union of what the authenticators ask for", () => {
+  const asking = (name: string, schemes: string[], challenge?: Authenticator["challenge"]): Authenticator => ({
+    ...make(name, schemes),
+    challenge,
+  });
+  const required = asking("required", ["bearer", "dpop"], { schemes: ["DPoP"], dpopAlgorithms: ["ES256", "EdDSA"] });
+  const allowed = asking("allowed", ["bearer", "dpop"], { schemes: ["Bearer", "DPoP"], dpopAlgorithms: ["ES256", "PS256"] });
+  // Bearer alone (the default challenge) and nothing at all are left to the default.
+  assert.equal(challengeOfAll([jwt]), undefined);
+  assert.equal(challengeOfAll([keys]), undefined);
+  assert.equal(challengeOfAll([jwt, keys]), undefined);
+  assert.deepEqual(challengeOfAll([required]), { schemes: ["DPoP"], dpopAlgorithms: ["ES256", "EdDSA"] });
+  assert.deepEqual(challengeOfAll([required, keys]), { schemes: ["DPoP"], dpopAlgorithms: ["ES256", "EdDSA"] });
+  assert.deepEqual(challengeOfAll([allowed]), { schemes: ["Bearer", "DPoP"], dpopAlgorithms: ["ES256", "PS256"] });
+  // Bearer first, whatever the order of the authenticators; the algorithms of every DPoP one, once each.
+  const dpopOnly = asking("dpop-only", ["dpop"], { schemes: ["DPoP"], dpopAlgorithms: ["PS256", "ES256"] });
+  assert.deepEqual(challengeOfAll([dpopOnly, jwt]), { schemes: ["Bearer", "DPoP"], dpopAlgorithms: ["PS256", "ES256"] });
+  // Without a challenge of its own, an authenticator asks for what its schemes are.
+  assert.deepEqual(challengeOfAll([make("wrapped", ["bearer", "dpop"])]), { schemes: ["Bearer", "DPoP"] });
+
+  // The source's own refusals carry it; a refusal of a server without DPoP carries none (Bearer by default).
+  const withDpop = createCredentialSource([required, keys], { maxLength: 100 });
+  assert.deepEqual(withDpop.challenge, { schemes: ["DPoP"], dpopAlgorithms: ["ES256", "EdDSA"] });
+  for (const headers of [
+    { authorization: "Bearer a", "x-api-key": "k" },
+    { authorization: "Bearer a b" },
+    { authorization: "Basic YWxpY2U6cHc=" },
+    { "x-api-key": "a b" },
+  ]) {
+    assert.deepEqual(denied(withDpop.read(new Headers(headers), values)).challenge, withDpop.challenge, JSON.stringify(headers));
+    assert.equal(denied(source.read(new Headers(headers), values)).challenge, undefined, JSON.stringify(headers));
+  }
 });

@@ -1,8 +1,8 @@
 import type { ContextValues } from "@connectrpc/connect";
-import { Reason, authorizationHeader } from "@connectauth/core";
+import { type ChallengeScheme, Reason, authorizationHeader } from "@connectauth/core";
 import { isToken68, readAuthorization } from "@connectauth/core/protocol";
 import { type Authenticator, type PresentedCredentials, authenticatorFault } from "./authenticator.js";
-import { type Denial, deny } from "./denial.js";
+import { type AuthChallenge, type Denial, deny } from "./denial.js";
 import { headerValueCountKey } from "./protocol.js";
 
 /**
@@ -16,11 +16,17 @@ export interface CredentialSource {
    * (`MULTIPLE_CREDENTIALS`, counted on the wire when the adapter says how: `headerValueCountKey`),
    * when one does not parse or is too long (`MALFORMED_CREDENTIALS`), when its `Authorization` scheme
    * is taken by no authenticator (`MISSING_CREDENTIALS`, `detail: "unsupported_scheme"`, RFC 6750
-   * §3.1), or when an `extract` throws (a fault). Never reads the query string.
+   * §3.1), or when an `extract` throws (a fault). Never reads the query string. Its refusals carry
+   * {@link CredentialSource.challenge}.
    */
   read(headers: Headers, values: ContextValues): FoundCredentials | Denial | undefined;
   /** The accepted `Authorization` schemes, for messages. */
   readonly schemes: readonly string[];
+  /**
+   * What a call without a usable credential is answered with: the union of what the authenticators ask
+   * for ({@link challengeOfAll}); `undefined` for `Bearer` alone (the default challenge).
+   */
+  readonly challenge: AuthChallenge | undefined;
 }
 
 /** A credential read by {@link CredentialSource.read}. */
@@ -72,7 +78,10 @@ export function createCredentialSource(
   );
   const accepted = [...bySchemes.keys()].join(", ");
   const { maxLength } = options;
-  const multiple = deny(Reason.MultipleCredentials, { message: "more than one credential was sent" });
+  const challenge = challengeOfAll(authenticators);
+  const refuse = (reason: Reason, message: string, metadata?: Record<string, string>): Denial =>
+    deny(reason, challenge === undefined ? { message, metadata } : { message, metadata, challenge });
+  const multiple = refuse(Reason.MultipleCredentials, "more than one credential was sent");
 
   /** A credential header that came more than once on the wire, as the adapter counted it. */
   function repeatedOnTheWire(values: ContextValues): boolean {
@@ -82,6 +91,7 @@ export function createCredentialSource(
 
   return {
     schemes: [...bySchemes.keys()],
+    challenge,
     read(headers, values) {
       if (repeatedOnTheWire(values)) return multiple;
       let found: FoundCredentials | undefined;
@@ -90,14 +100,14 @@ export function createCredentialSource(
         if (raw === null || raw.trim() === "") continue;
         if (found !== undefined) return multiple;
         if (raw.length > maxLength) {
-          return deny(Reason.MalformedCredentials, { message: `the ${header} header is too long` });
+          return refuse(Reason.MalformedCredentials, `the ${header} header is too long`);
         }
         const value = raw.trim();
         // A header credential is one opaque token68: no spaces, no commas.
         if (!isToken68(value)) {
           // Several header values are joined with ", ".
           if (value.includes(",")) return multiple;
-          return deny(Reason.MalformedCredentials, { message: `the ${header} header is malformed` });
+          return refuse(Reason.MalformedCredentials, `the ${header} header is malformed`);
         }
         found = { credentials: { scheme: "", value, header }, authenticator };
       }
@@ -111,24 +121,54 @@ export function createCredentialSource(
         if (value === undefined || value === "") continue;
         if (found !== undefined) return multiple;
         if (typeof value !== "string" || value.length > maxLength) {
-          return deny(Reason.MalformedCredentials, { message: "the credential is too long or not text" });
+          return refuse(Reason.MalformedCredentials, "the credential is too long or not text");
         }
         found = { credentials: { scheme: "", value }, authenticator };
       }
       const parsed = readAuthorization(headers.get(authorizationHeader), { maxLength });
       if (parsed === undefined) return found;
-      if ("reason" in parsed) return deny(parsed.reason, { message: parsed.message });
+      if ("reason" in parsed) return refuse(parsed.reason, parsed.message);
       if (found !== undefined) return multiple;
       const authenticator = bySchemes.get(parsed.scheme);
       if (authenticator === undefined) {
         // RFC 6750 §3.1: answered as no credential (the challenge names no error); the scheme is not
         // echoed, since a bare token with a space in it would be read as the scheme.
-        return deny(Reason.MissingCredentials, {
-          message: `the auth scheme is not accepted here (accepted: ${accepted})`,
-          metadata: { detail: "unsupported_scheme" },
+        return refuse(Reason.MissingCredentials, `the auth scheme is not accepted here (accepted: ${accepted})`, {
+          detail: "unsupported_scheme",
         });
       }
       return { credentials: { scheme: parsed.scheme, value: parsed.value, header: authorizationHeader }, authenticator };
     },
   };
+}
+
+/**
+ * The challenge of a call without a usable credential, for a server with these authenticators: the
+ * union of what they ask for ({@link Authenticator.challenge}; without it, `Bearer` for the `bearer`
+ * scheme and `DPoP` for `dpop`), `Bearer` before `DPoP`, with the `algs` of every `DPoP` one.
+ * `undefined` when that is `Bearer` alone, the default challenge, or nothing at all (API keys only).
+ *
+ * ```ts
+ * challengeOfAll([createJwtAuthenticator({ ...options, dpop: "allowed" })]);
+ * // { schemes: ["Bearer", "DPoP"], dpopAlgorithms: ["ES256", …] }
+ * ```
+ *
+ * Not checked: whether the authenticators really take what they ask for.
+ */
+export function challengeOfAll(authenticators: readonly Authenticator[]): AuthChallenge | undefined {
+  const schemes = new Set<ChallengeScheme>();
+  const algorithms = new Set<string>();
+  for (const a of authenticators) {
+    const asked = a.challenge ?? {
+      schemes: [
+        ...(a.schemes.some((s) => s.toLowerCase() === "bearer") ? (["Bearer"] as const) : []),
+        ...(a.schemes.some((s) => s.toLowerCase() === "dpop") ? (["DPoP"] as const) : []),
+      ],
+    };
+    for (const scheme of asked.schemes) schemes.add(scheme);
+    if (asked.schemes.includes("DPoP")) for (const alg of asked.dpopAlgorithms ?? []) algorithms.add(alg);
+  }
+  if (!schemes.has("DPoP")) return undefined;
+  const ordered = (["Bearer", "DPoP"] as const).filter((s) => schemes.has(s));
+  return algorithms.size === 0 ? { schemes: ordered } : { schemes: ordered, dpopAlgorithms: [...algorithms] };
 }

@@ -44,6 +44,7 @@ for (const mode of installModes) {
         authenticator: "fixed",
         subject: "user-of-greet-token",
         tokenHash: await tokenHash("greet-token"),
+        dpop: false,
         durationMs: 0,
       },
     );

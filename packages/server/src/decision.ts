@@ -1,7 +1,7 @@
 import type { Code } from "@connectrpc/connect";
 import type { DescMethod } from "@bufbuild/protobuf";
 import { type Reason, tokenHash } from "@connectauth/core";
-import { type Denial, codeOfDenial } from "./denial.js";
+import { type AuthChallenge, type Denial, codeOfDenial } from "./denial.js";
 
 /**
  * One auth decision of the server: emitted exactly once per call, allowed or denied, by the gate (or
@@ -32,6 +32,11 @@ export interface DecisionEvent {
    * holds (`connectauth token decode` prints the same); `undefined` when no credential was parsed.
    */
   readonly tokenHash: string | undefined;
+  /**
+   * Whether the credential came with the `DPoP` scheme (`Authorization: DPoP <token>`, RFC 9449), whether
+   * or not its proof passed. Neither the proof nor its key is in the event.
+   */
+  readonly dpop: boolean;
   /** How long the auth step took, in milliseconds. */
   readonly durationMs: number;
 }
@@ -57,6 +62,13 @@ export interface Verdict {
   readonly subject?: string;
   /** The credential that was read: only hashed, never kept in the event. */
   readonly credential?: string;
+  /** Whether the credential came with the `DPoP` scheme. */
+  readonly dpop?: boolean;
+  /**
+   * The challenge of a refusal of the call's rule found later (a condition over the request message):
+   * `DPoP` after a DPoP call.
+   */
+  readonly challenge?: AuthChallenge;
 }
 
 /**
@@ -80,6 +92,7 @@ export function decisionEmitter(listener: DecisionListener): (verdict: Verdict, 
       authenticator: verdict.authenticator,
       subject: verdict.subject,
       tokenHash: verdict.credential === undefined ? undefined : await tokenHash(verdict.credential),
+      dpop: verdict.dpop === true,
       durationMs,
     };
     try {

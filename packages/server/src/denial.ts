@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { type Reason, createAuthError } from "@connectauth/core";
+import { type ChallengeScheme, type Reason, createAuthError } from "@connectauth/core";
 import { codeOf } from "@connectauth/core/protocol";
 
 /**
@@ -19,6 +19,26 @@ export interface Denial {
   readonly metadata?: Readonly<Record<string, string>>;
   /** The scopes the method needs: the challenge's `scope` and `ErrorInfo.metadata.required_scopes`. */
   readonly requiredScopes?: readonly string[];
+  /** How the challenge is made: its schemes, DPoP algorithms and nonce. Default: a `Bearer` challenge. */
+  readonly challenge?: AuthChallenge;
+}
+
+/**
+ * The challenge of a refusal, as `createAuthError` of `@connectauth/core` takes it: the schemes to
+ * answer with (default `["Bearer"]`), the `algs` of a `DPoP` challenge, and a fresh DPoP nonce for the
+ * `DPoP-Nonce` response header.
+ *
+ * ```ts
+ * rejected(Reason.InvalidToken, { detail: "dpop_bound", challenge: { schemes: ["DPoP"], dpopAlgorithms: ["ES256"] } });
+ * ```
+ *
+ * Not checked: that the reason has a challenge at all (`INVALID_API_KEY` and the outages have none, and
+ * then only the nonce is sent); the DPoP proof reasons always answer with `DPoP` alone.
+ */
+export interface AuthChallenge {
+  readonly schemes?: readonly ChallengeScheme[];
+  readonly dpopAlgorithms?: readonly string[];
+  readonly dpopNonce?: string;
 }
 
 /** A {@link Denial} for one of the contract's reasons. */
@@ -38,7 +58,8 @@ export function codeOfDenial(denial: Denial): Code {
 
 /**
  * The `ConnectError` of a denial: for a reason, the contract's code, `ErrorInfo` and challenge
- * (`createAuthError`); for a fault, `Internal` with the message and nothing else.
+ * (`createAuthError`, with the denial's {@link AuthChallenge}); for a fault, `Internal` with the
+ * message and nothing else.
  */
 export function toConnectError(denial: Denial, realm: string | undefined): ConnectError {
   if (denial.reason === undefined) {
@@ -49,5 +70,8 @@ export function toConnectError(denial: Denial, realm: string | undefined): Conne
     message: denial.message,
     metadata: denial.metadata,
     requiredScopes: denial.requiredScopes,
+    schemes: denial.challenge?.schemes,
+    dpopAlgorithms: denial.challenge?.dpopAlgorithms,
+    dpopNonce: denial.challenge?.dpopNonce,
   });
 }

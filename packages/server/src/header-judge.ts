@@ -1,11 +1,10 @@
 import type { DescMethod } from "@bufbuild/protobuf";
-import type { ContextValues } from "@connectrpc/connect";
 import { Reason } from "@connectauth/core";
 import { type AuthCall, type AuthOutcome, type Authenticator, authenticatorFault } from "./authenticator.js";
 import type { Authorization } from "./authorization.js";
 import type { CredentialSource } from "./credential-source.js";
 import type { Verdict } from "./decision.js";
-import { type Denial, deny } from "./denial.js";
+import { type AuthChallenge, type Denial, deny } from "./denial.js";
 import type { AuthIdentity } from "./identity.js";
 
 /** A verdict from a call's headers, with the identity it established (when a credential was accepted). */
@@ -19,9 +18,16 @@ export interface Judgement extends Verdict {
  * as far as it needs only the identity. Returns the verdict as a value; exceptions from authenticators
  * are faults without their cause.
  *
+ * Challenges: a call without a usable credential is answered with what the server's authenticators
+ * ask for ({@link CredentialSource.challenge}); an authenticator's rejection with the challenge it
+ * gave; a refusal of the rule after a call made with the `DPoP` scheme with a `DPoP` challenge (the
+ * algorithms of its authenticator), which the verdict also carries for a condition judged later.
+ *
  * ```ts
  * const judge = createHeaderJudge(source, authorization, authenticators);
- * const { denial, identity } = await judge(method, req.header, req.contextValues);
+ * const { denial, identity } = await judge(method, {
+ *   values: req.contextValues, requestHeader: req.header, requestMethod: req.requestMethod, url: req.url,
+ * });
  * ```
  *
  * Not judged here: a condition over the request message (see `Authorization.authorizeRequest`).
@@ -30,7 +36,7 @@ export function createHeaderJudge(
   source: CredentialSource,
   authorization: Authorization,
   authenticators: readonly Authenticator[],
-): (method: DescMethod, header: Headers, values: ContextValues) => Promise<Judgement> {
+): (method: DescMethod, call: AuthCall) => Promise<Judgement> {
   const connectionAuthenticators = authenticators.flatMap((authenticator) =>
     authenticator.authenticateConnection === undefined
       ? []
@@ -53,10 +59,11 @@ export function createHeaderJudge(
     return undefined;
   }
 
-  return async (method, header, values) => {
-    const found = source.read(header, values);
+  const missing = deny(Reason.MissingCredentials, source.challenge === undefined ? {} : { challenge: source.challenge });
+
+  return async (method, call) => {
+    const found = source.read(call.requestHeader, call.values);
     if (found !== undefined && !("credentials" in found)) return { method, denial: found };
-    const call: AuthCall = { values, requestHeader: header };
     let authenticator: Authenticator;
     let outcome: AuthOutcome;
     if (found !== undefined) {
@@ -74,20 +81,32 @@ export function createHeaderJudge(
     } else {
       const connection = await authenticateConnection(call);
       if (connection === undefined) {
-        return { method, denial: authorization.ruleOf(method).public ? undefined : deny(Reason.MissingCredentials) };
+        return { method, denial: authorization.ruleOf(method).public ? undefined : missing };
       }
       if (!("outcome" in connection)) return { method, denial: connection };
       ({ authenticator, outcome } = connection);
     }
     const name = authenticator.name;
     const credential = found?.credentials.value;
+    const dpop = found?.credentials.scheme === "dpop";
     if (!outcome.ok) {
       const metadata: Record<string, string> = { authenticator: name };
       if (outcome.detail !== undefined) metadata["detail"] = outcome.detail;
-      return { method, authenticator: name, credential, denial: deny(outcome.reason, { message: outcome.message, metadata }) };
+      const { message, challenge } = outcome;
+      const denial = deny(outcome.reason, challenge === undefined ? { message, metadata } : { message, metadata, challenge });
+      return { method, authenticator: name, credential, dpop, denial };
     }
     const identity = outcome.identity;
-    const denial = authorization.authorize(method, identity);
-    return { method, authenticator: name, credential, subject: identity.subject, identity, denial };
+    const challenge = dpop ? dpopChallengeOf(authenticator) : undefined;
+    const refused = authorization.authorize(method, identity);
+    const denial = refused === undefined || challenge === undefined ? refused : { ...refused, challenge };
+    const judgement = { method, authenticator: name, credential, dpop, subject: identity.subject, identity, denial };
+    return challenge === undefined ? judgement : { ...judgement, challenge };
   };
+}
+
+/** The challenge of a refusal of the rule after a call made with the `DPoP` scheme. */
+function dpopChallengeOf(authenticator: Authenticator): AuthChallenge {
+  const algorithms = authenticator.challenge?.dpopAlgorithms;
+  return algorithms === undefined ? { schemes: ["DPoP"] } : { schemes: ["DPoP"], dpopAlgorithms: algorithms };
 }

@@ -12,6 +12,12 @@ export interface AuthIdentity {
   readonly claims: Readonly<Record<string, unknown>>;
   /** The name of the authenticator that accepted the credential, e.g. `"jwt"`. */
   readonly authenticator: string;
+  /**
+   * How the credential was bound to the caller's key, when it was: `jkt`, the RFC 7638 thumbprint of
+   * the key that signed the call's DPoP proof, equal to the token's `cnf.jkt` (RFC 9449 §6). Absent
+   * for a bearer credential.
+   */
+  readonly confirmation?: { readonly jkt: string };
 }
 
 /**

@@ -57,6 +57,7 @@ const deniedAttributes = {
   "connectauth.detail": "exp",
   "connectauth.authenticator": "jwt",
   "connectauth.token_hash": "0123abcd",
+  "connectauth.dpop": true,
   "connectauth.duration_ms": 1.23456,
   "rpc.method": "test.v1.GreeterService/Greet",
 };
@@ -76,6 +77,7 @@ suite("createOtelDecisionListener()", () => {
       "connectauth.allowed": true,
       "connectauth.authenticator": "jwt",
       "connectauth.token_hash": "0123abcd",
+      "connectauth.dpop": false,
       "connectauth.duration_ms": 1.23456,
       "rpc.method": "test.v1.GreeterService/Greet",
       "enduser.id": "alice",

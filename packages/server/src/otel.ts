@@ -25,8 +25,8 @@ export const otelNames = {
  * outcome, reason and method on a meter. Without an SDK installed, the API is a no-op and so is this.
  *
  * Span attributes: `connectauth.allowed`, `connectauth.reason`, `connectauth.detail`,
- * `connectauth.authenticator`, `connectauth.token_hash`, `connectauth.duration_ms`, `rpc.method`,
- * `enduser.id`. Metric attributes stay low-cardinality: never the subject nor the token hash.
+ * `connectauth.authenticator`, `connectauth.token_hash`, `connectauth.dpop` (the credential came with the
+ * DPoP scheme; never the proof or its key), `connectauth.duration_ms`, `rpc.method`, `enduser.id`. Metric attributes stay low-cardinality: never the subject nor the token hash.
  *
  * ```ts
  * import { createOtelDecisionListener } from "@connectauth/server/otel";
@@ -62,6 +62,7 @@ export function createOtelDecisionListener(options: OtelDecisionListenerOptions 
 function spanAttributes(e: DecisionEvent, recordSubject: boolean): Attributes {
   const a: Attributes = {
     "connectauth.allowed": e.allowed,
+    "connectauth.dpop": e.dpop,
     "connectauth.duration_ms": e.durationMs,
     "rpc.method": e.method,
   };

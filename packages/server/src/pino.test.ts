@@ -37,10 +37,12 @@ test("denied at info, allowed at debug, the event under `auth`", async () => {
     detail: "exp",
     authenticator: "jwt",
     tokenHash: "0123abcd",
+    dpop: true,
     durationMs: 1.235,
   });
   assert.equal(lines[1]!["level"], 20);
   assert.equal((lines[1]!["auth"] as { subject: string }).subject, "alice");
+  assert.equal((lines[1]!["auth"] as { dpop: boolean }).dpop, false);
 });
 
 test("levels are options; a logger without the methods is refused at construction", async () => {

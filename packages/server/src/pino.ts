@@ -17,7 +17,8 @@ export interface PinoDecisionListenerOptions {
 
 /**
  * A decision listener that logs each {@link DecisionEvent} with `pino`, as the `auth` object of one
- * line: `{ auth: { allowed, method, code, reason, detail, authenticator, subject, tokenHash, durationMs } }`.
+ * line: `{ auth: { allowed, method, code, reason, detail, authenticator, subject, tokenHash, dpop, durationMs } }`
+ * (`dpop`: whether the credential came with the DPoP scheme; never the proof or its key).
  * It imports nothing of pino (it takes your logger), so it adds no dependency.
  *
  * ```ts
@@ -54,6 +55,7 @@ function logFields(e: DecisionEvent): Record<string, unknown> {
     authenticator: e.authenticator,
     subject: e.subject,
     tokenHash: e.tokenHash,
+    dpop: e.dpop,
     durationMs: Math.round(e.durationMs * 1000) / 1000,
   };
 }

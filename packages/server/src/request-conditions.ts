@@ -39,7 +39,7 @@ export function createRequestConditions(
         emitted = true;
         await emit?.({ ...pending.verdict, denial }, pending.durationMs);
       }
-      if (denial !== undefined) throw toConnectError(denial, realm);
+      if (denial !== undefined) throw toConnectError({ challenge: pending.verdict.challenge, ...denial }, realm);
     };
     const judge = (message: Message) => authorization.authorizeRequest(req.method, pending.identity, message);
     if (!req.stream) {

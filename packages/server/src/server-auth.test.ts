@@ -221,3 +221,119 @@ test("misconfiguration fails at creation", () => {
   assert.throws(() => createServerAuth({ authenticators: [] }), TypeError);
   assert.throws(() => createServerAuth({ authenticators: [fixed, { ...fixed, name: "again" }] }), /both take the "bearer"/);
 });
+
+// A stand-in for a DPoP-mode authenticator (the JWT one's binding has its own suite): it takes `bearer` and
+// `dpop`, asks for DPoP alone ("required") or both ("allowed"), and accepts the fixed tokens as DPoP.
+function dpopStandIn(mode: "required" | "allowed"): Authenticator {
+  const dpopAlgorithms = ["ES256", "EdDSA"];
+  const dpopChallenge = { schemes: ["DPoP" as const], dpopAlgorithms };
+  return {
+    name: "dpop",
+    schemes: ["bearer", "dpop"],
+    challenge: { schemes: mode === "required" ? ["DPoP"] : ["Bearer", "DPoP"], dpopAlgorithms },
+    async authenticate(credentials) {
+      if (credentials.scheme === "bearer" && mode === "required") {
+        return rejected("INVALID_TOKEN", { detail: "dpop_required", challenge: dpopChallenge });
+      }
+      const outcome = await fixed.authenticate(credentials);
+      if (outcome.ok || credentials.scheme === "bearer") return outcome;
+      return { ...outcome, challenge: { ...dpopChallenge, dpopNonce: "n-1" } };
+    },
+  };
+}
+
+test("challenges: the union of the authenticators for no usable credential, DPoP after a DPoP call", async () => {
+  const dpopOnly = 'DPoP realm="test", algs="ES256 EdDSA"';
+  const both = `Bearer realm="test", ${dpopOnly}`;
+  for (const mode of installModes) {
+    const call = async (dpopMode: "required" | "allowed", header: Record<string, string> | undefined, method = "greet") => {
+      const auth = createServerAuth({ authenticators: [dpopStandIn(dpopMode)], realm: "test" });
+      const c = greeterClient({ router: installed(auth, mode), header });
+      return failure(method === "admin" ? c.admin({}) : c.greet({}));
+    };
+    const cases: [string, "required" | "allowed", Record<string, string> | undefined, string, string, string][] = [
+      ["none, required", "required", undefined, "greet", "MISSING_CREDENTIALS", dpopOnly],
+      ["none, allowed", "allowed", undefined, "greet", "MISSING_CREDENTIALS", both],
+      [
+        "malformed",
+        "required",
+        { authorization: "DPoP a b" },
+        "greet",
+        "MALFORMED_CREDENTIALS",
+        'DPoP realm="test", error="invalid_request", algs="ES256 EdDSA"',
+      ],
+      ["unsupported scheme", "allowed", { authorization: "Basic YWxpY2U6cHc=" }, "greet", "MISSING_CREDENTIALS", both],
+      [
+        "bearer where DPoP is required",
+        "required",
+        { authorization: "Bearer greet-token" },
+        "greet",
+        "INVALID_TOKEN",
+        'DPoP realm="test", error="invalid_token", algs="ES256 EdDSA"',
+      ],
+      [
+        "a DPoP token rejected",
+        "allowed",
+        { authorization: "DPoP nope" },
+        "greet",
+        "INVALID_TOKEN",
+        'DPoP realm="test", error="invalid_token", algs="ES256 EdDSA"',
+      ],
+      [
+        "a bearer token rejected, allowed",
+        "allowed",
+        { authorization: "Bearer nope" },
+        "greet",
+        "INVALID_TOKEN",
+        'Bearer realm="test", error="invalid_token"',
+      ],
+      [
+        "scope after a DPoP call",
+        "allowed",
+        { authorization: "DPoP greet-token" },
+        "admin",
+        "INSUFFICIENT_SCOPE",
+        'DPoP realm="test", error="insufficient_scope", scope="admin greet", algs="ES256 EdDSA"',
+      ],
+      [
+        "scope after a bearer call",
+        "allowed",
+        { authorization: "Bearer greet-token" },
+        "admin",
+        "INSUFFICIENT_SCOPE",
+        'Bearer realm="test", error="insufficient_scope", scope="admin greet"',
+      ],
+    ];
+    for (const [what, dpopMode, header, method, reason, challenge] of cases) {
+      const f = await call(dpopMode, header, method);
+      assert.equal(f.failure?.reason, reason, `${mode}, ${what}`);
+      assert.equal(f.wwwAuthenticate, challenge, `${mode}, ${what}`);
+    }
+    // The nonce an authenticator gives travels with its refusal, as the dpop-nonce header.
+    const f = await call("allowed", { authorization: "DPoP nope" });
+    assert.equal(f.error.metadata.get("dpop-nonce"), "n-1", mode);
+    assert.equal((await call("allowed", { authorization: "Bearer nope" })).error.metadata.get("dpop-nonce"), null, mode);
+  }
+});
+
+test("challenges: a condition over the request refused after a DPoP call answers DPoP", async () => {
+  for (const mode of ["interceptor", "install"] as const) {
+    const auth = createServerAuth({
+      authenticators: [dpopStandIn("allowed")],
+      realm: "test",
+      authorization: {
+        services: [GreeterService],
+        rules: { "test.v1.GreeterService/Greet": { allScopes: ["greet"], condition: 'request.name == "ok"' } },
+      },
+      onWarning: () => {},
+    });
+    const greet = (authorization: string, name: string) =>
+      greeterClient({ router: installed(auth, mode), header: { authorization } }).greet({ name });
+    assert.equal((await greet("DPoP greet-token", "ok")).greeting, "hi ok from user-of-greet-token", mode);
+    const dpop = await failure(greet("DPoP greet-token", "no"));
+    assert.equal(dpop.failure?.metadata["detail"], "condition", mode);
+    assert.equal(dpop.wwwAuthenticate, 'DPoP realm="test", error="insufficient_scope", scope="greet", algs="ES256 EdDSA"', mode);
+    const bearer = await failure(greet("Bearer greet-token", "no"));
+    assert.equal(bearer.wwwAuthenticate, 'Bearer realm="test", error="insufficient_scope", scope="greet"', mode);
+  }
+});

@@ -195,7 +195,9 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
       if (!("state" in entered)) return refuse({ method, denial: entered }, started);
       if (!entered.started)
         return refuse({ method, denial: fault("connectauth: the request gate ran twice for one call") }, started);
-      return admit(await judge(method, context.requestHeader, values), values, entered.state, conditions, started);
+      const { requestHeader, requestMethod, url } = context;
+      const judgement = await judge(method, { values, requestHeader, requestMethod, url });
+      return admit(judgement, values, entered.state, conditions, started);
     };
   }
 
@@ -215,7 +217,8 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
       }
       const { state } = entered;
       const started = now();
-      return judge(req.method, req.header, req.contextValues)
+      const call = { values: req.contextValues, requestHeader: req.header, requestMethod: req.requestMethod, url: req.url };
+      return judge(req.method, call)
         .then((judgement) => admit(judgement, req.contextValues, state, "defer", started))
         .then(() => proceed(next, req, state));
     };

@@ -1,7 +1,7 @@
 // Decision events as the server emits them, for the suites of the listeners (pino, otel).
 import type { DecisionEvent } from "../decision.js";
 
-/** A denial: an expired token to `test.v1.GreeterService/Greet`, decided by the `jwt` authenticator. */
+/** A denial: an expired token sent with DPoP to `test.v1.GreeterService/Greet`, decided by the `jwt` authenticator. */
 export const deniedEvent: DecisionEvent = {
   allowed: false,
   method: "test.v1.GreeterService/Greet",
@@ -11,10 +11,11 @@ export const deniedEvent: DecisionEvent = {
   authenticator: "jwt",
   subject: undefined,
   tokenHash: "0123abcd",
+  dpop: true,
   durationMs: 1.23456,
 };
 
-/** The same call allowed, for the subject `alice`. */
+/** The same call allowed, for the subject `alice`, sent as a bearer token. */
 export const allowedEvent: DecisionEvent = {
   ...deniedEvent,
   allowed: true,
@@ -22,4 +23,5 @@ export const allowedEvent: DecisionEvent = {
   reason: undefined,
   detail: undefined,
   subject: "alice",
+  dpop: false,
 };
