@@ -27,3 +27,19 @@ export const headerValueCountKey = createContextKey<((name: string) => number) |
  * (`connectauth audit`). Throws `TypeError` naming the method when it does not compile.
  */
 export { compileCondition } from "./condition.js";
+
+/**
+ * The revocation list in memory, and what a list shared by a fleet builds on (`@connectauth/node/redis`
+ * mirrors Redis in one): a revocation checked and filled in alike on every instance, and when it may be
+ * forgotten. Apps take `createMemoryRevocationList` and the types from `@connectauth/server`.
+ */
+export {
+  createMemoryRevocationList,
+  normalizeRevocation,
+  revocationEndMs,
+  type MemoryRevocationListOptions,
+  type Revocation,
+  type RevocationList,
+  type RevocationListStatus,
+  type RevocationSubject,
+} from "./revocation-list.js";
