@@ -1,5 +1,6 @@
 import { type FileRegistry, createFileRegistry, fromBinary } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
+import type { EffectiveRule } from "@connectauth/core";
 import { type AuditReport, describeRule } from "./audit-report.js";
 
 /**
@@ -24,14 +25,21 @@ export function readImage(bytes: Uint8Array): FileRegistry {
  */
 export function auditJson(report: AuditReport) {
   return {
-    methods: report.methods.map((m) => ({
-      name: m.name,
-      kind: m.kind,
-      rule: { ...m.rule, claims: [...m.rule.claims], condition: m.rule.condition ?? null },
-      mutates: m.mutates ?? null,
-    })),
+    methods: report.methods.map((m) => ({ name: m.name, kind: m.kind, rule: ruleJson(m.rule), mutates: m.mutates ?? null })),
     findings: report.findings,
   };
+}
+
+/**
+ * A rule as the `--json` outputs print it: every field of the effective rule, `condition` `null` when
+ * there is none.
+ *
+ * ```ts
+ * ruleJson(ruleOf(GreeterService.method.ping)); // { public: true, allScopes: [], anyScopes: [], claims: [], condition: null, source: "method", origin: "proto" }
+ * ```
+ */
+export function ruleJson(rule: EffectiveRule) {
+  return { ...rule, claims: [...rule.claims], condition: rule.condition ?? null };
 }
 
 /**

@@ -1,0 +1,114 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { EffectiveRule, RuleInit } from "@connectauth/core";
+import { diffRules } from "./audit-diff.js";
+
+function rule(init: RuleInit, source: EffectiveRule["source"] = "method"): EffectiveRule {
+  return {
+    public: init.public === true,
+    allScopes: init.allScopes ?? [],
+    anyScopes: init.anyScopes ?? [],
+    claims: init.claims ?? [],
+    condition: init.condition,
+    source,
+    origin: source === "default" ? "none" : "proto",
+  };
+}
+
+const none = rule({}, "default");
+
+/** The kind, and the change word of every reason. */
+function diff(before: EffectiveRule | undefined, after: EffectiveRule | undefined) {
+  const { kind, why } = diffRules(before, after);
+  return [kind, why.map((r) => r.change)];
+}
+
+test("one reason per scope, claim and condition; the strongest decides the kind", () => {
+  assert.deepEqual(diff(rule({ allScopes: ["a", "b"] }), rule({ allScopes: ["a", "c"] })), [
+    "broadening",
+    ["scope_removed", "scope_added"],
+  ]);
+  assert.deepEqual(diff(rule({ anyScopes: ["a", "b"] }), rule({ anyScopes: ["a", "c"] })), [
+    "broadening",
+    ["any_scope_added", "any_scope_removed"],
+  ]);
+  assert.deepEqual(diff(rule({ anyScopes: [] }), rule({ anyScopes: ["a"] })), ["narrowing", ["any_scopes_required"]]);
+  assert.deepEqual(diff(rule({ anyScopes: ["a"] }), rule({})), ["broadening", ["any_scopes_emptied"]]);
+  assert.deepEqual(
+    diff(rule({ claims: [{ path: "org", equals: "acme" }] }), rule({ claims: [{ path: "org", equals: "evil" }] })),
+    ["broadening", ["claim_removed", "claim_added"]],
+    "a claim whose value changed is one removed and one added",
+  );
+  assert.deepEqual(diff(rule({ condition: "a" }), rule({ condition: "b", allScopes: ["x"] })), [
+    "changed",
+    ["scope_added", "condition_changed"],
+  ]);
+  assert.deepEqual(diff(rule({ condition: "a" }), rule({ condition: "b", allScopes: [] })), ["changed", ["condition_changed"]]);
+  assert.deepEqual(diff(rule({ condition: "a", allScopes: ["x"] }), rule({ condition: "b" })), [
+    "broadening",
+    ["scope_removed", "condition_changed"],
+  ]);
+  const changed = diffRules(rule({ condition: "request.id == subject" }), rule({ condition: "true" })).why[0]!;
+  assert.match(changed.message, /from: request\.id == subject to: true/);
+});
+
+test("the same sets are neutral: reordered, repeated, or a condition re-wrapped where whitespace cannot matter", () => {
+  assert.deepEqual(diff(rule({ allScopes: ["a", "b"] }), rule({ allScopes: ["b", "a", "a"] })), ["neutral", ["reordered"]]);
+  assert.deepEqual(diff(rule({ allScopes: ["a"] }), rule({ allScopes: ["a"] })), ["neutral", []]);
+  assert.deepEqual(diff(rule({ condition: "a == b &&\n  c" }), rule({ condition: "a == b && c" })), ["neutral", ["reordered"]]);
+  // Inside a string literal, or after a // comment, whitespace is meaning: never squeezed.
+  assert.deepEqual(diff(rule({ condition: "claims.x == 'a  b'" }), rule({ condition: "claims.x == 'a b'" })), [
+    "changed",
+    ["condition_changed"],
+  ]);
+  assert.deepEqual(diff(rule({ condition: "a // x\n|| b" }), rule({ condition: "a // x || b" })), ["changed", ["condition_changed"]]);
+  assert.deepEqual(diff(none, none), ["neutral", []]);
+});
+
+test("a public rule counts as public only: its requirements are never enforced", () => {
+  assert.deepEqual(diff(rule({ allScopes: ["a"] }), rule({ public: true, allScopes: ["a"] })), ["broadening", ["became_public"]]);
+  assert.deepEqual(diff(rule({ public: true }), rule({ public: true, allScopes: ["a"] })), ["neutral", ["unenforced_changed"]]);
+  assert.deepEqual(diff(rule({ public: true }), rule({ allScopes: ["a"] })), ["narrowing", ["no_longer_public"]]);
+});
+
+test("losing a rule broadens (where unruled methods are admitted); gaining one narrows, and both say what they mean", () => {
+  const lost = diffRules(rule({ allScopes: ["a"] }), none);
+  assert.deepEqual([lost.kind, lost.why.map((r) => r.change)], ["broadening", ["rule_removed"]]);
+  assert.match(lost.why[0]!.message, /it lost its rule \(all of "a"\): it is denied by default, but open to any authenticated caller/);
+  const service = diffRules(rule({ allScopes: ["a"] }, "service"), none).why[0]!;
+  assert.equal(service.change, "rule_removed");
+  assert.match(service.message, /^via service default: its service lost its rule/);
+  const gained = diffRules(none, rule({ allScopes: ["a"] }));
+  assert.deepEqual([gained.kind, gained.why.map((r) => r.change)], ["narrowing", ["rule_added"]]);
+  assert.match(gained.why[0]!.message, /where the server denies unruled methods \(the default\), callers that satisfy the rule/);
+  assert.deepEqual(diff(none, rule({ public: true })), ["broadening", ["became_public"]]);
+  assert.deepEqual(diff(rule({ public: true }), none), ["narrowing", ["no_longer_public"]]);
+});
+
+test("a change of the service default, before and after, is named as one", () => {
+  const loosened = diffRules(rule({ allScopes: ["a", "b"] }, "service"), rule({ allScopes: ["a"] }, "service"));
+  assert.deepEqual(
+    loosened.why.map((r) => [r.change, r.kind]),
+    [["service_default_loosened", "broadening"]],
+  );
+  assert.match(loosened.why[0]!.message, /^via service default: scope "b" left all_scopes$/);
+  assert.deepEqual(diff(rule({}, "service"), rule({ public: true }, "service")), ["broadening", ["service_default_loosened"]]);
+  assert.deepEqual(diff(rule({}, "service"), rule({ allScopes: ["a"] }, "service")), ["narrowing", ["service_default_tightened"]]);
+  assert.deepEqual(diff(rule({ condition: "a" }, "service"), rule({ condition: "b" }, "service")), ["changed", ["condition_changed"]]);
+});
+
+test("a method rule replaced by its service default is compared as a rule, and says where it comes from", () => {
+  assert.deepEqual(diff(rule({ allScopes: ["a"] }), rule({ allScopes: ["a"] }, "service")), ["neutral", ["rule_moved"]]);
+  const dropped = diffRules(rule({ allScopes: ["a", "b"] }), rule({ allScopes: ["a"] }, "service")).why[0]!;
+  assert.equal(dropped.change, "scope_removed", "not service_default_loosened: the method had its own rule");
+  assert.match(dropped.message, /\(its own rule before, its service default now\)$/);
+});
+
+test("added and removed methods: unruled or public new methods are broadenings", () => {
+  assert.deepEqual(diff(undefined, none), ["broadening", ["unruled_method_added"]]);
+  assert.deepEqual(diff(undefined, rule({ public: true })), ["broadening", ["public_method_added"]]);
+  assert.match(diffRules(undefined, rule({ public: true }, "service")).why[0]!.message, /via service default/);
+  assert.deepEqual(diff(undefined, rule({ allScopes: ["a"] })), ["added", ["method_added"]]);
+  assert.deepEqual(diff(rule({ public: true }), undefined), ["removed", ["method_removed"]]);
+  assert.throws(() => diffRules(undefined, undefined), TypeError);
+});
