@@ -141,12 +141,13 @@ test("a call without a usable credential is asked for the union of what the auth
   // The source's own refusals carry it; a refusal of a server without DPoP carries none (Bearer by default).
   const withDpop = createCredentialSource([required, keys], { maxLength: 100 });
   assert.deepEqual(withDpop.challenge, { schemes: ["DPoP"], dpopAlgorithms: ["ES256", "EdDSA"] });
-  for (const headers of [
+  const refused: Record<string, string>[] = [
     { authorization: "Bearer a", "x-api-key": "k" },
     { authorization: "Bearer a b" },
     { authorization: "Basic YWxpY2U6cHc=" },
     { "x-api-key": "a b" },
-  ]) {
+  ];
+  for (const headers of refused) {
     assert.deepEqual(denied(withDpop.read(new Headers(headers), values)).challenge, withDpop.challenge, JSON.stringify(headers));
     assert.equal(denied(source.read(new Headers(headers), values)).challenge, undefined, JSON.stringify(headers));
   }
