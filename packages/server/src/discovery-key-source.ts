@@ -2,6 +2,7 @@ import type { JWTVerifyGetKey } from "jose";
 import { allowInsecureRequests, discoveryRequest, processDiscoveryResponse } from "oauth4webapi";
 import { KeySourceUnavailableError } from "./key-lookup-errors.js";
 import { type FetchedKeySet, type RemoteSet, withOutageFallback } from "./key-outage.js";
+import { discoveryFaultOf, fetchFailed } from "./key-source-fault.js";
 import { type KeySourceContext, type RemoteKeyOptions, checkKeyUrl, remoteDurations, remoteSet } from "./remote-key-source.js";
 
 /**
@@ -54,7 +55,7 @@ export function discoveryKeySource(issuer: string, remote: RemoteKeyOptions, con
       algorithm: "oidc",
       signal: AbortSignal.timeout(d.timeoutDuration),
       ...(insecure ? { [allowInsecureRequests]: true } : {}),
-    });
+    }).catch(fetchFailed);
     const metadata = await processDiscoveryResponse(issuerUrl, response);
     // oauth4webapi compares normalized URLs; the issuer must be the very string tokens will carry.
     if (metadata.issuer !== issuer || typeof metadata.jwks_uri !== "string") {
@@ -71,5 +72,12 @@ export function discoveryKeySource(issuer: string, remote: RemoteKeyOptions, con
     });
     return discovered;
   };
-  return withOutageFallback({ getSet, fetched, failureBackoff: d.failureBackoff, now: context.now ?? Date.now });
+  return withOutageFallback({
+    getSet,
+    fetched,
+    failureBackoff: d.failureBackoff,
+    cacheMaxAge: d.cacheMaxAge,
+    now: context.now ?? Date.now,
+    setFaultOf: discoveryFaultOf,
+  });
 }

@@ -1,5 +1,6 @@
 import { type CryptoKey, type JSONWebKeySet, type JWK, createLocalJWKSet } from "jose";
 import type { ResolvedKeySource } from "./key-source.js";
+import { localKeysStatus, registerKeySourceStatus } from "./key-source-status.js";
 
 /** @internal The keys held in memory: a JWKS, one public `CryptoKey` or JWK, or HMAC secret bytes. */
 export type LocalKeys = JSONWebKeySet | CryptoKey | JWK | Uint8Array;
@@ -17,25 +18,26 @@ const minSecretBytes = 32;
  * localKeySource(secretBytes, "createJwtAuthenticator").family; // "hmac"
  * ```
  *
- * Not checked: the key sizes of public keys (jose checks RSA's), nor `use`, `key_ops` or `alg` members.
+ * Each lookup is always ready for `keySourceStatusOf` (nothing to fetch). Not checked: the key sizes
+ * of public keys (jose checks RSA's), nor `use`, `key_ops` or `alg` members.
  */
 export function localKeySource(keys: LocalKeys, what: string): ResolvedKeySource {
   if (keys instanceof Uint8Array) {
     checkSecret(keys, what);
     const secret = keys;
-    return { getKey: () => secret, family: "hmac" };
+    return { getKey: local(() => secret), family: "hmac" };
   }
   if (typeof keys === "object" && keys !== null && Array.isArray((keys as JSONWebKeySet).keys)) {
     const set = keys as JSONWebKeySet;
     for (const k of set.keys) checkPublicJwk(k, what);
-    return { getKey: createLocalJWKSet(set) };
+    return { getKey: local(createLocalJWKSet(set)) };
   }
   if (typeof keys === "object" && keys !== null && "type" in keys && "algorithm" in keys) {
     const key = keys as CryptoKey;
     if (key.type === "private") {
       throw new TypeError(`${what}: keys must be a public key, not a private key`);
     }
-    return { getKey: () => key, family: key.type === "secret" ? "hmac" : "asymmetric" };
+    return { getKey: local(() => key), family: key.type === "secret" ? "hmac" : "asymmetric" };
   }
   if (typeof keys === "object" && keys !== null && typeof (keys as JWK).kty === "string") {
     const jwk = keys as JWK;
@@ -43,9 +45,14 @@ export function localKeySource(keys: LocalKeys, what: string): ResolvedKeySource
     if (jwk.kty === "oct") {
       throw new TypeError(`${what}: pass an HMAC secret as bytes (Uint8Array), not as a JWK`);
     }
-    return { getKey: createLocalJWKSet({ keys: [jwk] }), family: "asymmetric" };
+    return { getKey: local(createLocalJWKSet({ keys: [jwk] })), family: "asymmetric" };
   }
   throw new TypeError(`${what}: keys must be a JWKS, a JWKS URL, a CryptoKey, a JWK, an HMAC secret or a key getter`);
+}
+
+/** A lookup of keys held in memory, always ready for `keySourceStatusOf`. */
+function local<T extends ResolvedKeySource["getKey"]>(getKey: T): T {
+  return registerKeySourceStatus(getKey, localKeysStatus);
 }
 
 function checkSecret(secret: Uint8Array, what: string): void {

@@ -134,5 +134,11 @@ export function remoteKeySource(url: URL, remote: RemoteKeyOptions, context: Key
   const d = remoteDurations(remote, context.what);
   const fetched: FetchedKeySet = {};
   const set = remoteSet(url, d, fetched);
-  return withOutageFallback({ getSet: async () => set, fetched, failureBackoff: d.failureBackoff, now: context.now ?? Date.now });
+  return withOutageFallback({
+    getSet: async () => set,
+    fetched,
+    failureBackoff: d.failureBackoff,
+    cacheMaxAge: d.cacheMaxAge,
+    now: context.now ?? Date.now,
+  });
 }
