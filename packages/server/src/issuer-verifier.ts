@@ -1,4 +1,4 @@
-import { type JWTPayload, jwtVerify } from "jose";
+import type { JWTPayload } from "jose";
 import { Reason, scopesFromClaims } from "@connectauth/core";
 import { type AuthOutcome, accepted, rejected } from "./authenticator.js";
 import type { AuthIdentity } from "./identity.js";
@@ -7,6 +7,7 @@ import { type JwtIssuerOptions, issuerSettings } from "./jwt-issuer-options.js";
 import { precheckJws } from "./jws-precheck.js";
 import { keySetWatchOf } from "./key-set-watch.js";
 import { guardKeySource } from "./key-type-guard.js";
+import { verifyJwt } from "./native-jws.js";
 
 /**
  * @internal The outcome of verifying one token, with what the verified-token cache needs to keep an
@@ -38,9 +39,10 @@ export interface VerifierContext {
  * @internal Builds the verification of one issuer's tokens (no cache, no size cap beyond the
  * precheck's). Validates the options at once.
  *
- * Before any key is looked up: {@link precheckJws}. Then jose's `jwtVerify` with the key lookup
- * guarded (the key's type must fit the algorithm), `exp` finite, the lifetime cap, and an `iat` in the
- * future when jose did not check it.
+ * Before any key is looked up: {@link precheckJws}. Then {@link verifyJwt} (jose's `jwtVerify`, with the
+ * signature checked by `node:crypto` where the runtime has it) with the key lookup guarded (the key's
+ * type must fit the algorithm), `exp` finite, the lifetime cap, and an `iat` in the future when jose
+ * did not check it.
  *
  * ```ts
  * const verify = createIssuerVerifier(options, { what: "createJwtAuthenticator", name: "jwt", now: Date.now });
@@ -66,7 +68,7 @@ export function createIssuerVerifier(
     let payload: JWTPayload;
     let key: unknown;
     try {
-      ({ payload, key } = await jwtVerify(token, guardedGetKey, {
+      ({ payload, key } = await verifyJwt(token, guardedGetKey, {
         issuer,
         audience,
         algorithms,

@@ -1,0 +1,189 @@
+import { suite, test } from "node:test";
+import assert from "node:assert/strict";
+import * as nodeCrypto from "node:crypto";
+import { type CryptoKey, type JWK, SignJWT, errors, exportJWK, generateKeyPair, jwtVerify } from "jose";
+import { type NativeCrypto, createVerifyJwt, nodeCryptoOf, verifyJwt } from "./native-jws.js";
+
+const node = { versions: { node: process.versions.node } };
+const scopeWith = (module: unknown) => ({
+  process: { ...node, getBuiltinModule: (id: string) => (id === "node:crypto" ? module : undefined) },
+});
+
+/** node:crypto, counting the calls the native path makes. */
+function spyCrypto() {
+  const calls = { verify: 0, createHmac: 0, keyObjectFrom: 0, createPublicKey: 0 };
+  const real = nodeCrypto as unknown as NativeCrypto;
+  const counted =
+    <A extends unknown[], R>(name: keyof typeof calls, f: (...args: A) => R) =>
+    (...args: A): R => {
+      calls[name]++;
+      return f(...args);
+    };
+  const crypto: NativeCrypto = {
+    verify: counted("verify", real.verify),
+    createHmac: counted("createHmac", real.createHmac),
+    timingSafeEqual: real.timingSafeEqual,
+    createPublicKey: counted("createPublicKey", real.createPublicKey),
+    KeyObject: { from: counted("keyObjectFrom", (key: CryptoKey) => real.KeyObject.from(key)) },
+    constants: real.constants,
+  };
+  return { calls, verify: createVerifyJwt({ scope: scopeWith(crypto) }) };
+}
+
+const now = new Date("2030-01-01T00:00:00Z");
+const options = { algorithms: ["ES256", "RS256", "PS256", "EdDSA", "HS256"], currentDate: now };
+const mint = (alg: string, key: CryptoKey | Uint8Array, claims: Record<string, unknown> = { sub: "alice" }) =>
+  new SignJWT(claims)
+    .setProtectedHeader({ alg })
+    .setExpirationTime(now.getTime() / 1000 + 60)
+    .sign(key);
+
+suite("nodeCryptoOf()", () => {
+  test("finds node:crypto through process.getBuiltinModule on Node", () => {
+    assert.equal(nodeCryptoOf(globalThis), process.getBuiltinModule("node:crypto"));
+    assert.equal(nodeCryptoOf(scopeWith(nodeCrypto)), nodeCrypto);
+  });
+
+  test("is undefined where there is no node:crypto, or not all of what the native path uses", () => {
+    const { KeyObject: _, ...withoutKeyObject } = nodeCrypto;
+    const scopes: unknown[] = [
+      {},
+      undefined,
+      { process: node }, // Node < 20.16: no getBuiltinModule
+      { process: { ...node, getBuiltinModule: () => undefined } },
+      {
+        process: {
+          ...node,
+          getBuiltinModule: () => {
+            throw new Error("no");
+          },
+        },
+      },
+      scopeWith(withoutKeyObject),
+      scopeWith({ ...nodeCrypto, verify: "not a function" }),
+      { process: { getBuiltinModule: () => nodeCrypto } }, // not Node (no versions.node)
+      { ...scopeWith(nodeCrypto), Deno: {} },
+      { process: { versions: { node: "22.0.0", bun: "1.2.0" }, getBuiltinModule: () => nodeCrypto } },
+    ];
+    for (const scope of scopes) assert.equal(nodeCryptoOf(scope), undefined);
+  });
+});
+
+suite("createVerifyJwt()", () => {
+  test("is jose's jwtVerify itself without node:crypto, or with native: false", () => {
+    assert.equal(createVerifyJwt({ scope: {} }), jwtVerify);
+    assert.equal(createVerifyJwt({ scope: { process: node } }), jwtVerify);
+    assert.equal(createVerifyJwt({ native: false }), jwtVerify);
+    assert.notEqual(createVerifyJwt(), jwtVerify, "native on this Node");
+    assert.notEqual(verifyJwt, jwtVerify, "the server's verifyJwt is native on this Node");
+  });
+
+  test("misuse of its options throws TypeError", () => {
+    assert.throws(() => createVerifyJwt({ native: "yes" as unknown as boolean }), TypeError);
+    assert.throws(() => createVerifyJwt(null as unknown as object), TypeError);
+  });
+
+  test("verifies each algorithm's signature with node:crypto, and returns what jose returns", async () => {
+    for (const alg of ["ES256", "RS256", "PS256", "EdDSA"]) {
+      const { calls, verify } = spyCrypto();
+      const { privateKey, publicKey } = await generateKeyPair(alg);
+      const token = await mint(alg, privateKey);
+      const getKey = () => publicKey;
+      assert.deepEqual(await verify(token, getKey, options), await jwtVerify(token, getKey, options), alg);
+      assert.deepEqual(await verify(token, publicKey, options), await jwtVerify(token, publicKey, options), alg);
+      assert.equal(calls.verify, 2, alg);
+      assert.equal((await verify(token, getKey, options)).key, publicKey, `${alg}: the key the lookup returned`);
+    }
+    const { calls, verify } = spyCrypto();
+    const secret = nodeCrypto.randomBytes(32);
+    const token = await mint("HS256", secret);
+    assert.deepEqual(await verify(token, secret, options), await jwtVerify(token, secret, options));
+    assert.equal(calls.createHmac, 1);
+  });
+
+  test("refuses a bad signature itself, with jose's error", async () => {
+    const { calls, verify } = spyCrypto();
+    const { privateKey, publicKey } = await generateKeyPair("ES256");
+    const other = await generateKeyPair("ES256");
+    const token = await mint("ES256", other.privateKey);
+    await assert.rejects(verify(token, publicKey, options), errors.JWSSignatureVerificationFailed);
+    await assert.rejects(verify(token, publicKey, options), { code: "ERR_JWS_SIGNATURE_VERIFICATION_FAILED" });
+    assert.equal(calls.verify, 2, "decided by node:crypto, not by jose");
+    const good = await mint("ES256", privateKey);
+    const secret = nodeCrypto.randomBytes(32);
+    const hs = await mint("HS256", secret);
+    await assert.rejects(verify(hs, nodeCrypto.randomBytes(32), options), errors.JWSSignatureVerificationFailed);
+    assert.equal(calls.createHmac, 1);
+    assert.ok((await verify(good, publicKey, options)).payload);
+  });
+
+  test("looks the key up once, with jose's arguments, also when jose decides", async () => {
+    const { calls, verify } = spyCrypto();
+    const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
+    const token = await mint("ES256", privateKey);
+    const seen: unknown[][] = [];
+    const jwk = await exportJWK(publicKey);
+    // A KeyObject: jose verifies it (it converts it), after the one lookup.
+    const keyObject = nodeCrypto.KeyObject.from(publicKey as unknown as nodeCrypto.webcrypto.CryptoKey);
+    for (const key of [publicKey, jwk, keyObject]) {
+      const lookups: unknown[][] = [];
+      const record =
+        (into: unknown[][]) =>
+        (...args: unknown[]) => {
+          into.push(args);
+          return key as CryptoKey;
+        };
+      const ours = await verify(token, record(lookups), options);
+      const theirs = await jwtVerify(token, record(seen), options);
+      assert.equal(lookups.length, 1);
+      assert.deepEqual(lookups, seen.splice(0));
+      assert.deepEqual(ours, theirs);
+      assert.equal(ours.key, theirs.key, "the same key object (jose's import of a JWK is cached per object)");
+    }
+    assert.equal(calls.verify, 1, "the JWK from a lookup and the KeyObject go to jose");
+  });
+});
+
+suite("key conversion", () => {
+  test("a CryptoKey is converted once, whatever the number of tokens", async () => {
+    const { calls, verify } = spyCrypto();
+    const a = await generateKeyPair("ES256");
+    const b = await generateKeyPair("ES256");
+    for (let i = 0; i < 3; i++) {
+      await verify(await mint("ES256", a.privateKey, { i }), a.publicKey, options);
+      await verify(await mint("ES256", b.privateKey, { i }), () => b.publicKey, options);
+    }
+    assert.deepEqual([calls.keyObjectFrom, calls.verify], [2, 6]);
+  });
+
+  test("a JWK is converted once per object, and frozen as jose freezes it", async () => {
+    const { calls, verify } = spyCrypto();
+    const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
+    const exported = await exportJWK(publicKey);
+    const jwk: JWK = { ...exported, key_ops: ["verify"] };
+    const joses: JWK = { ...exported, key_ops: ["verify"] };
+    for (let i = 0; i < 3; i++) await verify(await mint("ES256", privateKey, { i }), jwk, options);
+    await jwtVerify(await mint("ES256", privateKey), joses, options);
+    assert.equal(calls.createPublicKey, 1);
+    assert.deepEqual(
+      [Object.isFrozen(jwk), Object.isFrozen(jwk.key_ops)],
+      [Object.isFrozen(joses), Object.isFrozen(joses.key_ops)],
+    );
+    assert.ok(Object.isFrozen(jwk));
+    for (let i = 0; i < 2; i++) await verify(await mint("ES256", privateKey, { i }), { ...exported }, options);
+    assert.deepEqual([calls.createPublicKey, calls.verify], [3, 5]);
+  });
+
+  test("an HMAC secret's bytes are read on every call, as jose reads them (not kept)", async () => {
+    const { calls, verify } = spyCrypto();
+    const secret = new Uint8Array(32).fill(1);
+    const before = await mint("HS256", secret.slice());
+    assert.ok((await verify(before, secret, options)).payload);
+    secret.fill(2);
+    const after = await mint("HS256", secret.slice());
+    assert.ok((await verify(after, secret, options)).payload);
+    await assert.rejects(verify(before, secret, options), errors.JWSSignatureVerificationFailed);
+    await assert.rejects(jwtVerify(before, secret, options), errors.JWSSignatureVerificationFailed);
+    assert.deepEqual([calls.createHmac, calls.keyObjectFrom], [3, 0]);
+  });
+});
