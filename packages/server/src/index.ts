@@ -30,11 +30,21 @@ export {
 } from "./api-key-authenticator.js";
 export {
   type Authenticator,
+  type AuthenticatorChallenge,
   type AuthCall,
   type AuthOutcome,
   type PresentedCredentials,
   accepted,
   rejected,
 } from "./authenticator.js";
+export type { AuthChallenge } from "./denial.js";
+export type { DpopMode, DpopOptions } from "./dpop-binding.js";
+export type { DpopNonceOptions } from "./dpop-nonce.js";
+export {
+  type MemoryReplayStoreOptions,
+  type ReplayStore,
+  ReplayStoreFullError,
+  createMemoryReplayStore,
+} from "./replay-store.js";
 export { type AuthIdentity, authIdentityKey, getAuth } from "./identity.js";
 export type { DecisionEvent, DecisionListener } from "./decision.js";

@@ -1,8 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type CryptoKey, SignJWT, exportJWK, generateKeyPair, type JWTPayload } from "jose";
-import type { AuthOutcome } from "./authenticator.js";
+import { createHash } from "node:crypto";
+import { createContextValues } from "@connectrpc/connect";
+import { type CryptoKey, SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair, type JWTPayload } from "jose";
+import type { AuthCall, AuthOutcome } from "./authenticator.js";
 import { createJwtAuthenticator } from "./jwt-authenticator.js";
+import { createMultiIssuerJwtAuthenticator } from "./multi-issuer-jwt-authenticator.js";
 
 const issuer = "https://issuer.test";
 const audience = "greeter";
@@ -261,4 +264,97 @@ test("the cache answers for the exact token once verified only: never a rejected
   assertRejected(await run(forged), "INVALID_TOKEN", "signature");
   assertRejected(await run(forged), "INVALID_TOKEN", "signature");
   assert.equal(lookups - before, 2, "a rejection is not cached");
+});
+
+// DPoP (RFC 9449): the binding's checks have their own suite (dpop-binding.test.ts); here, the authenticators' option.
+const proofKeys = await generateKeyPair("ES256", { extractable: true });
+const proofJwk = await exportJWK(proofKeys.publicKey);
+const jkt = await calculateJwkThumbprint(proofJwk);
+const url = "https://api.test/test.v1.GreeterService/Greet";
+let jti = 0;
+async function dpopCall(token: string): Promise<AuthCall> {
+  const ath = createHash("sha256").update(token).digest("base64url");
+  const proof = await new SignJWT({ htm: "POST", htu: url, iat: nowS, jti: `j${++jti}`, ath })
+    .setProtectedHeader({ alg: "ES256", typ: "dpop+jwt", jwk: proofJwk })
+    .sign(proofKeys.privateKey);
+  return { values: createContextValues(), requestHeader: new Headers({ dpop: proof }), requestMethod: "POST", url };
+}
+
+test("dpop: off by default; on, the authenticator takes bearer and dpop and asks for what its mode takes", () => {
+  assert.deepEqual([jwt.schemes, jwt.challenge], [["bearer"], undefined]);
+  const base = { issuer, audience, algorithms: ["ES256"], keys: jwks };
+  const required = createJwtAuthenticator({ ...base, dpop: { mode: "required", algorithms: ["ES256", "EdDSA"] } });
+  assert.deepEqual(
+    [required.schemes, required.challenge],
+    [["bearer", "dpop"], { schemes: ["DPoP"], dpopAlgorithms: ["ES256", "EdDSA"] }],
+  );
+  const allowed = createMultiIssuerJwtAuthenticator({ issuers: [base as typeof base & { issuer: string }], dpop: "allowed" });
+  assert.deepEqual(
+    [allowed.schemes, allowed.challenge?.schemes],
+    [
+      ["bearer", "dpop"],
+      ["Bearer", "DPoP"],
+    ],
+  );
+  for (const dpop of ["on", { mode: "optional" }, { mode: "required", algorithms: ["HS256"] }]) {
+    assert.throws(() => createJwtAuthenticator({ ...base, dpop: dpop as never }), /^TypeError: createJwtAuthenticator: dpop/);
+    assert.throws(
+      () => createMultiIssuerJwtAuthenticator({ issuers: [{ ...base, issuer }], dpop: dpop as never }),
+      /^TypeError: createMultiIssuerJwtAuthenticator: dpop/,
+    );
+  }
+});
+
+test("dpop: a bound token with its proof is accepted with its confirmation, the token verified once (cached)", async () => {
+  let lookups = 0;
+  const options = {
+    issuer,
+    audience,
+    algorithms: ["ES256"],
+    keys: async (...args: Parameters<ReturnType<typeof import("jose").createLocalJWKSet>>) => {
+      lookups++;
+      return (await import("jose")).createLocalJWKSet(jwks)(...args);
+    },
+    now: () => now,
+  };
+  const single = createJwtAuthenticator({ ...options, dpop: "required" });
+  const multi = createMultiIssuerJwtAuthenticator({ issuers: [options], dpop: "required", now: () => now });
+  for (const authenticator of [single, multi]) {
+    lookups = 0;
+    const token = await sign({ scope: "greet", cnf: { jkt } });
+    for (let i = 0; i < 2; i++) {
+      const outcome = await authenticator.authenticate({ scheme: "dpop", value: token }, await dpopCall(token));
+      assert.ok(outcome.ok, JSON.stringify(outcome));
+      assert.deepEqual(outcome.identity.confirmation, { jkt });
+    }
+    assert.equal(lookups, 1, "the second call's token is answered by the cache; its proof is checked anew");
+    // The same token as Bearer: refused before any verification where DPoP is required.
+    assertRejected(await authenticator.authenticate({ scheme: "bearer", value: token }), "INVALID_TOKEN", "dpop_required");
+    assert.equal(lookups, 1);
+    // A proof is never cached: the same proof again is a replay.
+    const call = await dpopCall(token);
+    assert.ok((await authenticator.authenticate({ scheme: "dpop", value: token }, call)).ok);
+    assertRejected(await authenticator.authenticate({ scheme: "dpop", value: token }, call), "INVALID_DPOP_PROOF", "jti_replay");
+  }
+});
+
+test("dpop allowed: a bearer token without cnf.jkt passes, one with it is dpop_bound; too large is refused with DPoP", async () => {
+  const allowed = createJwtAuthenticator({
+    issuer,
+    audience,
+    algorithms: ["ES256"],
+    keys: jwks,
+    now: () => now,
+    dpop: "allowed",
+  });
+  assert.ok((await allowed.authenticate({ scheme: "bearer", value: await sign({}) })).ok);
+  assertRejected(
+    await allowed.authenticate({ scheme: "bearer", value: await sign({ cnf: { jkt } }) }),
+    "INVALID_TOKEN",
+    "dpop_bound",
+  );
+  const large = "a".repeat(9000);
+  const outcome = await allowed.authenticate({ scheme: "dpop", value: large }, await dpopCall(large));
+  assertRejected(outcome, "INVALID_TOKEN", "too_large");
+  assert.deepEqual(!outcome.ok && outcome.challenge?.schemes, ["DPoP"]);
 });

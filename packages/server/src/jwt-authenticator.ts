@@ -1,5 +1,6 @@
 import type { Authenticator } from "./authenticator.js";
 import { createCachingTokenAuthenticator } from "./caching-token-authenticator.js";
+import { type DpopMode, type DpopOptions, createDpopBinding } from "./dpop-binding.js";
 import { createIssuerVerifier } from "./issuer-verifier.js";
 import type { JwtIssuerOptions } from "./jwt-issuer-options.js";
 import type { VerifiedTokenCacheOptions } from "./verified-token-cache.js";
@@ -24,6 +25,13 @@ export interface JwtAuthenticatorCommonOptions {
   readonly now?: () => number;
   /** The authenticator's name in identities and events. Default `"jwt"`. */
   readonly name?: string;
+  /**
+   * DPoP-bound tokens (RFC 9449): `"required"` (only `Authorization: DPoP <token>` with a `DPoP` proof
+   * header), `"allowed"` (DPoP, or `Bearer` for tokens without `cnf.jkt`), or {@link DpopOptions} for
+   * algorithms, nonces, the replay store and the public origin. Default: off (`Bearer` only; a `DPoP`
+   * scheme is one nobody takes).
+   */
+  readonly dpop?: DpopMode | DpopOptions;
 }
 
 /** Options of {@link createJwtAuthenticator}: one issuer's requirements and the common options. */
@@ -50,14 +58,20 @@ export interface JwtAuthenticatorOptions extends JwtIssuerOptions, JwtAuthentica
  * A token verified by a key of a remote set (a JWKS `URL`, discovery) stops being served from the
  * verified-token cache as soon as a fetch of the set shows that key gone.
  *
- * Not checked: `jti` replay; for your own key lookup (a function), whether a key was withdrawn since a
+ * With `dpop` (RFC 9449), a token sent as `Authorization: DPoP <token>` needs exactly one `DPoP` proof
+ * header; the token is verified as above, then the proof (its signature by its own `jwk`, `htm`, `htu`,
+ * `iat`, `ath`, the nonce when on, and its `jti` new in the replay store), then the token's `cnf.jkt`
+ * must be the thumbprint of the proof's key; the identity's `confirmation` holds it.
+ *
+ * Not checked: the token's `jti` replay (a bearer token is meant to be used again; a DPoP proof's `jti`
+ * is checked); for your own key lookup (a function), whether a key was withdrawn since a
  * cached token was verified (the cache's TTL bounds it). A key source that cannot be reached, with no
  * keys fetched before, answers `KEYS_UNAVAILABLE` (`Unavailable`), never a token reason, so that
  * clients do not refresh good tokens during an outage; keys fetched before keep verifying through the
  * outage (a failed fetch removes no key).
  *
  * @throws TypeError on missing issuer, audience or algorithms, `none`, an algorithm that does not fit
- * the key, a weak or PEM-looking HMAC secret, or any other bad option.
+ * the key, a weak or PEM-looking HMAC secret, a bad `dpop` option, or any other bad option.
  */
 export function createJwtAuthenticator(options: JwtAuthenticatorOptions): Authenticator {
   const what = "createJwtAuthenticator";
@@ -71,5 +85,6 @@ export function createJwtAuthenticator(options: JwtAuthenticatorOptions): Authen
     now,
     what,
     verify: (token) => verify(token),
+    dpop: createDpopBinding(options.dpop, { what, now }),
   });
 }

@@ -2,6 +2,7 @@ import { decodeJwt } from "jose";
 import { Reason } from "@connectauth/core";
 import { type Authenticator, rejected } from "./authenticator.js";
 import { createCachingTokenAuthenticator } from "./caching-token-authenticator.js";
+import { createDpopBinding } from "./dpop-binding.js";
 import { type TokenVerification, createIssuerVerifier } from "./issuer-verifier.js";
 import type { JwtAuthenticatorCommonOptions } from "./jwt-authenticator.js";
 import type { JwtIssuerOptions } from "./jwt-issuer-options.js";
@@ -30,7 +31,10 @@ export interface MultiIssuerJwtAuthenticatorOptions extends JwtAuthenticatorComm
  * });
  * ```
  *
- * @throws TypeError with no issuer, an issuer twice, or a bad issuer configuration.
+ * With `dpop`, DPoP-bound tokens as for `createJwtAuthenticator`, for every issuer; a proof's `jti` is
+ * recorded per issuer (the replay scope is the token's `iss`).
+ *
+ * @throws TypeError with no issuer, an issuer twice, a bad issuer configuration or `dpop` option.
  */
 export function createMultiIssuerJwtAuthenticator(options: MultiIssuerJwtAuthenticatorOptions): Authenticator {
   const what = "createMultiIssuerJwtAuthenticator";
@@ -55,6 +59,7 @@ export function createMultiIssuerJwtAuthenticator(options: MultiIssuerJwtAuthent
     maxTokenLength: options.maxTokenLength,
     cache: options.cache,
     now,
+    dpop: createDpopBinding(options.dpop, { what, now }),
     async verify(token) {
       let iss: unknown;
       try {
