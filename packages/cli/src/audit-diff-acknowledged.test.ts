@@ -27,7 +27,11 @@ test("reads the list: comments, blank lines, quotes, keys in either order, an em
 test("anything else is refused with the file, the line and a stable code", () => {
   const refused: [string, string, RegExp][] = [
     ["method: a.v1.S/Get\n", "syntax", /^ack\.yaml:1: expected entries of the shape/],
-    ["- method: a.v1.S/Get\n  change: became_public\n  reason: ok\n", "syntax", /^ack\.yaml:3: expected "method: …" or "change: …"/],
+    [
+      "- method: a.v1.S/Get\n  change: became_public\n  reason: ok\n",
+      "syntax",
+      /^ack\.yaml:3: expected "method: …" or "change: …"/,
+    ],
     ["- method: a.v1.S/Get\n    change: became_public\n", "syntax", /^ack\.yaml:2: a key must line up/],
     ["- method: a.v1.S/Get\n\tchange: became_public\n", "syntax", /^ack\.yaml:2: tabs cannot indent YAML/],
     ["- method: [a.v1.S/Get]\n  change: became_public\n", "syntax", /^ack\.yaml:1: the value of method must be one word/],
@@ -36,7 +40,11 @@ test("anything else is refused with the file, the line and a stable code", () =>
     ["- method: a.v1.S/Get\n", "incomplete_entry", /^ack\.yaml:1: the entry has no change/],
     ["- method: a.v1.S/Get\n  method: a.v1.S/Put\n", "incomplete_entry", /^ack\.yaml:2: the entry of line 1 has method twice/],
     ["- method: GetBook\n  change: became_public\n", "bad_method", /^ack\.yaml:1: "GetBook" is not a method name/],
-    ["- method: a.v1.S/Get\n  change: scope_added\n", "unknown_change", /"scope_added" is not a broadening change; one of: became_public,/],
+    [
+      "- method: a.v1.S/Get\n  change: scope_added\n",
+      "unknown_change",
+      /"scope_added" is not a broadening change; one of: became_public,/,
+    ],
     [
       "- method: a.v1.S/Get\n  change: became_public\n- method: a.v1.S/Get\n  change: became_public\n",
       "duplicate",
@@ -63,7 +71,13 @@ test("matching: an entry acknowledges the broadening reason of its method and wo
       after: undefined,
       why: [reason("scope_removed", "broadening"), reason("scope_removed", "broadening"), reason("scope_added", "narrowing")],
     },
-    { method: "a.v1.S/List", kind: "broadening", before: undefined, after: undefined, why: [reason("became_public", "broadening")] },
+    {
+      method: "a.v1.S/List",
+      kind: "broadening",
+      before: undefined,
+      after: undefined,
+      why: [reason("became_public", "broadening")],
+    },
   ];
   const match = matchAcknowledgements(changes, [
     { method: "a.v1.S/Get", change: "scope_removed" },
@@ -72,5 +86,9 @@ test("matching: an entry acknowledges the broadening reason of its method and wo
   assert.deepEqual([...match.acknowledged], ["a.v1.S/Get scope_removed"]);
   assert.deepEqual(match.unacknowledged, [{ method: "a.v1.S/List", change: "became_public" }]);
   assert.deepEqual(match.unused, [{ method: "a.v1.S/Get", change: "became_public" }]);
-  assert.deepEqual(matchAcknowledgements(changes, []).unacknowledged.length, 2, "two scopes removed from one method need one entry");
+  assert.deepEqual(
+    matchAcknowledgements(changes, []).unacknowledged.length,
+    2,
+    "two scopes removed from one method need one entry",
+  );
 });

@@ -61,7 +61,10 @@ test("the same sets are neutral: reordered, repeated, or a condition re-wrapped 
     "changed",
     ["condition_changed"],
   ]);
-  assert.deepEqual(diff(rule({ condition: "a // x\n|| b" }), rule({ condition: "a // x || b" })), ["changed", ["condition_changed"]]);
+  assert.deepEqual(diff(rule({ condition: "a // x\n|| b" }), rule({ condition: "a // x || b" })), [
+    "changed",
+    ["condition_changed"],
+  ]);
   assert.deepEqual(diff(none, none), ["neutral", []]);
 });
 
@@ -74,7 +77,10 @@ test("a public rule counts as public only: its requirements are never enforced",
 test("losing a rule broadens (where unruled methods are admitted); gaining one narrows, and both say what they mean", () => {
   const lost = diffRules(rule({ allScopes: ["a"] }), none);
   assert.deepEqual([lost.kind, lost.why.map((r) => r.change)], ["broadening", ["rule_removed"]]);
-  assert.match(lost.why[0]!.message, /it lost its rule \(all of "a"\): it is denied by default, but open to any authenticated caller/);
+  assert.match(
+    lost.why[0]!.message,
+    /it lost its rule \(all of "a"\): it is denied by default, but open to any authenticated caller/,
+  );
   const service = diffRules(rule({ allScopes: ["a"] }, "service"), none).why[0]!;
   assert.equal(service.change, "rule_removed");
   assert.match(service.message, /^via service default: its service lost its rule/);
@@ -93,8 +99,14 @@ test("a change of the service default, before and after, is named as one", () =>
   );
   assert.match(loosened.why[0]!.message, /^via service default: scope "b" left all_scopes$/);
   assert.deepEqual(diff(rule({}, "service"), rule({ public: true }, "service")), ["broadening", ["service_default_loosened"]]);
-  assert.deepEqual(diff(rule({}, "service"), rule({ allScopes: ["a"] }, "service")), ["narrowing", ["service_default_tightened"]]);
-  assert.deepEqual(diff(rule({ condition: "a" }, "service"), rule({ condition: "b" }, "service")), ["changed", ["condition_changed"]]);
+  assert.deepEqual(diff(rule({}, "service"), rule({ allScopes: ["a"] }, "service")), [
+    "narrowing",
+    ["service_default_tightened"],
+  ]);
+  assert.deepEqual(diff(rule({ condition: "a" }, "service"), rule({ condition: "b" }, "service")), [
+    "changed",
+    ["condition_changed"],
+  ]);
 });
 
 test("a method rule replaced by its service default is compared as a rule, and says where it comes from", () => {
