@@ -36,7 +36,7 @@ function statusOf(getKey: JWTVerifyGetKey): KeySourceStatus {
   return status;
 }
 
-const keyFor = (getKey: JWTVerifyGetKey, kid: string) => getKey({ alg: "ES256", kid }, { payload: "", signature: "" });
+const keyFor = async (getKey: JWTVerifyGetKey, kid: string) => getKey({ alg: "ES256", kid }, { payload: "", signature: "" });
 
 describe("the status of a key source", () => {
   test("keys held in memory are always ready; your own lookup has no status", async () => {
