@@ -80,7 +80,7 @@ const options = {
  */
 export const auditCommand: Command = {
   name: "audit",
-  summary: "list every method of a buf schema with its auth rule, and flag unsafe rules",
+  summary: "list every method of a buf schema with its auth rule and flag unsafe rules; --against: what changed",
   help,
   async run(args, io) {
     const line = readCommandLine(args, io, "connectauth audit", help, { options, allowPositionals: true });
