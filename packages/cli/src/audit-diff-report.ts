@@ -31,6 +31,8 @@ export const auditDiffSchema = "connectauth.audit-diff/v1";
  * const acknowledgements = { file: undefined, match: matchAcknowledgements(changes, []) };
  * io.stdout.write(stableJson(auditDiffJson(changes, { base: { ref: "origin/main", commit }, acknowledgements })));
  * ```
+ *
+ * Not checked: that `acknowledgements.match` was computed from these changes.
  */
 export function auditDiffJson(changes: readonly MethodChange[], context: DiffReportContext) {
   const ack = context.acknowledgements;
@@ -76,6 +78,8 @@ const headings: Record<ChangeKind, string> = {
  * ```ts
  * io.stdout.write(formatDiff(changes, { base: { image: "base.binpb" }, acknowledgements }, { strict: false }));
  * ```
+ *
+ * Not decided here: the exit code (the command's: 1 with `strict` and an unacknowledged broadening).
  */
 export function formatDiff(
   changes: readonly MethodChange[],
