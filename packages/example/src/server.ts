@@ -51,8 +51,8 @@ export const defaultExternalAlgorithms = ["ES256", "ES384", "RS256", "PS256", "E
 
 /**
  * Starts the Greeter server on one port for all of Connect, gRPC and gRPC-web, over HTTP/2 cleartext
- * (prior knowledge) and HTTP/1.1, with CORS for browsers (`authorization` allowed, `www-authenticate`
- * exposed).
+ * (prior knowledge) and HTTP/1.1, with CORS for browsers (`authorization` and `dpop` allowed,
+ * `www-authenticate` and `dpop-nonce` exposed).
  */
 export async function startExampleServer(options: ExampleServerOptions = {}): Promise<ExampleServer> {
   const host = options.host ?? "127.0.0.1";
@@ -152,11 +152,14 @@ function withDevIssuerRoutes(next: NodeHandler, devIssuer: DevIssuer | undefined
   };
 }
 
-const allowedHeaders = [...cors.allowedHeaders, "Authorization"].join(", ");
-const exposedHeaders = [...cors.exposedHeaders, "WWW-Authenticate"].join(", ");
+const allowedHeaders = [...cors.allowedHeaders, "Authorization", "DPoP"].join(", ");
+const exposedHeaders = [...cors.exposedHeaders, "WWW-Authenticate", "DPoP-Nonce"].join(", ");
 const allowedMethods = cors.allowedMethods.join(", ");
 
-/** CORS for browsers: any origin (the example holds no cookies), Authorization allowed, WWW-Authenticate exposed. */
+/**
+ * CORS for browsers: any origin (the example holds no cookies), Authorization and DPoP allowed,
+ * WWW-Authenticate and DPoP-Nonce exposed.
+ */
 function withCors(next: NodeHandler): NodeHandler {
   return (req, res) => {
     const origin = req.headers.origin;
