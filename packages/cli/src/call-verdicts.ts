@@ -353,7 +353,8 @@ const failures: Readonly<Record<Reason, Choice<CallSituation>>> = {
     otherwise: {
       id: "revocation_unavailable",
       says: () => ({
-        summary: "the server cannot tell whether tokens are revoked (its revocation list is out of date): a server-side outage, not your token.",
+        summary:
+          "the server cannot tell whether tokens are revoked (its revocation list is out of date): a server-side outage, not your token.",
         fix: "on the server, check that it can reach its Redis. Clients should retry later, not refresh their token.",
       }),
     },

@@ -1,6 +1,6 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { prepareArgs } from "./args.js";
-import type { CommandIo } from "./command.js";
+import type { Command, CommandIo } from "./command.js";
 import { usageError } from "./usage-error.js";
 
 /** How a command reads its arguments: `util.parseArgs`' options, and whether it takes positionals. */
@@ -44,4 +44,38 @@ export function readCommandLine<const C extends CommandLineConfig>(
   } catch (e) {
     return fail((e as Error).message);
   }
+}
+
+/** What {@link defineCommand} takes: the command's words, its argument config and its body. */
+export interface CommandDefinition<C extends CommandLineConfig> extends Omit<Command, "run"> {
+  /** How `connectauth` names it in usage errors, e.g. `"connectauth token mint"`. Default `connectauth <name>`. */
+  readonly usage?: string;
+  readonly config: C;
+  /** The body, with the command line already read (help and usage errors are handled before). */
+  run(line: CommandLine<C>, io: CommandIo): Promise<number>;
+}
+
+/**
+ * A {@link Command} whose arguments are read by {@link readCommandLine} before its body runs: every
+ * command of the CLI is made this way, so `--help` and usage errors behave alike everywhere.
+ *
+ * ```ts
+ * export const helloCommand = defineCommand({
+ *   name: "hello", summary: "say hello", help, config: { options: { loud: { type: "boolean" } } },
+ *   async run({ values }, io) { io.stdout.write(values.loud ? "HELLO\n" : "hello\n"); return 0; },
+ * });
+ * ```
+ */
+export function defineCommand<const C extends CommandLineConfig>(definition: CommandDefinition<C>): Command {
+  const { name, summary, help, config } = definition;
+  const usage = definition.usage ?? `connectauth ${name}`;
+  return {
+    name,
+    summary,
+    help,
+    async run(args, io) {
+      const line = readCommandLine(args, io, usage, help, config);
+      return typeof line === "number" ? line : definition.run(line, io);
+    },
+  };
 }

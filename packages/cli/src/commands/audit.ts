@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { DescService, FileRegistry } from "@bufbuild/protobuf";
-import { readCommandLine } from "../command-line.js";
+import { defineCommand } from "../command-line.js";
 import { auditJson, formatReport, readImage } from "../audit.js";
 import { diffServices } from "../audit-diff.js";
 import {
@@ -14,7 +14,7 @@ import {
 import { type DiffBase, auditDiffJson, formatDiff } from "../audit-diff-report.js";
 import { auditServices } from "../audit-report.js";
 import { WorkspaceBuildError, buildBufGitRef, buildBufWorkspace } from "../buf-workspace.js";
-import type { Command, CommandIo } from "../command.js";
+import type { CommandIo } from "../command.js";
 import { stableJson } from "../json.js";
 
 const help = `usage: connectauth audit [image.binpb] [--json] [--strict] [--known-scopes a,b]
@@ -78,14 +78,12 @@ const options = {
  *
  * Not audited: rules set in code (`authorization.rules`), which only the server sees.
  */
-export const auditCommand: Command = {
+export const auditCommand = defineCommand({
   name: "audit",
   summary: "list every method of a buf schema with its auth rule and flag unsafe rules; --against: what changed",
   help,
-  async run(args, io) {
-    const line = readCommandLine(args, io, "connectauth audit", help, { options, allowPositionals: true });
-    if (typeof line === "number") return line;
-    const { values, positionals, fail } = line;
+  config: { options, allowPositionals: true },
+  async run({ values, positionals, fail }, io) {
     if (positionals.length > 1) return fail("only one image can be audited at a time");
     const against = values.against;
     if (against === undefined && values.acknowledged !== undefined) return fail("--acknowledged is for --against");
@@ -122,7 +120,7 @@ export const auditCommand: Command = {
     io.stdout.write(values.json ? `${JSON.stringify(auditJson(report), null, 2)}\n` : formatReport(report));
     return values.strict && report.findings.length > 0 ? 1 : 0;
   },
-};
+});
 
 function servicesOf(registry: FileRegistry): DescService[] {
   return [...registry].filter((d): d is DescService => d.kind === "service");

@@ -1,6 +1,5 @@
 import { devDefaults, startDevServer } from "@connectauth/node/dev";
-import { readCommandLine } from "../command-line.js";
-import type { Command } from "../command.js";
+import { defineCommand } from "../command-line.js";
 import { processInterrupt } from "../interrupt.js";
 import { lifetimeWarning } from "../lifetime-cap.js";
 
@@ -47,14 +46,12 @@ const options = {
  *
  * Not checked: that `--host` is loopback (servers refuse an http JWKS anywhere else).
  */
-export const devCommand: Command = {
+export const devCommand = defineCommand({
   name: "dev",
   summary: "run a local development issuer (JWKS, discovery, client_credentials token endpoint)",
   help,
-  async run(args, io) {
-    const line = readCommandLine(args, io, "connectauth dev", help, { options });
-    if (typeof line === "number") return line;
-    const { values, fail } = line;
+  config: { options },
+  async run({ values, fail }, io) {
     const port = Number(values.port);
     const ttl = Number(values.ttl);
     if (!/^\d+$/.test(values.port) || port > 65535) {
@@ -125,4 +122,4 @@ export const devCommand: Command = {
     await dev.close();
     return 0;
   },
-};
+});

@@ -1,6 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { readCommandLine } from "../command-line.js";
-import type { Command } from "../command.js";
+import { defineCommand } from "../command-line.js";
 import { diagnose } from "../diagnose.js";
 import { stableJson } from "../json.js";
 import { formatDiagnosis } from "../doctor-report.js";
@@ -51,14 +50,12 @@ const options = {
  *
  * Not covered: streaming calls and client certificates (see {@link diagnose}).
  */
-export const doctorCommand: Command = {
+export const doctorCommand = defineCommand({
   name: "doctor",
   summary: "diagnose a call: transport, token, the server's answer, and the fix",
   help,
-  async run(args, io) {
-    const line = readCommandLine(args, io, "connectauth doctor", help, { options, allowPositionals: true });
-    if (typeof line === "number") return line;
-    const { values: v, positionals, fail } = line;
+  config: { options, allowPositionals: true },
+  async run({ values: v, positionals, fail }, io) {
     if (positionals.length !== 2) return fail("expected a base URL and a method (package.Service/Method)");
     if (v.token !== undefined && v["token-file"] !== undefined) return fail("give --token or --token-file, not both");
     if (!protocols.includes(v.protocol as Protocol)) return fail(`--protocol must be one of ${protocols.join(", ")}`);
@@ -94,4 +91,4 @@ export const doctorCommand: Command = {
     io.stdout.write(v.json ? stableJson(diagnosis) : formatDiagnosis(diagnosis, styleFor(io)));
     return diagnosis.verdict.ok ? 0 : 1;
   },
-};
+});

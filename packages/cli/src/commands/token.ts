@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
-import { readCommandLine } from "../command-line.js";
-import type { Command, CommandGroup } from "../command.js";
+import { defineCommand } from "../command-line.js";
+import type { CommandGroup } from "../command.js";
 import { tokenLines } from "../doctor-report.js";
 import { stableJson } from "../json.js";
 import { lifetimeWarning, serverMaxLifetimeSeconds } from "../lifetime-cap.js";
@@ -63,14 +63,13 @@ const decodeOptions = { file: { type: "string" }, json: { type: "boolean", defau
  *
  * Not checked: the cap of a particular server (only the default one is known).
  */
-export const mintCommand: Command = {
+export const mintCommand = defineCommand({
   name: "mint",
   summary: "mint a token from a running `connectauth dev`",
   help: mintHelp,
-  async run(args, io) {
-    const line = readCommandLine(args, io, "connectauth token mint", mintHelp, { options: mintOptions });
-    if (typeof line === "number") return line;
-    const { values, fail } = line;
+  usage: "connectauth token mint",
+  config: { options: mintOptions },
+  async run({ values, fail }, io) {
     if (values.sub === undefined || values.sub === "") return fail("--sub is required: the token's subject, e.g. --sub alice");
     if (!/^-?\d+$/.test(values.ttl))
       return fail(`--ttl must be a whole number of seconds (negative: already expired), not "${values.ttl}"`);
@@ -106,7 +105,7 @@ export const mintCommand: Command = {
     io.stdout.write(`${body.access_token}\n`);
     return 0;
   },
-};
+});
 
 /**
  * `connectauth token decode`: prints what a token says, unverified, and its short hash.
@@ -117,17 +116,13 @@ export const mintCommand: Command = {
  *
  * Not checked: the signature, or anything a server verifies.
  */
-export const decodeCommand: Command = {
+export const decodeCommand = defineCommand({
   name: "decode",
   summary: "print what a token says (unverified) and its short hash",
   help: decodeHelp,
-  async run(args, io) {
-    const line = readCommandLine(args, io, "connectauth token decode", decodeHelp, {
-      options: decodeOptions,
-      allowPositionals: true,
-    });
-    if (typeof line === "number") return line;
-    const { values, positionals, fail } = line;
+  usage: "connectauth token decode",
+  config: { options: decodeOptions, allowPositionals: true },
+  async run({ values, positionals, fail }, io) {
     if (positionals.length + (values.file === undefined ? 0 : 1) !== 1)
       return fail("give one token: <token>, --file F, or - for stdin");
     let token: string;
@@ -143,7 +138,7 @@ export const decodeCommand: Command = {
     io.stdout.write(values.json ? stableJson(facts) : `${tokenLines(facts, styleFor(io)).join("\n")}\n`);
     return facts.isJwt ? 0 : 1;
   },
-};
+});
 
 const subcommands = [mintCommand, decodeCommand];
 
