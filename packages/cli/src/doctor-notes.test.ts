@@ -2,17 +2,9 @@ import { suite, test } from "node:test";
 import assert from "node:assert/strict";
 import { callNotes, transportNotes } from "./doctor-notes.js";
 import type { TokenFacts } from "./token-facts.js";
-import type { TransportFacts } from "./transport-probe.js";
+import { plaintextTransport } from "./test-support/transport-facts.js";
 
-const plaintext: TransportFacts = {
-  reachable: true,
-  connectError: undefined,
-  speaksTls: false,
-  alpn: undefined,
-  certificateError: undefined,
-  http1: true,
-  http2: true,
-};
+const plaintext = plaintextTransport;
 const local = new URL("http://127.0.0.1:8080");
 
 suite("transportNotes()", () => {

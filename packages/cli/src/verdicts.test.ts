@@ -12,6 +12,7 @@ import type { TokenFacts } from "./token-facts.js";
 import type { TransportFacts } from "./transport-probe.js";
 import { type TransportSituation, transportVerdict } from "./transport-verdicts.js";
 import { type Verdict, type VerdictId, verdicts } from "./verdicts.js";
+import { plaintextTransport } from "./test-support/transport-facts.js";
 
 const judged = new Set<VerdictId>();
 function expect(verdict: Verdict | undefined, id: VerdictId, summary: RegExp, fix: RegExp): void {
@@ -24,15 +25,7 @@ function expect(verdict: Verdict | undefined, id: VerdictId, summary: RegExp, fi
 
 // --- transport ---
 
-const reached: TransportFacts = {
-  reachable: true,
-  connectError: undefined,
-  speaksTls: false,
-  alpn: undefined,
-  certificateError: undefined,
-  http1: true,
-  http2: true,
-};
+const reached = plaintextTransport;
 const at = (url: string, transport: Partial<TransportFacts>, more: Partial<TransportSituation> = {}): TransportSituation => ({
   url: new URL(url),
   protocol: "connect",
