@@ -39,7 +39,9 @@ export interface ResolvedKeySource {
  * const { getKey, family } = resolveKeySource(options.keys, options.remote ?? {}, "createJwtAuthenticator");
  * ```
  *
- * Not checked: the keys your own lookup returns (the key-type guard checks each one per call).
+ * The lookups of a URL and of keys held in memory have a status (`keySourceStatusOf`: live for a URL,
+ * always ready in memory); your own lookup has none. Not checked: the keys your own lookup returns (the
+ * key-type guard checks each one per call).
  */
 export function resolveKeySource(keys: JwtKeySource, remote: RemoteKeyOptions, what: string): ResolvedKeySource {
   if (typeof keys === "function") {
