@@ -109,7 +109,16 @@ export interface DpopBinding {
   bind(outcome: AuthOutcome, presented: DpopPresentation): Promise<AuthOutcome>;
 }
 
-/** @internal What {@link DpopBinding.present} read of a call, for {@link DpopBinding.bind}. */
+/**
+ * @internal What {@link DpopBinding.present} read of a call, for {@link DpopBinding.bind}: a bearer
+ * call, or a DPoP call with its token, its one proof and the call (method and URL) the proof must name.
+ *
+ * ```ts
+ * const presented: DpopPresentation = { scheme: "dpop", token, proof: call.requestHeader.get("dpop")!, call };
+ * ```
+ *
+ * Not checked: anything of the proof yet.
+ */
 export type DpopPresentation =
   | { readonly scheme: "bearer" }
   | { readonly scheme: "dpop"; readonly token: string; readonly proof: string; readonly call: AuthCall };
