@@ -76,9 +76,9 @@ export function withOutageFallback(options: OutageFallbackOptions): JWTVerifyGet
   };
   // A lookup or fetch may have fetched a new set (stale, or an unknown kid): the cache and the status
   // follow it before the lookup answers. A failed fetch leaves `fetched` as it was.
-  const settle = async (fault: KeySourceFault | undefined) => {
+  const settle = (fault: KeySourceFault | undefined): Promise<void> | undefined => {
     monitor.settled(fetched.jwks, fault);
-    await observer.observe(fetched.jwks);
+    return observer.observe(fetched.jwks);
   };
   const getKey: JWTVerifyGetKey = async (header, token) => {
     if (now() - failedAt < failureBackoff) {

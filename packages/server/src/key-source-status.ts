@@ -166,6 +166,8 @@ export function createKeySourceMonitor(getKey: JWTVerifyGetKey, options: KeySour
 
   const monitor: KeySourceMonitor = {
     settled(jwks, fault) {
+      // The lookups that fetched nothing (nearly all) cost two comparisons.
+      if ((jwks === undefined || jwks === seen) && fault === undefined) return;
       if (jwks !== undefined && jwks !== seen) {
         seen = jwks;
         fetchedAt = attemptedAt = now();
