@@ -87,7 +87,10 @@ export function createHealthService(options: HealthServiceOptions): ServiceImpl<
   // Asked while not ready: the authenticators fetch now (within their backoff), so that a server no one
   // sends calls to still gets its keys.
   const fetchIfNotReady = () => {
-    if (!authReady()) void readiness.prefetch?.().catch(() => undefined);
+    if (!authReady())
+      void Promise.resolve()
+        .then(() => readiness.prefetch?.())
+        .catch(() => undefined);
   };
   const serving = async (): Promise<ServingStatus> =>
     authReady() && (await checksPass()) ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
