@@ -79,6 +79,11 @@ suite("readAuthFailure()", () => {
       [Reason.MultipleCredentials, "fix_configuration"],
       [Reason.InvalidApiKey, "fix_configuration"],
       [Reason.InvalidClientCertificate, "fix_configuration"],
+      // A new proof alone would not pass: the key, its algorithm or the clock is wrong.
+      [Reason.InvalidDpopProof, "fix_configuration"],
+      [Reason.UseDpopNonce, "sign_in"],
+      [Reason.RevocationUnavailable, "try_later"],
+      [Reason.ReplayStoreUnavailable, "try_later"],
     ];
     assert.equal(cases.length, Object.keys(Reason).length, "every reason has a row");
     for (const [reason, action] of cases) {

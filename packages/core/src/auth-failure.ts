@@ -92,6 +92,7 @@ const refinedActions = {
   MULTIPLE_CREDENTIALS: "fix_configuration",
   INVALID_API_KEY: "fix_configuration",
   INVALID_CLIENT_CERTIFICATE: "fix_configuration",
+  INVALID_DPOP_PROOF: "fix_configuration",
 } satisfies Partial<Record<Reason | ClientReason, AuthFailureAction>>;
 
 /**
