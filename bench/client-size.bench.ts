@@ -27,6 +27,7 @@ const pageImports = `export { createAuthInterceptor, createCachedTokenSource, re
 const allImports = `export { createAuthInterceptor, createCachedTokenSource, withCallToken, readAuthFailure } from "@connectauth/client";`;
 const minimalImports = `export { createAuthInterceptor, readAuthFailure } from "@connectauth/client";`;
 const oauth2Imports = `export { createOAuth2TokenSource } from "@connectauth/client/oauth2";`;
+const dpopImports = `export { createDpopProver } from "@connectauth/client/dpop";`;
 
 async function gzippedSize(contents: string, external: string[] = []): Promise<number> {
   const result = await build({
@@ -50,6 +51,7 @@ const bench: BenchModule = async () => {
   const all = await added(allImports);
   const minimal = await added(minimalImports);
   const withOAuth2 = await added(allImports + oauth2Imports);
+  const withDpop = await added(pageImports + dpopImports);
   const standalone = await gzippedSize(allImports, ["@connectrpc/*", "@bufbuild/*"]);
   const row = (name: string, bytes: number, what: string, target?: string): BenchResult => ({
     name: `client size: ${name}`,
@@ -69,6 +71,11 @@ const bench: BenchModule = async () => {
     row("the minimal app (interceptor + failure reader), added to a connect-web app, for information", minimal, "minimal"),
     row("every browser export bundled alone with connect and protobuf as externals, for information", standalone, "standalone"),
     row("with the OAuth2 entry (oauth4webapi), added to a connect-web app, for information", withOAuth2, "all four + oauth2"),
+    row(
+      "the example's page with the DPoP entry (the prover, its layer, jose's signing), added to a connect-web app, for information",
+      withDpop,
+      `page + dpop (DPoP adds ${withDpop - page} B)`,
+    ),
   ];
 };
 export default bench;

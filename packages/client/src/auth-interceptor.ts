@@ -19,9 +19,11 @@ import {
 import { isToken68 } from "@connectauth/core/protocol";
 import { type TokenInput, type TokenSource, toTokenSource } from "./token-source.js";
 import { malformedTokenError, tokenUnavailableError } from "./token-unavailable.js";
-import { type ClientAuthEventHandler, emit } from "./client-auth-event.js";
+import { type ClientAuthEventHandler, emit, procedureOf } from "./client-auth-event.js";
 import { errorCode } from "./cached-token-source.js";
 import { callTokenKey } from "./call-token.js";
+import { resume } from "./first-message.js";
+import type { DpopProver } from "./dpop-prover.js";
 
 /** Options of {@link createAuthInterceptor}. */
 export interface AuthInterceptorOptions {
@@ -47,6 +49,13 @@ export interface AuthInterceptorOptions {
    * `observe` (as the caching and OAuth2 sources do). Never a token; a short hash at most.
    */
   readonly onEvent?: ClientAuthEventHandler;
+  /**
+   * Binds the tokens to a key with DPoP (RFC 9449): a prover of `@connectauth/client/dpop`. Every call
+   * with a token then sends `Authorization: DPoP <token>` and a new `DPoP` proof, keeps the servers'
+   * nonces and is made once more when a server asks for a nonce (`USE_DPOP_NONCE`). Default: the token
+   * source's `dpop` (as `createOAuth2TokenSource({ dpop })` sets it), else none: `Bearer`.
+   */
+  readonly dpop?: DpopProver;
 }
 
 /**
@@ -69,6 +78,12 @@ export interface AuthInterceptorOptions {
  * For server-streaming calls the interceptor waits for the first response message (or the end of the
  * stream) before handing the response on: that is where a rejection shows in every protocol.
  *
+ * With a DPoP prover (`dpop`, or the token source's), the token goes as `Authorization: DPoP <token>`
+ * with a new proof per attempt (`DPoP` header), the servers' `DPoP-Nonce`s are kept per origin, and a
+ * call that the server answers with `USE_DPOP_NONCE` (and a nonce) is made once more with the same token
+ * and a proof that carries the nonce: unary and server-streaming calls as above, once per call (a token
+ * rejection may still be retried once). That layer comes with the prover, from `@connectauth/client/dpop`.
+ *
  * ```ts
  * const transport = createConnectTransport({
  *   baseUrl: "https://api.example.com",
@@ -80,7 +95,7 @@ export interface AuthInterceptorOptions {
  * (the transport's).
  *
  * @throws TypeError when the token option is missing or of the wrong type (or a string that is not a
- *   token68), or `onEvent` is not a function.
+ *   token68), `onEvent` is not a function, or `dpop` is not a prover (`createDpopProver`).
  */
 export function createAuthInterceptor(options: AuthInterceptorOptions): Interceptor {
   const source = toTokenSource(options.token);
@@ -91,52 +106,58 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): Intercep
     throw new TypeError("connectauth: onEvent must be a function");
   }
   if (onEvent !== undefined) source.observe?.(onEvent);
-  return (next) => async (req) => {
-    if (isPublicMethod(req.method)) {
-      return next(req);
-    }
-    // Reasons as literals (type-checked as ClientReason by the event type): the page bundles no table.
-    try {
-      assertSecureTransport(req.url, guard);
-    } catch (error) {
-      emit(onEvent, { type: "refusal", procedure: procedureOf(req), reason: "INSECURE_TRANSPORT" });
-      throw error;
-    }
-    const callSource = req.contextValues.get(callTokenKey) ?? source;
-    let token: string;
-    try {
-      token = await callSource.getToken();
-    } catch (error) {
-      emit(onEvent, { type: "refusal", procedure: procedureOf(req), reason: "TOKEN_UNAVAILABLE" });
-      throw error instanceof ConnectError ? error : tokenUnavailableError(errorCode(error));
-    }
-    setToken(req, token, onEvent);
-    const kind = req.method.methodKind;
-    if (!retry || kind === "client_streaming" || kind === "bidi_streaming") {
-      return next(req);
-    }
-    if (!req.stream) {
-      try {
-        return await next(req);
-      } catch (error) {
-        return retryOnce(error, req, callSource, token, onEvent, () => next(req));
+  // The DPoP layer, between this interceptor and the transport (a TypeError here when dpop is not a prover).
+  const dpop = (options.dpop ?? source.dpop)?.interceptor(onEvent);
+  return (next) => {
+    if (dpop) next = dpop(next);
+    return async (req) => {
+      if (isPublicMethod(req.method)) {
+        return next(req);
       }
-    }
-    // Server streaming: its single input message is kept so that the request can be sent again, and
-    // the first response message awaited (where a rejection shows in every protocol).
-    const input: unknown[] = [];
-    for await (const m of req.message) input.push(m);
-    const attempt = async () => {
-      const res = (await next({ ...req, message: createAsyncIterable(input) } as StreamRequest)) as StreamResponse;
-      const it = res.message[Symbol.asyncIterator]();
-      const first = await it.next();
-      return { ...res, message: resume(first, it) } as StreamResponse;
+      // Reasons as literals (type-checked as ClientReason by the event type): the page bundles no table.
+      try {
+        assertSecureTransport(req.url, guard);
+      } catch (error) {
+        emit(onEvent, { type: "refusal", procedure: procedureOf(req), reason: "INSECURE_TRANSPORT" });
+        throw error;
+      }
+      const callSource = req.contextValues.get(callTokenKey) ?? source;
+      let token: string;
+      try {
+        token = await callSource.getToken();
+      } catch (error) {
+        emit(onEvent, { type: "refusal", procedure: procedureOf(req), reason: "TOKEN_UNAVAILABLE" });
+        throw error instanceof ConnectError ? error : tokenUnavailableError(errorCode(error));
+      }
+      setToken(req, token, onEvent);
+      const kind = req.method.methodKind;
+      if (!retry || kind === "client_streaming" || kind === "bidi_streaming") {
+        return next(req);
+      }
+      if (!req.stream) {
+        try {
+          return await next(req);
+        } catch (error) {
+          return retryOnce(error, req, callSource, token, onEvent, () => next(req));
+        }
+      }
+      // Server streaming: its single input message is kept so that the request can be sent again, and
+      // the first response message awaited (where a rejection shows in every protocol). The DPoP layer's
+      // untilFirstMessage, inline: it keeps the bearer-only bundle within its budget.
+      const input: unknown[] = [];
+      for await (const m of req.message) input.push(m);
+      const attempt = async () => {
+        const res = (await next({ ...req, message: createAsyncIterable(input) } as StreamRequest)) as StreamResponse;
+        const it = res.message[Symbol.asyncIterator]();
+        const first = await it.next();
+        return { ...res, message: resume(first, it) } as StreamResponse;
+      };
+      try {
+        return await attempt();
+      } catch (error) {
+        return retryOnce(error, req, callSource, token, onEvent, attempt);
+      }
     };
-    try {
-      return await attempt();
-    } catch (error) {
-      return retryOnce(error, req, callSource, token, onEvent, attempt);
-    }
   };
 }
 
@@ -189,22 +210,4 @@ function setToken(req: UnaryRequest | StreamRequest, token: string, onEvent: Cli
 function tokenRejection(error: unknown): string | undefined {
   const failure = readAuthFailure(error);
   return failure?.code === Code.Unauthenticated && isTokenReason(failure.reason) ? failure.reason : undefined;
-}
-
-async function* resume<T>(first: IteratorResult<T>, it: AsyncIterator<T>): AsyncGenerator<T> {
-  try {
-    for (let r = first; !r.done; r = await it.next()) {
-      yield r.value;
-    }
-  } finally {
-    await it.return?.();
-  }
-}
-
-/** `/package.Service/Method`, built only when an event is emitted (not on every call). */
-function procedureOf(req: {
-  readonly service: { readonly typeName: string };
-  readonly method: { readonly name: string };
-}): string {
-  return `/${req.service.typeName}/${req.method.name}`;
 }

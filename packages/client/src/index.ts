@@ -8,6 +8,8 @@ export {
 } from "./cached-token-source.js";
 export { withCallToken, callTokenKey } from "./call-token.js";
 export type { ClientAuthEvent, ClientAuthEventHandler } from "./client-auth-event.js";
+// The type of the interceptor's `dpop` option; provers come from the `@connectauth/client/dpop` entry.
+export type { DpopProver } from "./dpop-prover.js";
 // What the client shares with the rest of connectauth, re-exported as core has it: the one failure
 // reader and its reasons, the plaintext guard and its loopback check, the token hash of events.
 export {

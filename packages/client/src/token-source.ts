@@ -1,5 +1,6 @@
 import { isToken68 } from "@connectauth/core/protocol";
 import type { ClientAuthEventHandler } from "./client-auth-event.js";
+import type { DpopProver } from "./dpop-prover.js";
 import { notToken68 } from "./token-unavailable.js";
 
 /**
@@ -19,6 +20,11 @@ export interface TokenSource {
    * that one handler sees refreshes, retries and refusals.
    */
   observe?(handler: ClientAuthEventHandler): void;
+  /**
+   * The DPoP prover its tokens are bound to (RFC 9449), as `createOAuth2TokenSource({ dpop })` sets it:
+   * the interceptor then sends them as `DPoP` with a proof, unless its own `dpop` option says otherwise.
+   */
+  readonly dpop?: DpopProver;
 }
 
 /**
@@ -44,7 +50,7 @@ export function toTokenSource(input: TokenInput): TokenSource {
     if (!isToken68(input)) {
       throw new TypeError(`connectauth: ${notToken68}`);
     }
-    return { getToken: () => Promise.resolve(input) };
+    return { getToken: async () => input };
   }
   if (typeof input === "function") {
     return { getToken: async () => input() };

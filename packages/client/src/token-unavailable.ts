@@ -31,6 +31,22 @@ export function malformedTokenError(): ConnectError {
 }
 
 /**
+ * The error of a call whose DPoP proof could not be made (the key cannot sign, or its algorithm is not
+ * supported here): `Unavailable`, `ErrorInfo.reason` `TOKEN_UNAVAILABLE`, `metadata.detail` `dpop_proof`,
+ * with the failure's stable code (never its message) in `metadata.cause`. Nothing is sent.
+ *
+ * ```ts
+ * throw dpopProofError("ERR_JOSE_NOT_SUPPORTED");
+ * ```
+ */
+export function dpopProofError(cause: string): ConnectError {
+  return clientRefusal("TOKEN_UNAVAILABLE", `connectauth sent nothing: no DPoP proof could be made (${cause})`, {
+    detail: "dpop_proof",
+    cause,
+  });
+}
+
+/**
  * Why a token is refused, in the TypeError of a bad option and in the error of a call alike. It names
  * the rule, never the value.
  *
