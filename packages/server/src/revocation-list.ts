@@ -81,10 +81,9 @@ interface Entry {
 // The entries of one issuer, by kind: value → expiresAt (jti, digest) or the latest before (subject, clientId).
 type IssuerTables = Record<RevocationKind, Map<string, number>>;
 
-// When an entry may be dropped (ms), for the expiry heap.
-interface Expiry {
+// An entry in the expiry heap, with when it may be dropped (ms).
+interface Expiry extends Entry {
   readonly dropAt: number;
-  readonly entry: Entry;
 }
 
 const kinds: readonly RevocationKind[] = ["jti", "digest", "subject", "clientId"];
@@ -119,7 +118,7 @@ export function createMemoryRevocationList(options: MemoryRevocationListOptions 
   const heap: Expiry[] = [];
   const prune = (t: number) => {
     while (heap.length > 0 && heap[0].dropAt <= t) {
-      const { entry } = popMin(heap);
+      const entry = popMin(heap);
       const tables = byIssuer.get(entry.issuer);
       const table = tables?.[entry.kind];
       // A later revocation of the same value that covers more replaced this entry and has its own expiry.
@@ -139,7 +138,7 @@ export function createMemoryRevocationList(options: MemoryRevocationListOptions 
     const held = table.get(entry.value);
     if (held !== undefined && held >= entry.at) return;
     table.set(entry.value, entry.at);
-    pushHeap(heap, { dropAt, entry });
+    pushHeap(heap, { kind: entry.kind, issuer: entry.issuer, value: entry.value, at: entry.at, dropAt });
   };
   return {
     check(token) {
