@@ -2,6 +2,7 @@ import * as oauth from "oauth4webapi";
 import { isLoopbackUrl } from "@connectauth/core";
 import { type CachedTokenSource, type CachedTokenSourceOptions, createCachedTokenSource } from "./cached-token-source.js";
 import type { ClientAuthEventHandler } from "./client-auth-event.js";
+import type { DpopProver } from "./dpop-prover.js";
 
 /** Options of {@link createOAuth2TokenSource}. */
 export interface OAuth2TokenSourceOptions
@@ -32,6 +33,14 @@ export interface OAuth2TokenSourceOptions
   readonly audienceParameter?: "audience" | "resource";
   /** A `fetch` to use instead of the global one (e.g. one with a proxy or mTLS agent). */
   readonly fetch?: typeof fetch;
+  /**
+   * Ask for DPoP-bound tokens (RFC 9449 §5) with this prover's key (`createDpopProver` of
+   * `@connectauth/client/dpop`): each token request carries a proof made by oauth4webapi's `DPoP`, which
+   * keeps the server's nonce (a request answered `use_dpop_nonce` is made once more), and the answer must
+   * be `token_type: "DPoP"`. The source's `dpop` is then this prover, so that the interceptor sends its
+   * tokens as `DPoP` with a proof per call.
+   */
+  readonly dpop?: DpopProver;
 }
 
 /** An OAuth2 token source: cached, refreshed ahead of time, and derivable for other audiences. */
@@ -46,8 +55,10 @@ export interface OAuth2TokenSource extends CachedTokenSource {
 /**
  * Creates a token source that gets access tokens from an OAuth2 authorization server through
  * `oauth4webapi`: `client_credentials` (a workload's own tokens) or `refresh_token` (a user's session),
- * with discovery from the issuer, client secret or `private_key_jwt` authentication, scopes and audience.
- * Tokens are cached and refreshed ahead of expiry as by `createCachedTokenSource`.
+ * with discovery from the issuer, client secret or `private_key_jwt` authentication, scopes and audience,
+ * and DPoP-bound tokens with `dpop`. Tokens are cached and refreshed ahead of expiry as by
+ * `createCachedTokenSource`. A token of another type than asked (`Bearer`, or `DPoP` with `dpop`) is
+ * refused (`UNSUPPORTED_TOKEN_TYPE`).
  *
  * Plaintext: oauth4webapi refuses `http:` endpoints; this source allows them only when the issuer (and
  * then the discovered token endpoint) is a loopback host (`isLoopbackUrl`: exactly `localhost`,
@@ -69,7 +80,8 @@ export interface OAuth2TokenSource extends CachedTokenSource {
  * ```
  *
  * @throws TypeError for a missing client id or issuer, no or two client authentications, an `http:`
- *   issuer that is not loopback, or `forAudience` on a `refresh_token` source.
+ *   issuer that is not loopback, a `dpop` that is not a prover, or `forAudience` on a `refresh_token`
+ *   source.
  */
 export function createOAuth2TokenSource(options: OAuth2TokenSourceOptions): OAuth2TokenSource {
   const issuer = toUrl(options.issuer, "issuer");
@@ -93,6 +105,10 @@ export function createOAuth2TokenSource(options: OAuth2TokenSourceOptions): OAut
       throw new TypeError(`connectauth: ${url.origin} is plaintext and not loopback: use https://`);
     }
   }
+  const { dpop } = options;
+  if (dpop !== undefined && (typeof dpop !== "object" || dpop === null || typeof dpop.interceptor !== "function")) {
+    throw new TypeError("connectauth: dpop must be a prover of createDpopProver");
+  }
   const client: oauth.Client = { client_id: options.clientId };
   const clientAuth =
     options.clientSecret !== undefined
@@ -104,6 +120,9 @@ export function createOAuth2TokenSource(options: OAuth2TokenSourceOptions): OAut
     ...(insecure ? { [oauth.allowInsecureRequests]: true } : {}),
     ...(options.fetch !== undefined ? { [oauth.customFetch]: options.fetch } : {}),
   };
+  // One DPoP handle for every audience's requests: one key, and the server's nonce kept across them.
+  const grantOptions = dpop === undefined ? http : { ...http, DPoP: oauth.DPoP(client, dpop.keyPair) };
+  const tokenType = dpop === undefined ? "bearer" : "dpop"; // oauth4webapi lowercases token_type
 
   let metadata: Promise<oauth.AuthorizationServer> | undefined;
   const server = (): Promise<oauth.AuthorizationServer> => {
@@ -140,24 +159,34 @@ export function createOAuth2TokenSource(options: OAuth2TokenSourceOptions): OAut
     if (options.scopes !== undefined && options.scopes.length > 0) parameters.set("scope", options.scopes.join(" "));
     if (audience !== undefined) parameters.set(options.audienceParameter ?? "audience", audience);
     let refreshToken = typeof grant === "object" ? grant.refreshToken : undefined;
+    const request = async (as: oauth.AuthorizationServer): Promise<oauth.TokenEndpointResponse> => {
+      if (refreshToken === undefined) {
+        const response = await oauth.clientCredentialsGrantRequest(as, client, clientAuth, parameters, grantOptions);
+        return oauth.processClientCredentialsResponse(as, client, response);
+      }
+      const response = await oauth.refreshTokenGrantRequest(as, client, clientAuth, refreshToken, {
+        ...grantOptions,
+        additionalParameters: parameters,
+      });
+      const result = await oauth.processRefreshTokenResponse(as, client, response);
+      refreshToken = result.refresh_token ?? refreshToken; // follow rotation
+      return result;
+    };
     const cached = createCachedTokenSource({
       ...options,
       load: async () => {
         const as = await server();
         let result: oauth.TokenEndpointResponse;
-        if (refreshToken === undefined) {
-          const response = await oauth.clientCredentialsGrantRequest(as, client, clientAuth, parameters, http);
-          result = await oauth.processClientCredentialsResponse(as, client, response);
-        } else {
-          const response = await oauth.refreshTokenGrantRequest(as, client, clientAuth, refreshToken, {
-            ...http,
-            additionalParameters: parameters,
-          });
-          result = await oauth.processRefreshTokenResponse(as, client, response);
-          refreshToken = result.refresh_token ?? refreshToken; // follow rotation
+        try {
+          result = await request(as);
+        } catch (error) {
+          // The DPoP handle kept the nonce of that answer: once more, with a proof that carries it.
+          if (dpop === undefined || !oauth.isDPoPNonceError(error)) throw error;
+          result = await request(as);
         }
-        if (result.token_type !== "bearer") {
-          throw Object.assign(new Error("the token is not a Bearer token"), { code: "UNSUPPORTED_TOKEN_TYPE" });
+        if (result.token_type !== tokenType) {
+          const message = dpop === undefined ? "the token is not a Bearer token" : "the token is not DPoP-bound";
+          throw Object.assign(new Error(message), { code: "UNSUPPORTED_TOKEN_TYPE" });
         }
         return { token: result.access_token, expiresIn: result.expires_in };
       },
@@ -166,6 +195,7 @@ export function createOAuth2TokenSource(options: OAuth2TokenSourceOptions): OAut
     all.push(cached);
     return {
       ...cached,
+      ...(dpop === undefined ? {} : { dpop }),
       observe(handler) {
         observers.push(handler);
         for (const c of all) c.observe(handler);
