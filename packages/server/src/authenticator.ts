@@ -1,5 +1,6 @@
 import type { ContextValues } from "@connectrpc/connect";
 import type { ChallengeScheme, Credentials, Reason } from "@connectauth/core";
+import type { AuthenticatorStatus } from "./auth-readiness.js";
 import { type AuthChallenge, type Denial, fault } from "./denial.js";
 import type { AuthIdentity } from "./identity.js";
 
@@ -95,6 +96,28 @@ export interface Authenticator {
    * credential here", so a public method stays anonymous and any other is `MISSING_CREDENTIALS`.
    */
   authenticateConnection?(call: AuthCall): Promise<AuthOutcome | undefined>;
+  /**
+   * Optional: whether an identity it accepted still holds now, for a stream that stays open after it
+   * was admitted (`createServerAuth` asks about once a second per open stream): `undefined` when it
+   * does, or the rejection that ends the stream (e.g. `rejected(Reason.InvalidToken, { detail:
+   * "revoked" })`). Synchronous and local: no network per call (read a list kept in memory). A throw
+   * ends the stream as `Internal`. Expiry (`claims.exp`) is checked by the server itself; this need not.
+   *
+   * ```ts
+   * revalidate: (identity) => (revoked.has(identity.subject) ? rejected(Reason.InvalidToken, { detail: "revoked" }) : undefined),
+   * ```
+   */
+  revalidate?(identity: AuthIdentity): AuthOutcome | undefined;
+  /**
+   * Optional: what it depends on (its keys) as a readiness status; `createServerAuth`'s `ready()`,
+   * `status()` and `readiness` (for the health service) are built over the authenticators that have it.
+   * Must be cheap: it is read on every health check.
+   */
+  status?(): AuthenticatorStatus;
+  /** Optional: fetches what it depends on now (`auth.ready()` calls it). Resolves once the attempt ends. */
+  prefetch?(): Promise<void>;
+  /** Optional: calls `listener` when its {@link Authenticator.status} changes; returns the unsubscribe. */
+  onStatusChange?(listener: () => void): () => void;
 }
 
 /**
