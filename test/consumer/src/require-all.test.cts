@@ -12,12 +12,14 @@ import authRules = require("@connectauth/core/gen/connectauth/v1/auth_pb.js");
 import errorDetails = require("@connectauth/core/gen/google/rpc/error_details_pb.js");
 import client = require("@connectauth/client");
 import oauth2 = require("@connectauth/client/oauth2");
+import dpop = require("@connectauth/client/dpop");
 import server = require("@connectauth/server");
 import serverPino = require("@connectauth/server/pino");
 import serverOtel = require("@connectauth/server/otel");
 import serverProtocol = require("@connectauth/server/protocol");
 import nodePkg = require("@connectauth/node");
 import nodeDev = require("@connectauth/node/dev");
+import nodeRedis = require("@connectauth/node/redis");
 import cli = require("@connectauth/cli");
 import shop = require("./gen/shop/v1/shop_pb.js");
 import keySet = require("./keys.mjs");
@@ -38,12 +40,15 @@ describe("require() from CommonJS", () => {
       ["@connectauth/core/gen/google/rpc/error_details_pb.js ErrorInfoSchema", errorDetails.ErrorInfoSchema],
       ["@connectauth/client createAuthInterceptor", client.createAuthInterceptor],
       ["@connectauth/client/oauth2 createOAuth2TokenSource", oauth2.createOAuth2TokenSource],
+      ["@connectauth/client/dpop createDpopProver", dpop.createDpopProver],
       ["@connectauth/server createServerAuth", server.createServerAuth],
       ["@connectauth/server/pino createPinoDecisionListener", serverPino.createPinoDecisionListener],
       ["@connectauth/server/otel createOtelDecisionListener", serverOtel.createOtelDecisionListener],
       ["@connectauth/server/protocol headerValueCountKey", serverProtocol.headerValueCountKey],
       ["@connectauth/node createCertificateAuthenticator", nodePkg.createCertificateAuthenticator],
       ["@connectauth/node/dev createDevIssuer", nodeDev.createDevIssuer],
+      ["@connectauth/node/redis createRedisRevocationList", nodeRedis.createRedisRevocationList],
+      ["@connectauth/node/redis createRedisReplayStore", nodeRedis.createRedisReplayStore],
       ["@connectauth/cli diagnose", cli.diagnose],
     ];
     for (const [name, value] of exports) assert.notEqual(value, undefined, name);
