@@ -12,6 +12,7 @@ function rule(init: RuleInit, source: EffectiveRule["source"] = "method"): Effec
     condition: init.condition,
     source,
     origin: source === "default" ? "none" : "proto",
+    candidate: undefined,
   };
 }
 

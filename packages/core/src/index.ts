@@ -27,8 +27,10 @@ export {
   createRuleResolver,
   requiredScopesOf,
   type EffectiveRule,
+  type RuleRequirements,
   type ClaimMatch,
   type RuleInit,
+  type CandidateRuleInit,
   type RuleResolver,
   type RuleResolverOptions,
 } from "./rule.js";

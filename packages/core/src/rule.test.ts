@@ -4,11 +4,12 @@ import { type DescService, create, createFileRegistry } from "@bufbuild/protobuf
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 // The test service's descriptors (proto/test/v1) carry every kind of rule.
 import { GreeterService } from "./test-support/gen/test/v1/test_pb.js";
+import { ShadowService } from "./test-support/gen/test/v1/shadow_pb.js";
 import { createRuleResolver, isPublicMethod, requiredScopesOf, ruleOf } from "./rule.js";
 import { claimAt, scopesFromClaims } from "./scopes.js";
 
 const m = GreeterService.method;
-const base = { claims: [], condition: undefined, origin: "proto" };
+const base = { claims: [], condition: undefined, origin: "proto", candidate: undefined };
 const services = [GreeterService];
 
 // A service without any rule in its proto, as grpc.health.v1.Health is (its shape, built at run time).
@@ -77,6 +78,7 @@ test("code rules: method names beat proto method rules, which beat code service 
       condition: undefined,
       source: "method",
       origin: "code",
+      candidate: undefined,
     },
   );
   assert.equal(resolve(m.admin), ruleOf(m.admin), "a proto method rule beats a code service rule");
@@ -152,7 +154,16 @@ describe("createRuleResolver(): a code rule must name a listed service or method
     for (const method of Health.methods) {
       assert.deepEqual(
         { ...resolve(method) },
-        { public: true, allScopes: [], anyScopes: [], claims: [], condition: undefined, source: "service", origin: "code" },
+        {
+          public: true,
+          allScopes: [],
+          anyScopes: [],
+          claims: [],
+          condition: undefined,
+          source: "service",
+          origin: "code",
+          candidate: undefined,
+        },
       );
     }
     // A method key beats the service key.
@@ -248,4 +259,64 @@ test("isPublicMethod agrees with ruleOf(method).public on every method", () => {
   for (const method of GreeterService.methods) {
     assert.equal(isPublicMethod(method), ruleOf(method).public, method.name);
   }
+});
+
+describe("candidate rules: evaluated and reported by servers, never enforced", () => {
+  const shadow = ShadowService.method;
+  const requirements = { public: false, allScopes: [], anyScopes: [], claims: [], condition: undefined };
+
+  test("from the proto: a method's own candidate, the service's on methods without a rule, none when a method rule replaces it", () => {
+    assert.deepEqual({ ...ruleOf(shadow.greet).candidate }, { ...requirements, allScopes: ["greet", "greet.v2"] });
+    assert.deepEqual([...ruleOf(shadow.greet).allScopes], ["greet"], "the enforced rule is the rule's own fields");
+    assert.deepEqual(
+      { ...ruleOf(shadow.status).candidate },
+      {
+        ...requirements,
+        allScopes: ["greet"],
+        claims: [{ path: "org", equals: "acme" }],
+      },
+    );
+    assert.equal(ruleOf(shadow.status).source, "service");
+    assert.equal(ruleOf(shadow.open).candidate, undefined, "a method's rule replaces its service's, candidate included");
+    assert.deepEqual({ ...ruleOf(shadow.ping).candidate }, requirements, "an empty candidate (its own candidate ignored)");
+    assert.equal(ruleOf(shadow.ping).public, true);
+    assert.equal(ruleOf(shadow.tenant).candidate?.condition, "request.tenant == claims.tenant");
+    assert.equal(ruleOf(m.greet).candidate, undefined, "no candidate: undefined");
+    const r = ruleOf(shadow.greet);
+    assert.ok(Object.isFrozen(r.candidate) && Object.isFrozen(r.candidate?.allScopes) && Object.isFrozen(r.candidate?.claims));
+  });
+
+  test("the candidate never changes what a client asks for: requiredScopesOf and isPublicMethod read the enforced rule", () => {
+    assert.deepEqual(requiredScopesOf(shadow.greet), { allScopes: ["greet"], anyScopes: [] });
+    assert.equal(isPublicMethod(shadow.ping), true);
+  });
+
+  test("in code: a candidate beside a rule, copied and frozen; a code method rule replaces the proto's candidate", () => {
+    const candidate = { allScopes: ["greet", "greet.v2"], condition: "  " };
+    const resolve = createRuleResolver({
+      rules: {
+        "test.v1.GreeterService/Greet": { allScopes: ["greet"], candidate },
+        "test.v1.ShadowService/Greet": { allScopes: ["greet"] },
+      },
+      services: [GreeterService, ShadowService],
+    });
+    candidate.allScopes.push("later");
+    assert.deepEqual({ ...resolve(m.greet).candidate }, { ...requirements, allScopes: ["greet", "greet.v2"] });
+    assert.equal(resolve(m.greet).candidate?.condition, undefined, "a blank condition is none");
+    assert.equal(resolve(shadow.greet).candidate, undefined, "the code rule has no candidate, so the method has none");
+    assert.equal(resolve(shadow.tenant), ruleOf(shadow.tenant), "other methods keep their proto rule and candidate");
+  });
+
+  test("a malformed candidate, or a candidate of a candidate, is refused at construction", () => {
+    const refused = (candidate: unknown, pattern: RegExp) =>
+      assert.throws(
+        () => createRuleResolver({ rules: { "test.v1.GreeterService/Greet": { candidate } as never }, services }),
+        (e: Error) => e instanceof TypeError && pattern.test(e.message),
+      );
+    refused({ allScopes: [""] }, /the scopes of the candidate of "test\.v1\.GreeterService\/Greet" must be non-empty strings/);
+    refused({ claims: [{ path: "org" }] }, /a claim of the candidate of "test\.v1\.GreeterService\/Greet" needs a path/);
+    refused({ candidate: { allScopes: ["x"] } }, /has a candidate of its own/);
+    refused("greet.v2", /must be a rule object/);
+    refused(null, /must be a rule object/);
+  });
 });

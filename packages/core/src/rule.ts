@@ -10,15 +10,22 @@ export type ClaimMatch =
   | { readonly path: string; readonly contains: string; readonly equals?: undefined };
 
 /**
- * The rule in force for one method, after service defaults, method overrides and rules set in code.
+ * What a rule requires of a caller: the fields of `connectauth.v1.AuthRule` but the candidate. A
+ * candidate rule ({@link EffectiveRule.candidate}) is one of these.
  */
-export interface EffectiveRule extends ScopeRequirement {
+export interface RuleRequirements extends ScopeRequirement {
   /** No credential is needed (a presented one must still be valid). */
   readonly public: boolean;
   /** Claims the caller must carry, every one of them. */
   readonly claims: readonly ClaimMatch[];
   /** A CEL expression that must hold, or `undefined` for none. */
   readonly condition: string | undefined;
+}
+
+/**
+ * The rule in force for one method, after service defaults, method overrides and rules set in code.
+ */
+export interface EffectiveRule extends RuleRequirements {
   /**
    * The level the rule came from: the method, its service, or none (`"default"`: the method has no rule
    * and servers deny it unless configured otherwise).
@@ -26,15 +33,34 @@ export interface EffectiveRule extends ScopeRequirement {
   readonly source: "method" | "service" | "default";
   /** Where the rule was declared: proto options, code ({@link RuleResolverOptions.rules}), or nowhere. */
   readonly origin: "proto" | "code" | "none";
+  /**
+   * The candidate rule beside this one (`AuthRule.candidate`), or `undefined` for none: servers
+   * evaluate it on every call with the same caller and report what it would have decided in the
+   * decision event (`shadow`), and never enforce it. It comes with the rule it is part of: a method's
+   * rule replaces its service's as a whole, candidate included.
+   */
+  readonly candidate: RuleRequirements | undefined;
 }
 
-/** A rule written in code: the fields of `connectauth.v1.AuthRule`, all optional. */
-export interface RuleInit {
+/** A candidate rule written in code: the fields of a {@link RuleInit}, without a candidate of its own. */
+export interface CandidateRuleInit {
   readonly public?: boolean;
   readonly allScopes?: readonly string[];
   readonly anyScopes?: readonly string[];
   readonly claims?: readonly ClaimMatch[];
   readonly condition?: string;
+}
+
+/**
+ * A rule written in code: the fields of `connectauth.v1.AuthRule`, all optional. `candidate` is
+ * evaluated and reported, never enforced (see {@link EffectiveRule.candidate}).
+ *
+ * ```ts
+ * const rule: RuleInit = { allScopes: ["greet"], candidate: { allScopes: ["greet", "greet.v2"] } };
+ * ```
+ */
+export interface RuleInit extends CandidateRuleInit {
+  readonly candidate?: CandidateRuleInit;
 }
 
 /** Options of {@link createRuleResolver}. */
@@ -91,12 +117,20 @@ export const ruleOf: RuleResolver = /* @__PURE__ */ perMethod((method) => {
   const found = protoRule(method);
   if (found === undefined) return freezeRule({}, "default", "none");
   const [option, source] = found;
+  // A candidate's own candidate is ignored: it is not part of the init.
+  const candidate = option.candidate === undefined ? undefined : protoRequirements(option.candidate);
+  return freezeRule({ ...protoRequirements(option), candidate }, source, "proto");
+});
+
+/** The requirements of an `AuthRule` option as a rule written in code would hold them. */
+function protoRequirements(option: AuthRule): CandidateRuleInit {
   const claims = option.claims.map(
     (c): ClaimMatch =>
       c.match.case === "contains" ? { path: c.path, contains: c.match.value } : { path: c.path, equals: c.match.value ?? "" },
   );
-  return freezeRule({ ...option, claims }, source, "proto");
-});
+  const { public: isPublic, allScopes, anyScopes, condition } = option;
+  return { public: isPublic, allScopes, anyScopes, claims, condition };
+}
 
 /**
  * Whether a method is public by its proto rule: `ruleOf(method).public`, without building the rest of
@@ -131,12 +165,14 @@ function protoRule(method: DescMethod): [AuthRule, "method" | "service"] | undef
  *
  * Fails closed: a rule under a name that matches no method or service of `services` (a JS local name
  * such as `GreeterService/ping`, a case slip, a service not listed) would leave the proto rule in force
- * silently, so it throws instead. Not checked: the CEL `condition` (`createAuthorization` compiles it).
+ * silently, so it throws instead. A rule's `candidate` is checked as the rule is; a candidate of a
+ * candidate is refused (the proto's is ignored: nothing evaluates it). Not checked: the CEL
+ * `condition` (`createAuthorization` compiles it, the candidate's too).
  *
  * @throws TypeError on `rules` without `services`, a name that is not a listed service or one of its
  * methods (the message names the key and the closest real name), two keys for one name (`a.B/C` and
- * `/a.B/C`), or a malformed rule (empty scopes; a claim without a path, or with both or neither of
- * `equals` and `contains`).
+ * `/a.B/C`), or a malformed rule or candidate (empty scopes; a claim without a path, or with both or
+ * neither of `equals` and `contains`; a candidate that is not an object, or that has a candidate).
  */
 export function createRuleResolver(options: RuleResolverOptions = {}): RuleResolver {
   const names = serviceAndMethodNames(options.services);
@@ -164,8 +200,9 @@ export function createRuleResolver(options: RuleResolverOptions = {}): RuleResol
         `createRuleResolver: rules "${same.key}" and "${key}" name the same ${name.includes("/") ? "method" : "service"}`,
       );
     }
-    const rule = freezeRule(init, name.includes("/") ? "method" : "service", "code");
-    validate(rule, key);
+    const rule = freezeRule(candidateChecked(init, key), name.includes("/") ? "method" : "service", "code");
+    validate(rule, `"${key}"`);
+    if (rule.candidate !== undefined) validate(rule.candidate, `the candidate of "${key}"`);
     byName.set(name, { key, rule });
   }
   return perMethod((method) => {
@@ -210,26 +247,45 @@ export function requiredScopesOf(method: DescMethod, resolve: RuleResolver = rul
 }
 
 function freezeRule(init: RuleInit, source: EffectiveRule["source"], origin: EffectiveRule["origin"]): EffectiveRule {
+  const candidate = init.candidate === undefined ? undefined : freezeRequirements(init.candidate);
+  return Object.freeze({ ...freezeRequirements(init), source, origin, candidate }) as EffectiveRule;
+}
+
+function freezeRequirements(init: CandidateRuleInit): RuleRequirements {
   return Object.freeze({
     public: init.public === true,
     allScopes: Object.freeze([...(init.allScopes ?? [])]),
     anyScopes: Object.freeze([...(init.anyScopes ?? [])]),
     claims: Object.freeze((init.claims ?? []).map((c) => Object.freeze({ ...c }))),
     condition: init.condition === undefined || init.condition.trim() === "" ? undefined : init.condition,
-    source,
-    origin,
-  }) as EffectiveRule;
+  });
 }
 
-function validate(rule: EffectiveRule, key: string): void {
+/** A code rule whose candidate, if any, is an object without a candidate of its own. */
+function candidateChecked(init: RuleInit, key: string): RuleInit {
+  const candidate: unknown = init?.candidate;
+  if (candidate === undefined) return init;
+  if (typeof candidate !== "object" || candidate === null || Array.isArray(candidate)) {
+    throw new TypeError(`createRuleResolver: the candidate of "${key}" must be a rule object`);
+  }
+  if ((candidate as RuleInit).candidate !== undefined) {
+    throw new TypeError(
+      `createRuleResolver: the candidate of "${key}" has a candidate of its own; a candidate is never enforced, so nothing would evaluate it`,
+    );
+  }
+  return init;
+}
+
+/** Checks the scopes and claims of a rule; `what` names it in messages (`"pkg.S/M"`, `the candidate of "pkg.S/M"`). */
+function validate(rule: RuleRequirements, what: string): void {
   const strings = (list: readonly unknown[]) => list.every((s) => typeof s === "string" && s !== "");
   if (!strings(rule.allScopes) || !strings(rule.anyScopes)) {
-    throw new TypeError(`createRuleResolver: the scopes of "${key}" must be non-empty strings`);
+    throw new TypeError(`createRuleResolver: the scopes of ${what} must be non-empty strings`);
   }
   for (const c of rule.claims) {
     const ok = typeof c.path === "string" && c.path !== "" && (typeof c.equals === "string") !== (typeof c.contains === "string");
     if (!ok) {
-      throw new TypeError(`createRuleResolver: a claim of "${key}" needs a path and exactly one of equals, contains`);
+      throw new TypeError(`createRuleResolver: a claim of ${what} needs a path and exactly one of equals, contains`);
     }
   }
 }

@@ -26,7 +26,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file connectauth/v1/auth.proto.
  */
 export const file_connectauth_v1_auth: GenFile = /*@__PURE__*/
-  fileDesc("Chljb25uZWN0YXV0aC92MS9hdXRoLnByb3RvEg5jb25uZWN0YXV0aC52MSKHAQoIQXV0aFJ1bGUSDgoGcHVibGljGAEgASgIEhIKCmFsbF9zY29wZXMYAiADKAkSEgoKYW55X3Njb3BlcxgDIAMoCRIwCgZjbGFpbXMYBCADKAsyIC5jb25uZWN0YXV0aC52MS5DbGFpbVJlcXVpcmVtZW50EhEKCWNvbmRpdGlvbhgFIAEoCSJPChBDbGFpbVJlcXVpcmVtZW50EgwKBHBhdGgYASABKAkSEAoGZXF1YWxzGAIgASgJSAASEgoIY29udGFpbnMYAyABKAlIAEIHCgVtYXRjaDpgCgttZXRob2RfcnVsZRIeLmdvb2dsZS5wcm90b2J1Zi5NZXRob2RPcHRpb25zGIiUAyABKAsyGC5jb25uZWN0YXV0aC52MS5BdXRoUnVsZUIDiAEBUgptZXRob2RSdWxlOmMKDHNlcnZpY2VfcnVsZRIfLmdvb2dsZS5wcm90b2J1Zi5TZXJ2aWNlT3B0aW9ucxiIlAMgASgLMhguY29ubmVjdGF1dGgudjEuQXV0aFJ1bGVCA4gBAVILc2VydmljZVJ1bGViBnByb3RvMw", [file_google_protobuf_descriptor]);
+  fileDesc("Chljb25uZWN0YXV0aC92MS9hdXRoLnByb3RvEg5jb25uZWN0YXV0aC52MSK0AQoIQXV0aFJ1bGUSDgoGcHVibGljGAEgASgIEhIKCmFsbF9zY29wZXMYAiADKAkSEgoKYW55X3Njb3BlcxgDIAMoCRIwCgZjbGFpbXMYBCADKAsyIC5jb25uZWN0YXV0aC52MS5DbGFpbVJlcXVpcmVtZW50EhEKCWNvbmRpdGlvbhgFIAEoCRIrCgljYW5kaWRhdGUYBiABKAsyGC5jb25uZWN0YXV0aC52MS5BdXRoUnVsZSJPChBDbGFpbVJlcXVpcmVtZW50EgwKBHBhdGgYASABKAkSEAoGZXF1YWxzGAIgASgJSAASEgoIY29udGFpbnMYAyABKAlIAEIHCgVtYXRjaDpgCgttZXRob2RfcnVsZRIeLmdvb2dsZS5wcm90b2J1Zi5NZXRob2RPcHRpb25zGIiUAyABKAsyGC5jb25uZWN0YXV0aC52MS5BdXRoUnVsZUIDiAEBUgptZXRob2RSdWxlOmMKDHNlcnZpY2VfcnVsZRIfLmdvb2dsZS5wcm90b2J1Zi5TZXJ2aWNlT3B0aW9ucxiIlAMgASgLMhguY29ubmVjdGF1dGgudjEuQXV0aFJ1bGVCA4gBAVILc2VydmljZVJ1bGViBnByb3RvMw", [file_google_protobuf_descriptor]);
 
 /**
  * Who may call a method.
@@ -74,6 +74,25 @@ export type AuthRule = Message<"connectauth.v1.AuthRule"> & {
    * @generated from field: string condition = 5;
    */
   condition: string;
+
+  /**
+   * A candidate rule, beside this one: evaluated on every call with the same caller, and reported in the
+   * call's decision event (`shadow`: whether it would have allowed the call, and whether it disagrees),
+   * never enforced. For trying a stricter rule on real traffic before it decides:
+   *
+   *   option (connectauth.v1.method_rule) = {
+   *     all_scopes: ["greet"]
+   *     candidate: {all_scopes: ["greet", "greet.v2"]}
+   *   };
+   *
+   * A method's rule replaces its service's as a whole, candidate included: a method with a rule of its
+   * own has no candidate unless that rule has one. A candidate's condition that does not compile fails
+   * at server start, as the rule's own does; one that fails at run time counts as "would deny". A
+   * candidate's own `candidate` is ignored (rules set in code refuse it).
+   *
+   * @generated from field: connectauth.v1.AuthRule candidate = 6;
+   */
+  candidate?: AuthRule | undefined;
 };
 
 /**
