@@ -22,7 +22,7 @@ interface ProfileNode {
 // Auth code: connectauth's packages (through the workspace links, or installed), what they verify with,
 // the verifiers compared against, and the bench target's own hand-written interceptors.
 const authCode =
-  /\/packages\/(server|core)\/|\/node_modules\/(@connectauth|jose|@noble|@bufbuild\/cel|fast-jwt)\/|\/bench\/server-call-target\.ts/;
+  /\/packages\/(server|core)\/|\/node_modules\/(@connectauth|jose|@noble|@bufbuild\/cel|fast-jwt)\/|\/bench\/(server-call|dpop)-target\.ts/;
 
 /**
  * Starts a sampling profile; the returned function stops it and counts the samples. A sample counts as

@@ -107,7 +107,7 @@ export async function startTarget(): Promise<Target> {
 }
 
 /** Server CPU µs per call while `run` makes calls (and returns how many). */
-export async function cpuPerCall(target: Target, run: () => Promise<number>): Promise<number> {
+export async function cpuPerCall(target: Pick<Target, "cpu">, run: () => Promise<number>): Promise<number> {
   const before = await target.cpu();
   const calls = await run();
   return ((await target.cpu()) - before) / calls;
@@ -123,7 +123,7 @@ export async function cpuPerCall(target: Target, run: () => Promise<number>): Pr
  * every window), so `windows` windows are profiled and the median kept; the text gives the range.
  */
 export async function authShare(
-  target: Target,
+  target: Pick<Target, "cpuShare">,
   run: () => Promise<unknown>,
   windows = 1,
 ): Promise<{ share: number; text: string }> {
