@@ -54,10 +54,11 @@ export default async function bench({ quick }: BenchOptions): Promise<BenchResul
       target: "> 1",
     },
     {
-      name: "compare: miss-path verify, fast-jwt ÷ connectauth, for information",
+      name: "compare: miss-path verify, fast-jwt ÷ connectauth (no slower than fast-jwt)",
       ratio: miss.b / miss.a,
       a: `connectauth cache miss ${us(miss.a)}`,
       b: `fast-jwt cache miss ${us(miss.b)}`,
+      target: ">= 1",
     },
   ];
 }
