@@ -31,6 +31,11 @@ export interface MintOptions {
   readonly claims?: Readonly<Record<string, unknown>>;
   /** Override the `kid` of the header (e.g. to show an unknown signing key). */
   readonly keyId?: string;
+  /**
+   * Binds the token to a DPoP key (RFC 9449 §6): `cnf: { jkt }`, the RFC 7638 SHA-256 thumbprint of the
+   * client's public key (43 base64url characters, as `calculateJwkThumbprint` of jose returns it).
+   */
+  readonly jkt?: string;
 }
 
 /** A development issuer: one ES256 key pair made at start, its JWKS, and a token mint. */
@@ -45,7 +50,7 @@ export interface DevIssuer {
   readonly discovery: Readonly<Record<string, string>>;
   /** The `kid` of its key. */
   readonly keyId: string;
-  /** Mints a signed access token. */
+  /** Mints a signed access token; rejects with a TypeError for a `jkt` that is not a thumbprint. */
   mint(options: MintOptions): Promise<string>;
 }
 
@@ -62,8 +67,15 @@ export interface DevIssuer {
  * const token = await issuer.mint({ subject: "alice", scopes: ["greet"] });
  * ```
  *
- * Not checked: what a mint asks for. Its overrides exist to make bad tokens on purpose (expired, for
- * another audience or issuer, an unknown `kid`, a lifetime longer than servers accept).
+ * With `jkt`, the token is bound to a DPoP key (`cnf: { jkt }`), as a DPoP server requires:
+ *
+ * ```ts
+ * const bound = await issuer.mint({ subject: "alice", scopes: ["greet"], jkt: await calculateJwkThumbprint(publicJwk) });
+ * ```
+ *
+ * Not checked: what a mint asks for (a `jkt` is checked for its form only, not that anyone holds the
+ * key). Its overrides exist to make bad tokens on purpose (expired, for another audience or issuer, an
+ * unknown `kid`, a lifetime longer than servers accept).
  *
  * @throws TypeError when `issuer` or `audience` is not a non-empty string, or `now` is not a function.
  */
@@ -89,8 +101,12 @@ export async function createDevIssuer(options: DevIssuerOptions): Promise<DevIss
     keyId: kid,
     discovery: { issuer: options.issuer, jwks_uri: `${base}/.well-known/jwks.json` },
     async mint(m) {
+      if (m.jkt !== undefined && !isJwkThumbprint(m.jkt)) {
+        throw new TypeError("mint: jkt must be a JWK SHA-256 thumbprint (43 base64url characters)");
+      }
       const iat = Math.floor(now() / 1000);
-      const jwt = new SignJWT({ ...m.claims, scope: (m.scopes ?? []).join(" ") })
+      const cnf = m.jkt === undefined ? {} : { cnf: { jkt: m.jkt } };
+      const jwt = new SignJWT({ ...m.claims, scope: (m.scopes ?? []).join(" "), ...cnf })
         .setProtectedHeader({ alg: "ES256", kid: m.keyId ?? kid, typ: "at+jwt" })
         .setIssuer(m.issuer ?? options.issuer)
         .setAudience(m.audience ?? options.audience)
@@ -102,4 +118,18 @@ export async function createDevIssuer(options: DevIssuerOptions): Promise<DevIss
       return jwt.sign(privateKey);
     },
   };
+}
+
+/**
+ * Whether `value` has the form of an RFC 7638 SHA-256 thumbprint: 43 base64url characters (32 bytes,
+ * no padding), what a token's `cnf.jkt` holds.
+ *
+ * ```ts
+ * isJwkThumbprint(await calculateJwkThumbprint(jwk)); // true
+ * ```
+ *
+ * Not checked: that it is the thumbprint of any key (it cannot be told from its form).
+ */
+export function isJwkThumbprint(value: unknown): value is string {
+  return typeof value === "string" && /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/.test(value);
 }

@@ -98,6 +98,7 @@ test("bad options: TypeError before anything listens", async () => {
     { audience: "" },
     { clientId: "" },
     { clientSecret: "" },
+    { now: 5 as unknown as () => number },
   ];
   for (const options of bad) {
     await assert.rejects(startDevServer(options), TypeError, JSON.stringify(options));

@@ -3,7 +3,9 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { timingSafeEqual } from "node:crypto";
-import { type DevIssuer, createDevIssuer } from "./dev-issuer.js";
+import { EmbeddedJWK, calculateJwkThumbprint, jwtVerify } from "jose";
+import { type ReplayStore, createMemoryReplayStore } from "@connectauth/server";
+import { type DevIssuer, createDevIssuer, isJwkThumbprint } from "./dev-issuer.js";
 
 /**
  * The defaults of {@link startDevServer} and of `connectauth dev`: names that belong to no project, so
@@ -39,6 +41,8 @@ export interface DevServerOptions {
   readonly defaultScopes?: readonly string[];
   /** Lifetime of issued tokens, in seconds. Default 3600. */
   readonly ttlSeconds?: number;
+  /** The current time in ms, for its tokens and the DPoP proofs of token requests. Default `Date.now`. */
+  readonly now?: () => number;
 }
 
 /** A running development issuer. */
@@ -54,8 +58,14 @@ export interface DevServer {
  * documents (`/.well-known/openid-configuration` and `/.well-known/oauth-authorization-server`), a token
  * endpoint for the `client_credentials` grant (RFC 6749 §4.4, client authentication
  * `client_secret_basic` or `client_secret_post`) at `/token`, and a development mint at `POST /dev/mint`
- * (JSON `{ sub, scope, ttl, aud }`, used by `connectauth token mint`). For development only: anyone who
- * reaches it can mint tokens, so it listens on 127.0.0.1 unless told otherwise.
+ * (JSON `{ sub, scope, ttl, aud, jkt }`, used by `connectauth token mint`). For development only: anyone
+ * who reaches it can mint tokens, so it listens on 127.0.0.1 unless told otherwise.
+ *
+ * DPoP (RFC 9449 §5): a token request with one valid `DPoP` proof gets a token bound to the proof's key
+ * (`token_type: "DPoP"`, `cnf.jkt` its thumbprint), as `createOAuth2TokenSource({ dpop })` of
+ * `@connectauth/client/oauth2` asks; an invalid proof is a 400 `invalid_dpop_proof`. The proof is checked
+ * with jose: `typ` `dpop+jwt`, an asymmetric `alg`, a public `jwk` that verifies it, `htm` `POST`, `htu`
+ * the token endpoint, `iat` within 60 s, and its `jti` once (in memory).
  *
  * ```ts
  * import { startDevServer } from "@connectauth/node/dev";
@@ -65,11 +75,12 @@ export interface DevServer {
  * await dev.close();
  * ```
  *
- * Not implemented: other grants, refresh tokens, client registration, `private_key_jwt`. Not checked:
- * that `host` is a loopback address (servers accept an http JWKS from loopback only).
+ * Not implemented: other grants, refresh tokens, client registration, `private_key_jwt`, DPoP nonces.
+ * Not checked: that `host` is a loopback address (servers accept an http JWKS from loopback only); a
+ * proof's `ath` (a token request carries no token).
  *
  * @throws TypeError on a port that is not 0–65535, a lifetime that is not a positive whole number of
- * seconds, or an empty host, audience, client id or secret.
+ * seconds, an empty host, audience, client id or secret, or a `now` that is not a function.
  */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const host = options.host ?? "127.0.0.1";
@@ -79,6 +90,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const audience = options.audience ?? devDefaults.audience;
   const ttlSeconds = options.ttlSeconds ?? devDefaults.ttlSeconds;
   const defaultScopes = [...(options.defaultScopes ?? [])];
+  const now = options.now ?? Date.now;
+  if (typeof now !== "function") throw new TypeError("startDevServer: now must be a function returning the time in ms");
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new TypeError("startDevServer: port must be a whole number from 0 to 65535 (0: any free port)");
   }
@@ -102,13 +115,16 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     server.listen(port, host, () => resolve());
   });
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${(server.address() as AddressInfo).port}`;
-  const issuer = await createDevIssuer({ issuer: url, audience });
+  const issuer = await createDevIssuer({ issuer: url, audience, now });
+  const tokenEndpoint = `${url}/token`;
+  const replayStore = createMemoryReplayStore({ maxEntries: 10_000, now });
   const discovery = {
     ...issuer.discovery,
-    token_endpoint: `${url}/token`,
+    token_endpoint: tokenEndpoint,
     grant_types_supported: ["client_credentials"],
     token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
     id_token_signing_alg_values_supported: ["ES256"],
+    dpop_signing_alg_values_supported: [...dpopAlgorithms],
   };
   respond = (req, res) => void handle(req, res).catch(() => send(res, 500, { error: "server_error" }));
 
@@ -135,13 +151,19 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       if (form.get("grant_type") !== "client_credentials") {
         return send(res, 400, { error: "unsupported_grant_type" });
       }
+      // RFC 9449 §5: a token request with a DPoP proof gets a token bound to its key, or a 400.
+      const jkt = await dpopKeyOf(req, { tokenEndpoint, replayStore, now });
+      if (jkt === null) {
+        return send(res, 400, { error: "invalid_dpop_proof", error_description: "the DPoP proof is not valid for this request" });
+      }
       const requested = (form.get("scope") ?? "").split(" ").filter((s) => s !== "");
       const scopes = requested.length > 0 ? requested : [...defaultScopes];
-      const token = await issuer.mint({ subject: clientId, scopes, ttlSeconds, claims: { client_id: clientId } });
-      return send(res, 200, { access_token: token, token_type: "Bearer", expires_in: ttlSeconds, scope: scopes.join(" ") });
+      const token = await issuer.mint({ subject: clientId, scopes, ttlSeconds, claims: { client_id: clientId }, jkt });
+      const tokenType = jkt === undefined ? "Bearer" : "DPoP";
+      return send(res, 200, { access_token: token, token_type: tokenType, expires_in: ttlSeconds, scope: scopes.join(" ") });
     }
     if (req.method === "POST" && path === "/dev/mint") {
-      let body: { sub?: unknown; scope?: unknown; ttl?: unknown; aud?: unknown };
+      let body: { sub?: unknown; scope?: unknown; ttl?: unknown; aud?: unknown; jkt?: unknown };
       try {
         body = JSON.parse(await readBody(req)) as typeof body;
       } catch {
@@ -150,13 +172,17 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       if (typeof body.sub !== "string" || body.sub === "") {
         return send(res, 400, { error: "invalid_request", error_description: "sub is required" });
       }
+      if (body.jkt !== undefined && !isJwkThumbprint(body.jkt)) {
+        return send(res, 400, { error: "invalid_request", error_description: "jkt must be a JWK SHA-256 thumbprint" });
+      }
       const token = await issuer.mint({
         subject: body.sub,
         scopes: typeof body.scope === "string" ? body.scope.split(" ").filter((s) => s !== "") : [],
         ttlSeconds: typeof body.ttl === "number" ? body.ttl : ttlSeconds,
         audience: typeof body.aud === "string" ? body.aud : undefined,
+        jkt: body.jkt,
       });
-      return send(res, 200, { access_token: token, token_type: "Bearer" });
+      return send(res, 200, { access_token: token, token_type: body.jkt === undefined ? "Bearer" : "DPoP" });
     }
     send(res, 404, { error: "not_found" });
   }
@@ -170,6 +196,55 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
         server.close(() => resolve());
       }),
   };
+}
+
+/** The proof algorithms the token endpoint takes: asymmetric JWS algorithms only (RFC 9449 §4.2). */
+const dpopAlgorithms = ["ES256", "ES384", "EdDSA", "Ed25519", "RS256", "PS256"] as const;
+/** How far a proof's `iat` may be from now, in seconds. */
+const dpopWindowSeconds = 60;
+
+/**
+ * The thumbprint (RFC 7638) of the key of a token request's DPoP proof (RFC 9449 §4.3, with jose):
+ * `undefined` without a `DPoP` header, `null` for anything but one valid proof of this request.
+ */
+async function dpopKeyOf(
+  req: http.IncomingMessage,
+  context: { readonly tokenEndpoint: string; readonly replayStore: ReplayStore; readonly now: () => number },
+): Promise<string | null | undefined> {
+  const proofs = req.headersDistinct["dpop"];
+  if (proofs === undefined) return undefined;
+  if (proofs.length !== 1) return null;
+  const nowMs = context.now();
+  let verified;
+  try {
+    // EmbeddedJWK takes the key from the header, and refuses a private one.
+    verified = await jwtVerify(proofs[0], EmbeddedJWK, {
+      typ: "dpop+jwt",
+      algorithms: [...dpopAlgorithms],
+      currentDate: new Date(nowMs),
+    });
+  } catch {
+    return null;
+  }
+  const { payload, protectedHeader } = verified;
+  const { htm, htu, iat, jti } = payload as Record<string, unknown>;
+  if (htm !== "POST" || typeof htu !== "string" || !sameTarget(htu, context.tokenEndpoint)) return null;
+  if (typeof iat !== "number" || Math.abs(iat - nowMs / 1000) > dpopWindowSeconds) return null;
+  if (typeof jti !== "string" || jti === "" || jti.length > 256 || protectedHeader.jwk === undefined) return null;
+  const jkt = await calculateJwkThumbprint(protectedHeader.jwk, "sha256");
+  const fresh = await context.replayStore.add(`${jkt}\n${jti}`, nowMs + 2 * dpopWindowSeconds * 1000).catch(() => false); // a full store refuses the proof
+  return fresh ? jkt : null;
+}
+
+/** Whether a proof's `htu` names `endpoint`: same origin and path, query and fragment ignored (RFC 9449 §4.3). */
+function sameTarget(htu: string, endpoint: string): boolean {
+  try {
+    const a = new URL(htu);
+    const b = new URL(endpoint);
+    return a.origin === b.origin && a.pathname === b.pathname;
+  } catch {
+    return false;
+  }
 }
 
 /** The client of a token request: `client_secret_basic` (RFC 6749 §2.3.1) or `client_secret_post`. */
