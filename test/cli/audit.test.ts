@@ -48,11 +48,11 @@ test("the example: every method with its rule, and no finding (a scope named by 
   assert.match(text.stdout, /^ {2}GreetMany +client_streaming +all of: greet \(method rule\)$/m);
   assert.match(text.stdout, /^ {2}WhoAmI +unary +authenticated \(method rule\)$/m);
   assert.match(text.stdout, /^ {2}Ping +unary +public \(method rule\)$/m);
-  assert.match(text.stdout, /6 methods, no findings/);
+  assert.match(text.stdout, /7 methods, no findings/);
   const report = JSON.parse((await audit([example, "--json"])).stdout) as JsonReport;
   assert.deepEqual(
     report.methods.map((m) => m.name),
-    ["Greet", "GreetStream", "GreetMany", "WhoAmI", "Admin", "Ping"].map((n) => `example.v1.GreeterService/${n}`),
+    ["Greet", "GreetStream", "GreetMany", "GreetChat", "WhoAmI", "Admin", "Ping"].map((n) => `example.v1.GreeterService/${n}`),
   );
   assert.deepEqual(report.findings, []);
 });

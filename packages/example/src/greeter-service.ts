@@ -16,7 +16,9 @@ export function greeterRoutes(router: ConnectRouter): void {
     },
     async *greetStream(req, ctx) {
       const count = req.count === 0 ? 3 : Math.min(req.count, 100);
+      const interval = Math.min(req.intervalMs, 60_000);
       for (let i = 1; i <= count; i++) {
+        if (i > 1 && interval > 0 && !(await pause(interval, ctx.signal))) return;
         yield { greeting: `Hello #${i}, ${req.name || "world"}! (from ${who(ctx)})` };
       }
     },
@@ -24,6 +26,11 @@ export function greeterRoutes(router: ConnectRouter): void {
       const names: string[] = [];
       for await (const r of requests) names.push(r.name);
       return { greeting: `Hello, ${names.join(" and ") || "nobody"}! (from ${who(ctx)})` };
+    },
+    async *greetChat(requests, ctx) {
+      for await (const r of requests) {
+        yield { greeting: `Hello, ${r.name || "world"}! (from ${who(ctx)})` };
+      }
     },
     whoAmI(_req, ctx) {
       const auth = getAuth(ctx);
@@ -39,5 +46,19 @@ export function greeterRoutes(router: ConnectRouter): void {
     ping(_req, ctx) {
       return { message: `pong (caller: ${who(ctx)})` };
     },
+  });
+}
+
+/** Waits `ms`, or less when the call ends (its signal aborts): whether the call is still on. */
+function pause(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve(!signal.aborted);
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done);
   });
 }

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file example/v1/greeter.proto.
  */
 export const file_example_v1_greeter: GenFile = /*@__PURE__*/
-  fileDesc("ChhleGFtcGxlL3YxL2dyZWV0ZXIucHJvdG8SCmV4YW1wbGUudjEiHAoMR3JlZXRSZXF1ZXN0EgwKBG5hbWUYASABKAkiIQoNR3JlZXRSZXNwb25zZRIQCghncmVldGluZxgBIAEoCSIxChJHcmVldFN0cmVhbVJlcXVlc3QSDAoEbmFtZRgBIAEoCRINCgVjb3VudBgCIAEoDSInChNHcmVldFN0cmVhbVJlc3BvbnNlEhAKCGdyZWV0aW5nGAEgASgJIiAKEEdyZWV0TWFueVJlcXVlc3QSDAoEbmFtZRgBIAEoCSIlChFHcmVldE1hbnlSZXNwb25zZRIQCghncmVldGluZxgBIAEoCSIPCg1XaG9BbUlSZXF1ZXN0IkgKDldob0FtSVJlc3BvbnNlEg8KB3N1YmplY3QYASABKAkSDgoGc2NvcGVzGAIgAygJEhUKDWF1dGhlbnRpY2F0b3IYAyABKAkiDgoMQWRtaW5SZXF1ZXN0IiAKDUFkbWluUmVzcG9uc2USDwoHbWVzc2FnZRgBIAEoCSINCgtQaW5nUmVxdWVzdCIfCgxQaW5nUmVzcG9uc2USDwoHbWVzc2FnZRgBIAEoCTLvAwoOR3JlZXRlclNlcnZpY2USSQoFR3JlZXQSGC5leGFtcGxlLnYxLkdyZWV0UmVxdWVzdBoZLmV4YW1wbGUudjEuR3JlZXRSZXNwb25zZSILwqAZBxIFZ3JlZXQSXQoLR3JlZXRTdHJlYW0SHi5leGFtcGxlLnYxLkdyZWV0U3RyZWFtUmVxdWVzdBofLmV4YW1wbGUudjEuR3JlZXRTdHJlYW1SZXNwb25zZSILwqAZBxIFZ3JlZXQwARJXCglHcmVldE1hbnkSHC5leGFtcGxlLnYxLkdyZWV0TWFueVJlcXVlc3QaHS5leGFtcGxlLnYxLkdyZWV0TWFueVJlc3BvbnNlIgvCoBkHEgVncmVldCgBEkUKBldob0FtSRIZLmV4YW1wbGUudjEuV2hvQW1JUmVxdWVzdBoaLmV4YW1wbGUudjEuV2hvQW1JUmVzcG9uc2UiBMKgGQASUAoFQWRtaW4SGC5leGFtcGxlLnYxLkFkbWluUmVxdWVzdBoZLmV4YW1wbGUudjEuQWRtaW5SZXNwb25zZSISwqAZDhIFYWRtaW4SBWdyZWV0EkEKBFBpbmcSFy5leGFtcGxlLnYxLlBpbmdSZXF1ZXN0GhguZXhhbXBsZS52MS5QaW5nUmVzcG9uc2UiBsKgGQIIAWIGcHJvdG8z", [file_connectauth_v1_auth]);
+  fileDesc("ChhleGFtcGxlL3YxL2dyZWV0ZXIucHJvdG8SCmV4YW1wbGUudjEiHAoMR3JlZXRSZXF1ZXN0EgwKBG5hbWUYASABKAkiIQoNR3JlZXRSZXNwb25zZRIQCghncmVldGluZxgBIAEoCSJGChJHcmVldFN0cmVhbVJlcXVlc3QSDAoEbmFtZRgBIAEoCRINCgVjb3VudBgCIAEoDRITCgtpbnRlcnZhbF9tcxgDIAEoDSInChNHcmVldFN0cmVhbVJlc3BvbnNlEhAKCGdyZWV0aW5nGAEgASgJIiAKEEdyZWV0TWFueVJlcXVlc3QSDAoEbmFtZRgBIAEoCSIlChFHcmVldE1hbnlSZXNwb25zZRIQCghncmVldGluZxgBIAEoCSIgChBHcmVldENoYXRSZXF1ZXN0EgwKBG5hbWUYASABKAkiJQoRR3JlZXRDaGF0UmVzcG9uc2USEAoIZ3JlZXRpbmcYASABKAkiDwoNV2hvQW1JUmVxdWVzdCJICg5XaG9BbUlSZXNwb25zZRIPCgdzdWJqZWN0GAEgASgJEg4KBnNjb3BlcxgCIAMoCRIVCg1hdXRoZW50aWNhdG9yGAMgASgJIg4KDEFkbWluUmVxdWVzdCIgCg1BZG1pblJlc3BvbnNlEg8KB21lc3NhZ2UYASABKAkiDQoLUGluZ1JlcXVlc3QiHwoMUGluZ1Jlc3BvbnNlEg8KB21lc3NhZ2UYASABKAkyygQKDkdyZWV0ZXJTZXJ2aWNlEkkKBUdyZWV0EhguZXhhbXBsZS52MS5HcmVldFJlcXVlc3QaGS5leGFtcGxlLnYxLkdyZWV0UmVzcG9uc2UiC8KgGQcSBWdyZWV0El0KC0dyZWV0U3RyZWFtEh4uZXhhbXBsZS52MS5HcmVldFN0cmVhbVJlcXVlc3QaHy5leGFtcGxlLnYxLkdyZWV0U3RyZWFtUmVzcG9uc2UiC8KgGQcSBWdyZWV0MAESVwoJR3JlZXRNYW55EhwuZXhhbXBsZS52MS5HcmVldE1hbnlSZXF1ZXN0Gh0uZXhhbXBsZS52MS5HcmVldE1hbnlSZXNwb25zZSILwqAZBxIFZ3JlZXQoARJZCglHcmVldENoYXQSHC5leGFtcGxlLnYxLkdyZWV0Q2hhdFJlcXVlc3QaHS5leGFtcGxlLnYxLkdyZWV0Q2hhdFJlc3BvbnNlIgvCoBkHEgVncmVldCgBMAESRQoGV2hvQW1JEhkuZXhhbXBsZS52MS5XaG9BbUlSZXF1ZXN0GhouZXhhbXBsZS52MS5XaG9BbUlSZXNwb25zZSIEwqAZABJQCgVBZG1pbhIYLmV4YW1wbGUudjEuQWRtaW5SZXF1ZXN0GhkuZXhhbXBsZS52MS5BZG1pblJlc3BvbnNlIhLCoBkOEgVhZG1pbhIFZ3JlZXQSQQoEUGluZxIXLmV4YW1wbGUudjEuUGluZ1JlcXVlc3QaGC5leGFtcGxlLnYxLlBpbmdSZXNwb25zZSIGwqAZAggBYgZwcm90bzM", [file_connectauth_v1_auth]);
 
 /**
  * @generated from message example.v1.GreetRequest
@@ -64,6 +64,13 @@ export type GreetStreamRequest = Message<"example.v1.GreetStreamRequest"> & {
    * @generated from field: uint32 count = 2;
    */
   count: number;
+
+  /**
+   * Milliseconds between two greetings (0 to 60000; 0 sends them at once).
+   *
+   * @generated from field: uint32 interval_ms = 3;
+   */
+  intervalMs: number;
 };
 
 /**
@@ -125,6 +132,40 @@ export const GreetManyResponseSchema: GenMessage<GreetManyResponse> = /*@__PURE_
   messageDesc(file_example_v1_greeter, 5);
 
 /**
+ * @generated from message example.v1.GreetChatRequest
+ */
+export type GreetChatRequest = Message<"example.v1.GreetChatRequest"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message example.v1.GreetChatRequest.
+ * Use `create(GreetChatRequestSchema)` to create a new message.
+ */
+export const GreetChatRequestSchema: GenMessage<GreetChatRequest> = /*@__PURE__*/
+  messageDesc(file_example_v1_greeter, 6);
+
+/**
+ * @generated from message example.v1.GreetChatResponse
+ */
+export type GreetChatResponse = Message<"example.v1.GreetChatResponse"> & {
+  /**
+   * @generated from field: string greeting = 1;
+   */
+  greeting: string;
+};
+
+/**
+ * Describes the message example.v1.GreetChatResponse.
+ * Use `create(GreetChatResponseSchema)` to create a new message.
+ */
+export const GreetChatResponseSchema: GenMessage<GreetChatResponse> = /*@__PURE__*/
+  messageDesc(file_example_v1_greeter, 7);
+
+/**
  * @generated from message example.v1.WhoAmIRequest
  */
 export type WhoAmIRequest = Message<"example.v1.WhoAmIRequest"> & {
@@ -135,7 +176,7 @@ export type WhoAmIRequest = Message<"example.v1.WhoAmIRequest"> & {
  * Use `create(WhoAmIRequestSchema)` to create a new message.
  */
 export const WhoAmIRequestSchema: GenMessage<WhoAmIRequest> = /*@__PURE__*/
-  messageDesc(file_example_v1_greeter, 6);
+  messageDesc(file_example_v1_greeter, 8);
 
 /**
  * @generated from message example.v1.WhoAmIResponse
@@ -168,7 +209,7 @@ export type WhoAmIResponse = Message<"example.v1.WhoAmIResponse"> & {
  * Use `create(WhoAmIResponseSchema)` to create a new message.
  */
 export const WhoAmIResponseSchema: GenMessage<WhoAmIResponse> = /*@__PURE__*/
-  messageDesc(file_example_v1_greeter, 7);
+  messageDesc(file_example_v1_greeter, 9);
 
 /**
  * @generated from message example.v1.AdminRequest
@@ -181,7 +222,7 @@ export type AdminRequest = Message<"example.v1.AdminRequest"> & {
  * Use `create(AdminRequestSchema)` to create a new message.
  */
 export const AdminRequestSchema: GenMessage<AdminRequest> = /*@__PURE__*/
-  messageDesc(file_example_v1_greeter, 8);
+  messageDesc(file_example_v1_greeter, 10);
 
 /**
  * @generated from message example.v1.AdminResponse
@@ -198,7 +239,7 @@ export type AdminResponse = Message<"example.v1.AdminResponse"> & {
  * Use `create(AdminResponseSchema)` to create a new message.
  */
 export const AdminResponseSchema: GenMessage<AdminResponse> = /*@__PURE__*/
-  messageDesc(file_example_v1_greeter, 9);
+  messageDesc(file_example_v1_greeter, 11);
 
 /**
  * @generated from message example.v1.PingRequest
@@ -211,7 +252,7 @@ export type PingRequest = Message<"example.v1.PingRequest"> & {
  * Use `create(PingRequestSchema)` to create a new message.
  */
 export const PingRequestSchema: GenMessage<PingRequest> = /*@__PURE__*/
-  messageDesc(file_example_v1_greeter, 10);
+  messageDesc(file_example_v1_greeter, 12);
 
 /**
  * @generated from message example.v1.PingResponse
@@ -228,7 +269,7 @@ export type PingResponse = Message<"example.v1.PingResponse"> & {
  * Use `create(PingResponseSchema)` to create a new message.
  */
 export const PingResponseSchema: GenMessage<PingResponse> = /*@__PURE__*/
-  messageDesc(file_example_v1_greeter, 11);
+  messageDesc(file_example_v1_greeter, 13);
 
 /**
  * Greets its callers, within what their scopes allow.
@@ -247,7 +288,8 @@ export const GreeterService: GenService<{
     output: typeof GreetResponseSchema;
   },
   /**
-   * Greets one name several times, one message each. Needs scope "greet".
+   * Greets one name several times, one message each, interval_ms apart (a stream that can outlive a
+   * short-lived token: connectauth ends it when the token expires). Needs scope "greet".
    *
    * @generated from rpc example.v1.GreeterService.GreetStream
    */
@@ -265,6 +307,17 @@ export const GreeterService: GenService<{
     methodKind: "client_streaming";
     input: typeof GreetManyRequestSchema;
     output: typeof GreetManyResponseSchema;
+  },
+  /**
+   * Greets each name as it arrives, until the caller stops sending (Node over HTTP/2 only: bidi
+   * streams). Needs scope "greet".
+   *
+   * @generated from rpc example.v1.GreeterService.GreetChat
+   */
+  greetChat: {
+    methodKind: "bidi_streaming";
+    input: typeof GreetChatRequestSchema;
+    output: typeof GreetChatResponseSchema;
   },
   /**
    * Tells the caller who it is, for any authenticated caller: an empty rule (a method without any rule
