@@ -231,3 +231,35 @@ test("no refusal holds the proof, the token or the key", async () => {
     }
   }
 });
+
+test("the proof's iat window takes the issuer's clock tolerance: one for all, or the token's issuer's", async () => {
+  const iatOff = async (b: DpopBinding, seconds: number, iss = "https://issuer.test") => {
+    const outcome = await dpopCall(b, [["dpop", await proof({ iat: nowS - seconds })]], verifiedBy(iss));
+    return outcome.ok ? "ok" : outcome.detail;
+  };
+  const verifiedBy = (iss: string) =>
+    accepted({ subject: "alice", scopes: new Set(), claims: { iss, sub: "alice", cnf: { jkt: key.jkt } }, authenticator: "jwt" });
+  // Without a tolerance, the window alone (60 s).
+  const bare = binding("required");
+  assert.deepEqual([await iatOff(bare, 55), await iatOff(bare, 65)], ["ok", "iat"]);
+  // One tolerance (createJwtAuthenticator's clockToleranceSeconds): 60 + 30 on both sides.
+  const one = createDpopBinding("required", { ...clock, clockToleranceSeconds: 30 }) as DpopBinding;
+  assert.deepEqual([await iatOff(one, 85), await iatOff(one, 95), await iatOff(one, -85)], ["ok", "iat", "ok"]);
+  // One per issuer (the multi-issuer authenticator): the token's iss picks it.
+  const perIssuer = createDpopBinding("required", {
+    ...clock,
+    clockToleranceSeconds: new Map([
+      ["https://a.test", 0],
+      ["https://b.test", 100],
+    ]),
+  }) as DpopBinding;
+  assert.deepEqual(
+    [await iatOff(perIssuer, 65, "https://a.test"), await iatOff(perIssuer, 150, "https://b.test")],
+    ["iat", "ok"],
+  );
+  assert.equal(await iatOff(perIssuer, 165, "https://b.test"), "iat");
+  // One replay store for every issuer's verifier: a proof used twice is a replay.
+  const sent = await proof();
+  assert.ok((await dpopCall(perIssuer, [["dpop", sent]], verifiedBy("https://b.test"))).ok);
+  assert.equal(refusal(await dpopCall(perIssuer, [["dpop", sent]], verifiedBy("https://b.test"))).detail, "jti_replay");
+});

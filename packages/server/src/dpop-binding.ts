@@ -11,7 +11,7 @@ import type { AuthChallenge } from "./denial.js";
 import { type DpopNonceOptions, createDpopNonces } from "./dpop-nonce.js";
 import { type DpopProofVerifier, createDpopProofVerifier } from "./dpop-proof.js";
 import { headerValueCountKey } from "./protocol.js";
-import type { ReplayStore } from "./replay-store.js";
+import { type ReplayStore, createMemoryReplayStore } from "./replay-store.js";
 
 /**
  * How a JWT authenticator takes DPoP-bound tokens (RFC 9449): `"required"`, only as
@@ -54,7 +54,10 @@ export interface DpopOptions {
    * `["ES256", "ES384", "EdDSA", "Ed25519", "RS256", "PS256"]`.
    */
   readonly algorithms?: readonly string[];
-  /** How far a proof's `iat` may be from now, in seconds. Default 60. */
+  /**
+   * How far a proof's `iat` may be from now, in seconds, on either side; the token issuer's
+   * `clockToleranceSeconds` is added to it (60 + 30 by default). Default 60.
+   */
   readonly iatWindowSeconds?: number;
   /**
    * Where the proofs' `jti`s are recorded, so that each is accepted once (RFC 9449 §11.1). Default: a
@@ -124,11 +127,28 @@ export type DpopPresentation =
   | { readonly scheme: "dpop"; readonly token: string; readonly proof: string; readonly call: AuthCall };
 
 /**
- * @internal The DPoP binding of an authenticator's `dpop` option, checked at construction;
- * `undefined` when DPoP is off (the option absent).
+ * @internal What {@link createDpopBinding} takes of its authenticator besides the option: the name for
+ * errors, the clock, and the issuers' clock tolerance (seconds), added to the proofs' `iat` window on
+ * both sides: one number for every issuer, or one per issuer (the token's `iss` picks it). Default 0.
  *
  * ```ts
- * const binding = createDpopBinding(options.dpop, { what: "createJwtAuthenticator", now: Date.now });
+ * const context: DpopBindingContext = { what: "createJwtAuthenticator", now: Date.now, clockToleranceSeconds: 30 };
+ * ```
+ */
+export interface DpopBindingContext {
+  readonly what: string;
+  readonly now: () => number;
+  readonly clockToleranceSeconds?: number | ReadonlyMap<string, number>;
+}
+
+/**
+ * @internal The DPoP binding of an authenticator's `dpop` option, checked at construction;
+ * `undefined` when DPoP is off (the option absent). A proof's `iat` may be `iatWindowSeconds` plus the
+ * token issuer's clock tolerance away from now; one replay store (the option's, or one in memory) and
+ * one nonce source serve every issuer.
+ *
+ * ```ts
+ * const binding = createDpopBinding(options.dpop, { what: "createJwtAuthenticator", now: Date.now, clockToleranceSeconds: 30 });
  * ```
  *
  * Not checked: the replay store and nonces at run time (a store that fails refuses the call).
@@ -138,7 +158,7 @@ export type DpopPresentation =
  */
 export function createDpopBinding(
   option: DpopMode | DpopOptions | undefined,
-  context: { readonly what: string; readonly now: () => number },
+  context: DpopBindingContext,
 ): DpopBinding | undefined {
   if (option === undefined) return undefined;
   const { what, now } = context;
@@ -152,21 +172,39 @@ export function createDpopBinding(
     throw new TypeError(`${what}: dpop.nonce must be { secret, rotationSeconds? }`);
   }
   const nonces = nonce === undefined ? undefined : named(`${what}: dpop.nonce`, () => createDpopNonces({ ...nonce, now }));
-  const verifier = named(`${what}: dpop`, () =>
-    createDpopProofVerifier({
-      algorithms: options.algorithms,
-      iatWindowSeconds: options.iatWindowSeconds,
-      replayStore: options.replayStore,
-      nonces,
-      publicOrigin: options.publicOrigin,
-      now,
-    }),
-  );
-  return bindingOf(mode, verifier);
+  // One store for every verifier: a proof replayed under another issuer's tolerance is still a replay.
+  const replayStore = options.replayStore ?? createMemoryReplayStore({ now });
+  const tolerance = context.clockToleranceSeconds ?? 0;
+  const perIssuer = typeof tolerance === "number" ? undefined : tolerance;
+  const verifiers = new Map<number, DpopProofVerifier>();
+  for (const seconds of perIssuer === undefined ? [tolerance as number] : new Set(perIssuer.values())) {
+    const verifier = named(`${what}: dpop`, () =>
+      createDpopProofVerifier({
+        algorithms: options.algorithms,
+        iatWindowSeconds: options.iatWindowSeconds,
+        clockToleranceSeconds: seconds,
+        replayStore,
+        nonces,
+        publicOrigin: options.publicOrigin,
+        now,
+      }),
+    );
+    verifiers.set(seconds, verifier);
+  }
+  const [first] = verifiers.values();
+  if (first === undefined) throw new TypeError(`${what}: dpop needs at least one issuer`);
+  // The smallest tolerance for an issuer without one of its own (none: the token's iss is a configured issuer).
+  const strictest = verifiers.get(Math.min(...verifiers.keys())) as DpopProofVerifier;
+  const verifierFor =
+    perIssuer === undefined ? () => first : (issuer: string) => verifiers.get(perIssuer.get(issuer) as number) ?? strictest;
+  return bindingOf(mode, first.algorithms, verifierFor);
 }
 
-function bindingOf(mode: DpopMode, verifier: DpopProofVerifier): DpopBinding {
-  const dpopAlgorithms = verifier.algorithms;
+function bindingOf(
+  mode: DpopMode,
+  dpopAlgorithms: readonly string[],
+  verifierFor: (issuer: string) => DpopProofVerifier,
+): DpopBinding {
   const dpop: AuthChallenge = { schemes: ["DPoP"], dpopAlgorithms };
   const refuse = (reason: Reason, detail: string, message: string, challenge = dpop) =>
     rejected(reason, { message, detail, challenge });
@@ -200,13 +238,14 @@ function bindingOf(mode: DpopMode, verifier: DpopProofVerifier): DpopBinding {
       if (!outcome.ok) return { ...outcome, challenge: dpop };
       const { identity } = outcome;
       const iss = identity.claims["iss"];
+      const issuer = typeof iss === "string" ? iss : "";
       const { token, proof, call } = presented;
-      const result = await verifier.verify({
+      const result = await verifierFor(issuer).verify({
         proof,
         httpMethod: call.requestMethod,
         url: call.url,
         accessToken: token,
-        scope: typeof iss === "string" ? iss : "",
+        scope: issuer,
       });
       if (!result.ok) {
         const challenge = result.nonce === undefined ? dpop : { ...dpop, dpopNonce: result.nonce };

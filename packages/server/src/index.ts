@@ -46,5 +46,14 @@ export {
   ReplayStoreFullError,
   createMemoryReplayStore,
 } from "./replay-store.js";
+export {
+  type MemoryRevocationListOptions,
+  type Revocation,
+  type RevocationList,
+  type RevocationListStatus,
+  type RevocationSubject,
+  createMemoryRevocationList,
+  revocationDigest,
+} from "./revocation-list.js";
 export { type AuthIdentity, authIdentityKey, getAuth } from "./identity.js";
 export type { DecisionEvent, DecisionListener } from "./decision.js";

@@ -5,6 +5,7 @@ import type { AuthIdentity } from "./identity.js";
 import { verificationRejection } from "./jose-errors.js";
 import { type JwtIssuerOptions, issuerSettings } from "./jwt-issuer-options.js";
 import { precheckJws } from "./jws-precheck.js";
+import { type KeySourceStatus, keySourceStatusOf } from "./key-source-status.js";
 import { keySetWatchOf } from "./key-set-watch.js";
 import { guardKeySource } from "./key-type-guard.js";
 import { verifyJwt } from "./native-jws.js";
@@ -28,6 +29,20 @@ export type TokenVerification = {
   readonly stillTrusted?: () => boolean;
 };
 
+/**
+ * @internal The verification of one issuer's tokens, with what the authenticator around it needs of
+ * the issuer: its keys' status (`undefined` for your own key lookup) and its clock tolerance (seconds).
+ *
+ * ```ts
+ * const verify = createIssuerVerifier(options, context);
+ * verify.keys?.status(); // { ready: true }
+ * ```
+ */
+export type IssuerVerifier = ((token: string) => Promise<TokenVerification>) & {
+  readonly keys: KeySourceStatus | undefined;
+  readonly clockTolerance: number;
+};
+
 /** @internal Settings shared by the issuer verifiers of one authenticator. */
 export interface VerifierContext {
   readonly what: string;
@@ -47,6 +62,7 @@ export interface VerifierContext {
  * ```ts
  * const verify = createIssuerVerifier(options, { what: "createJwtAuthenticator", name: "jwt", now: Date.now });
  * const { outcome } = await verify(token);
+ * verify.keys?.status(); // the key source's readiness
  * ```
  *
  * Not checked: `jti` replay, and anything a cache in front of it decides.
@@ -54,7 +70,7 @@ export interface VerifierContext {
 export function createIssuerVerifier(
   options: JwtIssuerOptions & { readonly maxTokenLength?: number },
   context: VerifierContext,
-): (token: string) => Promise<TokenVerification> {
+): IssuerVerifier {
   const { name, now } = context;
   const s = issuerSettings(options, context.what);
   const { issuer, audience, algorithms, requiredClaims, clockTolerance, maxTokenAge, maxLifetime, scopeClaims } = s;
@@ -62,7 +78,7 @@ export function createIssuerVerifier(
   const guardedGetKey = guardKeySource(s.getKey);
   const watch = keySetWatchOf(s.getKey);
 
-  return async (token) => {
+  const verify = async (token: string): Promise<TokenVerification> => {
     const checked = precheckJws(token, precheck);
     if ("ok" in checked) return { outcome: checked };
     let payload: JWTPayload;
@@ -99,6 +115,7 @@ export function createIssuerVerifier(
     const stillTrusted = await watch?.trustCheck(key);
     return { outcome: accepted(identityOf(payload, name, scopeClaims)), expiresAtMs: exp * 1000, stillTrusted };
   };
+  return Object.assign(verify, { keys: keySourceStatusOf(s.getKey), clockTolerance });
 }
 
 function identityOf(payload: JWTPayload, name: string, scopeClaims: readonly string[]): AuthIdentity {

@@ -6,6 +6,7 @@ import { type CryptoKey, SignJWT, calculateJwkThumbprint, exportJWK, generateKey
 import type { AuthCall, AuthOutcome } from "./authenticator.js";
 import { createJwtAuthenticator } from "./jwt-authenticator.js";
 import { createMultiIssuerJwtAuthenticator } from "./multi-issuer-jwt-authenticator.js";
+import { type RevocationList, type RevocationSubject, createMemoryRevocationList, revocationDigest } from "./revocation-list.js";
 
 const issuer = "https://issuer.test";
 const audience = "greeter";
@@ -357,4 +358,253 @@ test("dpop allowed: a bearer token without cnf.jkt passes, one with it is dpop_b
   const outcome = await allowed.authenticate({ scheme: "dpop", value: large }, await dpopCall(large));
   assertRejected(outcome, "INVALID_TOKEN", "too_large");
   assert.deepEqual(!outcome.ok && outcome.challenge?.schemes, ["DPoP"]);
+});
+
+// Revocation: the list is checked on every call, after the token is verified or found in the cache.
+const counting = () => {
+  const counter = { lookups: 0 };
+  const keys = async (...args: Parameters<ReturnType<typeof import("jose").createLocalJWKSet>>) => {
+    counter.lookups++;
+    return (await import("jose")).createLocalJWKSet(jwks)(...args);
+  };
+  return { counter, keys };
+};
+const bearer = (authenticator: { authenticate: typeof jwt.authenticate }, value: string) =>
+  authenticator.authenticate({ scheme: "bearer", value });
+
+test("revocation: a revoked token is refused even when it is in the verified-token cache, others are not", async () => {
+  const revocations = createMemoryRevocationList({ now: () => now });
+  const { counter, keys } = counting();
+  const single = createJwtAuthenticator({
+    issuer,
+    audience,
+    algorithms: ["ES256"],
+    keys,
+    now: () => now,
+    revocation: revocations,
+  });
+  const multi = createMultiIssuerJwtAuthenticator({
+    issuers: [{ issuer, audience, algorithms: ["ES256"], keys }],
+    now: () => now,
+    revocation: revocations,
+  });
+  for (const [i, authenticator] of [single, multi].entries()) {
+    counter.lookups = 0;
+    const token = await sign({ jti: `revoked-${i}` });
+    const kept = await sign({ jti: `kept-${i}` });
+    assert.ok((await bearer(authenticator, token)).ok);
+    assert.ok((await bearer(authenticator, kept)).ok);
+    await revocations.revoke({ issuer, jti: `revoked-${i}`, expiresAt: nowS + 300 });
+    assertRejected(await bearer(authenticator, token), "INVALID_TOKEN", "revoked");
+    assertRejected(await bearer(authenticator, token), "INVALID_TOKEN", "revoked");
+    assert.ok((await bearer(authenticator, kept)).ok);
+    assert.equal(counter.lookups, 2, "the revoked token was answered from the cache, and refused all the same");
+  }
+  // The same jti from another issuer is another token.
+  const revokedB = createMemoryRevocationList({ now: () => now });
+  await revokedB.revoke({ issuer: "https://other.test", jti: "shared" });
+  const other = createJwtAuthenticator({
+    issuer,
+    audience,
+    algorithms: ["ES256"],
+    keys: jwks,
+    now: () => now,
+    revocation: revokedB,
+  });
+  assert.ok((await bearer(other, await sign({ jti: "shared" }))).ok);
+});
+
+test("revocation: a token without jti is revoked by the digest of its signing input, under any of its signatures", async () => {
+  const revocations = createMemoryRevocationList({ now: () => now });
+  const authenticator = createJwtAuthenticator({
+    issuer,
+    audience,
+    algorithms: ["ES256"],
+    keys: jwks,
+    now: () => now,
+    revocation: revocations,
+  });
+  const claims = { sub: "svc", iat: nowS - 5 };
+  const token = await sign(claims);
+  const resigned = await sign(claims); // ECDSA: another signature over the same header.payload
+  assert.notEqual(token, resigned);
+  assert.equal(token.slice(0, token.lastIndexOf(".")), resigned.slice(0, resigned.lastIndexOf(".")));
+  const otherToken = await sign({ sub: "svc", iat: nowS - 4 });
+  for (const t of [token, resigned, otherToken]) assert.ok((await bearer(authenticator, t)).ok);
+  await revocations.revoke({ issuer, digest: revocationDigest(token), expiresAt: nowS + 300 });
+  assertRejected(await bearer(authenticator, token), "INVALID_TOKEN", "revoked");
+  assertRejected(await bearer(authenticator, resigned), "INVALID_TOKEN", "revoked");
+  assert.ok((await bearer(authenticator, otherToken)).ok, "another token of the same subject");
+});
+
+test("revocation: by subject and by client, the tokens issued before the instant, not those after", async () => {
+  const revocations = createMemoryRevocationList({ now: () => now });
+  const authenticator = createJwtAuthenticator({
+    issuer,
+    audience,
+    algorithms: ["ES256"],
+    keys: jwks,
+    now: () => now,
+    revocation: revocations,
+  });
+  const old = await sign({ sub: "alice", iat: nowS - 60 });
+  const fresh = await sign({ sub: "alice", iat: nowS });
+  const bob = await sign({ sub: "bob", iat: nowS - 60 });
+  const appOld = await sign({ sub: "carol", client_id: "app", iat: nowS - 60 });
+  const appFresh = await sign({ sub: "dave", client_id: "app", iat: nowS + 1 });
+  const noIat = await sign({ sub: "erin", client_id: "app", iat: undefined });
+  for (const t of [old, fresh, bob, appOld, appFresh, noIat]) assert.ok((await bearer(authenticator, t)).ok);
+  await revocations.revoke({ issuer, subject: "alice", before: nowS });
+  await revocations.revoke({ issuer, clientId: "app", before: nowS });
+  assertRejected(await bearer(authenticator, old), "INVALID_TOKEN", "revoked");
+  assert.ok((await bearer(authenticator, fresh)).ok, "issued at the instant: not before it");
+  assert.ok((await bearer(authenticator, bob)).ok);
+  assertRejected(await bearer(authenticator, appOld), "INVALID_TOKEN", "revoked");
+  assert.ok((await bearer(authenticator, appFresh)).ok);
+  assertRejected(await bearer(authenticator, noIat), "INVALID_TOKEN", "revoked");
+});
+
+test("revocation: a list that cannot be trusted is REVOCATION_UNAVAILABLE without a challenge, never a token reason", async () => {
+  let answer: string = "unavailable";
+  const subjects: RevocationSubject[] = [];
+  const list: RevocationList = {
+    check: (subject) => {
+      subjects.push(subject);
+      if (answer === "throw") throw new Error("redis://user:secret@host down");
+      return answer as "clear";
+    },
+    revoke: async () => {},
+    list: async () => [],
+    status: () => ({ ready: false, lastError: "unreachable" }),
+  };
+  const authenticator = createJwtAuthenticator({
+    issuer,
+    audience,
+    algorithms: ["ES256"],
+    keys: jwks,
+    now: () => now,
+    revocation: list,
+  });
+  const token = await sign({ jti: "j-1", client_id: "app", iat: nowS - 1 });
+  for (const a of ["unavailable", "throw", "maybe"]) {
+    answer = a;
+    const outcome = await bearer(authenticator, token);
+    assertRejected(outcome, "REVOCATION_UNAVAILABLE", "revocation_list");
+    assert.equal(!outcome.ok && outcome.challenge, undefined, a);
+    assert.ok(!JSON.stringify(outcome).includes("secret"));
+  }
+  answer = "clear";
+  assert.ok((await bearer(authenticator, token)).ok);
+  // What the list was asked: the verified claims, and the digest of the token's signing input.
+  assert.deepEqual(subjects.at(-1), {
+    issuer,
+    jti: "j-1",
+    digest: revocationDigest(token),
+    subject: "alice",
+    clientId: "app",
+    issuedAt: nowS - 1,
+  });
+  // A token the verification refused is not checked against the list.
+  const asked = subjects.length;
+  assertRejected(await bearer(authenticator, await sign({ exp: nowS - 3600 })), "TOKEN_EXPIRED");
+  assert.equal(subjects.length, asked);
+  assert.throws(
+    () => createJwtAuthenticator({ issuer, audience, algorithms: ["ES256"], keys: jwks, revocation: {} as never }),
+    /^TypeError: createJwtAuthenticator: revocation must be a RevocationList/,
+  );
+  assert.throws(
+    () =>
+      createMultiIssuerJwtAuthenticator({
+        issuers: [{ issuer, audience, algorithms: ["ES256"], keys: jwks }],
+        revocation: { check() {} } as never,
+      }),
+    /^TypeError: createMultiIssuerJwtAuthenticator: revocation must be a RevocationList/,
+  );
+});
+
+test("revocation with DPoP: a revoked bound token is refused with a DPoP challenge, its proof not recorded", async () => {
+  const revocations = createMemoryRevocationList({ now: () => now });
+  const added: string[] = [];
+  const authenticator = createJwtAuthenticator({
+    issuer,
+    audience,
+    algorithms: ["ES256"],
+    keys: jwks,
+    now: () => now,
+    revocation: revocations,
+    dpop: { mode: "required", replayStore: { add: async (key) => added.push(key) > 0 } },
+  });
+  const token = await sign({ jti: "bound-1", cnf: { jkt } });
+  assert.ok((await authenticator.authenticate({ scheme: "dpop", value: token }, await dpopCall(token))).ok);
+  await revocations.revoke({ issuer, jti: "bound-1" });
+  const outcome = await authenticator.authenticate({ scheme: "dpop", value: token }, await dpopCall(token));
+  assertRejected(outcome, "INVALID_TOKEN", "revoked");
+  assert.deepEqual(!outcome.ok && outcome.challenge?.schemes, ["DPoP"]);
+  assert.equal(added.length, 1, "the proof of a revoked token's call is not checked");
+});
+
+test("revalidate: an identity it accepted holds until its token is revoked; one it did not accept is refused", async () => {
+  const revocations = createMemoryRevocationList({ now: () => now });
+  assert.equal(jwt.revalidate, undefined, "no list, nothing to revalidate");
+  const single = createJwtAuthenticator({
+    issuer,
+    audience,
+    algorithms: ["ES256"],
+    keys: jwks,
+    now: () => now,
+    revocation: revocations,
+    dpop: "allowed",
+  });
+  const multi = createMultiIssuerJwtAuthenticator({
+    issuers: [{ issuer, audience, algorithms: ["ES256"], keys: jwks }],
+    now: () => now,
+    revocation: revocations,
+  });
+  for (const [i, authenticator] of [single, multi].entries()) {
+    const first = await bearer(authenticator, await sign({ sub: `user-${i}` }));
+    const cached = await bearer(authenticator, await sign({ sub: `user-${i}` }));
+    assert.ok(first.ok && cached.ok);
+    assert.equal(authenticator.revalidate?.(first.identity), undefined);
+    await revocations.revoke({ issuer, subject: `user-${i}`, before: nowS + 1 });
+    for (const identity of [first.identity, cached.identity]) {
+      const r = authenticator.revalidate?.(identity);
+      assert.ok(r !== undefined);
+      assertRejected(r, "INVALID_TOKEN", "revoked");
+    }
+    const copy = { ...first.identity };
+    assertRejected(authenticator.revalidate?.(copy) as AuthOutcome, "INVALID_TOKEN", "revalidate");
+  }
+  // A DPoP call's identity (with its confirmation) is known too.
+  const token = await sign({ sub: "dpop-user", cnf: { jkt } });
+  const bound = await single.authenticate({ scheme: "dpop", value: token }, await dpopCall(token));
+  assert.ok(bound.ok && bound.identity.confirmation !== undefined);
+  assert.equal(single.revalidate?.(bound.identity), undefined);
+  await revocations.revoke({ issuer, subject: "dpop-user", before: nowS + 1 });
+  assertRejected(single.revalidate?.(bound.identity) as AuthOutcome, "INVALID_TOKEN", "revoked");
+});
+
+test("dpop: a proof's iat may be off by the window plus the issuer's clockToleranceSeconds", async () => {
+  const base = { issuer, audience, algorithms: ["ES256"], keys: jwks, now: () => now };
+  const proofAt = async (token: string, iat: number): Promise<AuthCall> => {
+    const ath = createHash("sha256").update(token).digest("base64url");
+    const proof = await new SignJWT({ htm: "POST", htu: url, iat, jti: `t${++jti}`, ath })
+      .setProtectedHeader({ alg: "ES256", typ: "dpop+jwt", jwk: proofJwk })
+      .sign(proofKeys.privateKey);
+    return { values: createContextValues(), requestHeader: new Headers({ dpop: proof }), requestMethod: "POST", url };
+  };
+  const token = await sign({ cnf: { jkt } });
+  const strict = createJwtAuthenticator({ ...base, clockToleranceSeconds: 0, dpop: "required" });
+  const loose = createMultiIssuerJwtAuthenticator({
+    issuers: [{ ...base, clockToleranceSeconds: 120 }],
+    now: () => now,
+    dpop: "required",
+  });
+  const byDefault = createJwtAuthenticator({ ...base, dpop: "required" });
+  const run = async (a: typeof jwt, secondsAgo: number) => {
+    const outcome = await a.authenticate({ scheme: "dpop", value: token }, await proofAt(token, nowS - secondsAgo));
+    return outcome.ok ? "ok" : outcome.detail;
+  };
+  assert.deepEqual([await run(strict, 59), await run(strict, 61)], ["ok", "iat"]);
+  assert.deepEqual([await run(byDefault, 89), await run(byDefault, 91)], ["ok", "iat"]);
+  assert.deepEqual([await run(loose, 179), await run(loose, 181)], ["ok", "iat"]);
 });

@@ -1,8 +1,11 @@
 import type { Authenticator } from "./authenticator.js";
+import { authenticatorStatusHooks } from "./authenticator-status.js";
 import { createCachingTokenAuthenticator } from "./caching-token-authenticator.js";
 import { type DpopMode, type DpopOptions, createDpopBinding } from "./dpop-binding.js";
 import { createIssuerVerifier } from "./issuer-verifier.js";
 import type { JwtIssuerOptions } from "./jwt-issuer-options.js";
+import { revocationListOption } from "./revocation-check.js";
+import type { RevocationList } from "./revocation-list.js";
 import type { VerifiedTokenCacheOptions } from "./verified-token-cache.js";
 
 /**
@@ -32,6 +35,16 @@ export interface JwtAuthenticatorCommonOptions {
    * scheme is one nobody takes).
    */
   readonly dpop?: DpopMode | DpopOptions;
+  /**
+   * Revoked tokens: checked on every call, once the token is verified or found in the verified-token
+   * cache (so a revoked token that was cached is refused at once), locally and synchronously (no
+   * network per call). A revoked token is `INVALID_TOKEN` (`detail: "revoked"`); a list that cannot be
+   * trusted (too stale, failing closed) answers `REVOCATION_UNAVAILABLE` (`Unavailable`, no challenge),
+   * never a token reason. The token is checked by its `iss`, `jti`, `sub`, `client_id`, `iat` and the
+   * digest of its signing input (`revocationDigest`). `createMemoryRevocationList()` for one process,
+   * `createRedisRevocationList` of `@connectauth/node/redis` for a fleet. Default: none.
+   */
+  readonly revocation?: RevocationList;
 }
 
 /** Options of {@link createJwtAuthenticator}: one issuer's requirements and the common options. */
@@ -61,7 +74,19 @@ export interface JwtAuthenticatorOptions extends JwtIssuerOptions, JwtAuthentica
  * With `dpop` (RFC 9449), a token sent as `Authorization: DPoP <token>` needs exactly one `DPoP` proof
  * header; the token is verified as above, then the proof (its signature by its own `jwk`, `htm`, `htu`,
  * `iat`, `ath`, the nonce when on, and its `jti` new in the replay store), then the token's `cnf.jkt`
- * must be the thumbprint of the proof's key; the identity's `confirmation` holds it.
+ * must be the thumbprint of the proof's key; the identity's `confirmation` holds it. A proof's `iat`
+ * may be off by `dpop.iatWindowSeconds` plus `clockToleranceSeconds`.
+ *
+ * With `revocation`, every call's token is checked against the list after it is verified (or found in
+ * the cache): see {@link JwtAuthenticatorCommonOptions.revocation}. The authenticator then also has
+ * `revalidate(identity)`, the same check for an identity it accepted (for streams that stay open).
+ * Its `status()` is ready when its keys are fetched and its revocation list is caught up.
+ *
+ * ```ts
+ * const revocations = createMemoryRevocationList();
+ * const jwt = createJwtAuthenticator({ ...options, revocation: revocations });
+ * await revocations.revoke({ issuer: "https://issuer.example.com/", subject: "alice", before: Date.now() / 1000 });
+ * ```
  *
  * Not checked: the token's `jti` replay (a bearer token is meant to be used again; a DPoP proof's `jti`
  * is checked); for your own key lookup (a function), whether a key was withdrawn since a
@@ -71,13 +96,15 @@ export interface JwtAuthenticatorOptions extends JwtIssuerOptions, JwtAuthentica
  * outage (a failed fetch removes no key).
  *
  * @throws TypeError on missing issuer, audience or algorithms, `none`, an algorithm that does not fit
- * the key, a weak or PEM-looking HMAC secret, a bad `dpop` option, or any other bad option.
+ * the key, a weak or PEM-looking HMAC secret, a bad `dpop` option, a `revocation` that is not a
+ * revocation list, or any other bad option.
  */
 export function createJwtAuthenticator(options: JwtAuthenticatorOptions): Authenticator {
   const what = "createJwtAuthenticator";
   const name = options.name ?? "jwt";
   const now = options.now ?? Date.now;
   const verify = createIssuerVerifier(options, { what, name, now });
+  const revocation = revocationListOption(options.revocation, what);
   return createCachingTokenAuthenticator({
     name,
     maxTokenLength: options.maxTokenLength,
@@ -85,6 +112,8 @@ export function createJwtAuthenticator(options: JwtAuthenticatorOptions): Authen
     now,
     what,
     verify: (token) => verify(token),
-    dpop: createDpopBinding(options.dpop, { what, now }),
+    dpop: createDpopBinding(options.dpop, { what, now, clockToleranceSeconds: verify.clockTolerance }),
+    revocation,
+    status: authenticatorStatusHooks(verify.keys, revocation),
   });
 }

@@ -1,11 +1,14 @@
 import { decodeJwt } from "jose";
 import { Reason } from "@connectauth/core";
 import { type Authenticator, rejected } from "./authenticator.js";
+import { authenticatorStatusHooks } from "./authenticator-status.js";
 import { createCachingTokenAuthenticator } from "./caching-token-authenticator.js";
 import { createDpopBinding } from "./dpop-binding.js";
-import { type TokenVerification, createIssuerVerifier } from "./issuer-verifier.js";
+import { type IssuerVerifier, createIssuerVerifier } from "./issuer-verifier.js";
 import type { JwtAuthenticatorCommonOptions } from "./jwt-authenticator.js";
 import type { JwtIssuerOptions } from "./jwt-issuer-options.js";
+import { combineKeySourceStatus, localKeysStatus } from "./key-source-status.js";
+import { revocationListOption } from "./revocation-check.js";
 
 /** Options of {@link createMultiIssuerJwtAuthenticator}: the issuers, and the common options. */
 export interface MultiIssuerJwtAuthenticatorOptions extends JwtAuthenticatorCommonOptions {
@@ -32,9 +35,15 @@ export interface MultiIssuerJwtAuthenticatorOptions extends JwtAuthenticatorComm
  * ```
  *
  * With `dpop`, DPoP-bound tokens as for `createJwtAuthenticator`, for every issuer; a proof's `jti` is
- * recorded per issuer (the replay scope is the token's `iss`).
+ * recorded per issuer (the replay scope is the token's `iss`), and its `iat` may be off by the window
+ * plus that issuer's `clockToleranceSeconds`. With `revocation`, one list for every issuer (each
+ * revocation names its issuer), checked on every call as for `createJwtAuthenticator`. `status()` is
+ * ready when every issuer's keys are (your own key lookup counts as ready) and the list is caught up.
  *
- * @throws TypeError with no issuer, an issuer twice, a bad issuer configuration or `dpop` option.
+ * Not checked: that the issuers' tokens differ in anything but `iss` (a token is verified by the
+ * configuration its `iss` names, only).
+ *
+ * @throws TypeError with no issuer, an issuer twice, a bad issuer configuration, `dpop` or `revocation` option.
  */
 export function createMultiIssuerJwtAuthenticator(options: MultiIssuerJwtAuthenticatorOptions): Authenticator {
   const what = "createMultiIssuerJwtAuthenticator";
@@ -43,7 +52,7 @@ export function createMultiIssuerJwtAuthenticator(options: MultiIssuerJwtAuthent
   if (!Array.isArray(options.issuers) || options.issuers.length === 0) {
     throw new TypeError(`${what}: at least one issuer is required`);
   }
-  const byIssuer = new Map<string, (token: string) => Promise<TokenVerification>>();
+  const byIssuer = new Map<string, IssuerVerifier>();
   for (const config of options.issuers) {
     if (typeof config.issuer !== "string") {
       throw new TypeError(`${what}: each issuer configuration names exactly one issuer (a string)`);
@@ -53,13 +62,21 @@ export function createMultiIssuerJwtAuthenticator(options: MultiIssuerJwtAuthent
     }
     byIssuer.set(config.issuer, createIssuerVerifier({ ...config, maxTokenLength: options.maxTokenLength }, { what, name, now }));
   }
+  const verifiers = [...byIssuer.values()];
+  const clockTolerances = new Map([...byIssuer].map(([issuer, verify]) => [issuer, verify.clockTolerance]));
+  const keys = verifiers.some((v) => v.keys !== undefined)
+    ? combineKeySourceStatus(verifiers.map((v) => v.keys ?? localKeysStatus))
+    : undefined;
+  const revocation = revocationListOption(options.revocation, what);
   return createCachingTokenAuthenticator({
     name,
     what,
     maxTokenLength: options.maxTokenLength,
     cache: options.cache,
     now,
-    dpop: createDpopBinding(options.dpop, { what, now }),
+    dpop: createDpopBinding(options.dpop, { what, now, clockToleranceSeconds: clockTolerances }),
+    revocation,
+    status: authenticatorStatusHooks(keys, revocation),
     async verify(token) {
       let iss: unknown;
       try {
