@@ -87,7 +87,7 @@ const mint = { subject: "alice", scopes: ["greet"], ttlSeconds: 3600 };
 const targets: DpopTargets = {
   url,
   bearerToken: await issuer.mint(mint),
-  boundToken: await issuer.mint({ ...mint, claims: { cnf: { jkt } } }),
+  boundToken: await issuer.mint({ ...mint, jkt }),
 };
 let stopProfile: (() => Promise<CpuShare>) | undefined;
 process.on("message", async (m) => {
@@ -97,5 +97,6 @@ process.on("message", async (m) => {
     process.send!("profiling");
   }
   if (m === "profile-stop") process.send!(await stopProfile!());
+  if (m === "exit") process.exit(0);
 });
 process.send!(targets);
