@@ -1,53 +1,41 @@
 // npm run serve -- [--port N] [--host H] [--issuer I --audience A --jwks-url U [--algorithms ES256,RS256]]
+//                  [--dpop required|allowed [--dpop-nonce] [--dpop-nonce-secret S]] [--clock-tolerance S]
 // Starts the Greeter server alone. Without issuer flags it runs the embedded development issuer and
-// prints a token to call it with.
-import { parseArgs } from "node:util";
+// prints a token to call it with. The flags are read by serve-flags.ts; a bad one exits 2.
+import { readServeFlags } from "./serve-flags.js";
 import { startExampleServer } from "./server.js";
 
-const { values } = parseArgs({
-  options: {
-    port: { type: "string", default: "8080" },
-    host: { type: "string", default: "127.0.0.1" },
-    issuer: { type: "string" },
-    audience: { type: "string" },
-    "jwks-url": { type: "string" },
-    algorithms: { type: "string" },
-  },
-  strict: true,
-});
-
-const port = Number(values.port);
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error(`--port must be a port number, got "${values.port}"`);
-  process.exit(2);
-}
-const external = [values.issuer, values.audience, values["jwks-url"]];
-if (external.some((v) => v !== undefined) && external.some((v) => v === undefined)) {
-  console.error("--issuer, --audience and --jwks-url go together: give all three, or none for the development issuer");
+const flags = readServeFlags(process.argv.slice(2));
+if ("error" in flags) {
+  console.error(`npm run serve: ${flags.error}`);
   process.exit(2);
 }
 
-const server = await startExampleServer({
-  webPage: true,
-  port,
-  host: values.host,
-  auth:
-    values.issuer === undefined || values.audience === undefined || values["jwks-url"] === undefined
-      ? { kind: "dev" }
-      : {
-          kind: "external",
-          issuer: values.issuer,
-          audience: values.audience,
-          jwksUrl: values["jwks-url"],
-          algorithms: values.algorithms?.split(",").map((a) => a.trim()),
-        },
-});
+let server;
+try {
+  server = await startExampleServer({ webPage: true, ...flags.options });
+} catch (e) {
+  // The authenticator's option checks (TypeError) are usage errors too; anything else is a crash.
+  if (!(e instanceof TypeError)) throw e;
+  console.error(`npm run serve: ${e.message}`);
+  process.exit(2);
+}
 console.log(`listening on ${server.url}`);
 console.log(`browser page: open ${server.url}/ in a browser`);
+if (server.dpop !== "off") {
+  console.log(
+    `DPoP ${server.dpop}${flags.nonce}: tokens bound to a key (cnf.jkt) go as "Authorization: DPoP" with a proof per call`,
+  );
+}
 if (server.devIssuer !== undefined) {
-  const token = await server.devIssuer.mint({ subject: "dev-user", scopes: ["greet", "admin"], ttlSeconds: 3600 });
   console.log(`development issuer: ${server.devIssuer.issuer} (JWKS at ${server.devIssuer.discovery["jwks_uri"]})`);
-  console.log(`a token with scopes "greet admin", valid 1 hour:\n${token}`);
+  if (server.dpop === "required") {
+    // A bearer token would be refused (dpop_required): the page mints tokens bound to its own key.
+    console.log(`tokens bound to your key: GET ${server.url}/demo/tokens?jkt=<your key's JWK thumbprint>`);
+  } else {
+    const token = await server.devIssuer.mint({ subject: "dev-user", scopes: ["greet", "admin"], ttlSeconds: 3600 });
+    console.log(`a bearer token with scopes "greet admin", valid 1 hour:\n${token}`);
+  }
 }
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => void server.close().then(() => process.exit(0)));

@@ -3,7 +3,14 @@ import * as http2 from "node:http2";
 import * as net from "node:net";
 import { cors } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { type Authenticator, type JwtKeySource, createJwtAuthenticator, createServerAuth } from "@connectauth/server";
+import {
+  type Authenticator,
+  type DpopMode,
+  type DpopOptions,
+  type JwtKeySource,
+  createJwtAuthenticator,
+  createServerAuth,
+} from "@connectauth/server";
 import { type DevIssuer, createDevIssuer } from "@connectauth/node/dev";
 import { greeterRoutes } from "./greeter-service.js";
 import type { NodeHandler } from "./node-handler.js";
@@ -35,6 +42,14 @@ export interface ExampleServerOptions {
   readonly auth?: ExampleAuthConfig;
   /** Also serve the browser page (`/`, `/app.js`, `/demo/tokens`; see web-page.ts). Default false. */
   readonly webPage?: boolean;
+  /**
+   * DPoP (RFC 9449) for the example's JWT authenticator: `"required"`, `"allowed"`, or the server's
+   * `DpopOptions` (nonces, replay store, …). Default: off, bearer tokens only. Not with `auth: { kind:
+   * "authenticators" }` (give your own authenticators their `dpop`).
+   */
+  readonly dpop?: DpopMode | DpopOptions;
+  /** The JWT authenticator's `clockToleranceSeconds`. Default: the authenticator's (30). */
+  readonly clockToleranceSeconds?: number;
 }
 
 /** A running example server. */
@@ -43,6 +58,8 @@ export interface ExampleServer {
   readonly url: string;
   /** The embedded issuer, with `auth: { kind: "dev" }`. */
   readonly devIssuer: DevIssuer | undefined;
+  /** The DPoP mode of its JWT authenticator, `"off"` without `dpop`. */
+  readonly dpop: DpopMode | "off";
   close(): Promise<void>;
 }
 
@@ -53,10 +70,27 @@ export const defaultExternalAlgorithms = ["ES256", "ES384", "RS256", "PS256", "E
  * Starts the Greeter server on one port for all of Connect, gRPC and gRPC-web, over HTTP/2 cleartext
  * (prior knowledge) and HTTP/1.1, with CORS for browsers (`authorization` and `dpop` allowed,
  * `www-authenticate` and `dpop-nonce` exposed).
+ *
+ * ```ts
+ * const server = await startExampleServer({ dpop: { mode: "allowed", nonce: { secret } } });
+ * const token = await server.devIssuer!.mint({ subject: "alice", scopes: ["greet"], jkt });
+ * ```
+ *
+ * Not checked: that the port is free before the dev issuer is made (listening fails first).
+ *
+ * @throws TypeError for `dpop` with `auth: { kind: "authenticators" }`, and what `createJwtAuthenticator`
+ *   throws for its options (`dpop`, `clockToleranceSeconds`, `algorithms`), before anything listens.
  */
 export async function startExampleServer(options: ExampleServerOptions = {}): Promise<ExampleServer> {
   const host = options.host ?? "127.0.0.1";
   const config = options.auth ?? { kind: "dev" };
+  if (config.kind === "authenticators" && (options.dpop !== undefined || options.clockToleranceSeconds !== undefined)) {
+    throw new TypeError(
+      "startExampleServer: dpop and clockToleranceSeconds are for the example's JWT authenticator, not your own",
+    );
+  }
+  const jwtOptions = { dpop: options.dpop, clockToleranceSeconds: options.clockToleranceSeconds };
+  const dpopMode = options.dpop === undefined ? "off" : typeof options.dpop === "string" ? options.dpop : options.dpop.mode;
   const sockets = new Set<net.Socket>();
   // The handler needs the issuer URL, which needs the port: it is set once the server listens.
   let handler: NodeHandler = (_req, res) => {
@@ -91,51 +125,60 @@ export async function startExampleServer(options: ExampleServerOptions = {}): Pr
   const { port } = server.address() as net.AddressInfo;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
 
-  let devIssuer: DevIssuer | undefined;
-  let keys: JwtKeySource;
-  let issuer: string;
-  let audience: string;
-  let algorithms: readonly string[];
-  let ownAuthenticators: readonly Authenticator[] | undefined;
-  if (config.kind !== "external") {
-    devIssuer = await createDevIssuer({
-      issuer: url,
-      audience: (config.kind === "dev" ? config.audience : undefined) ?? "greeter",
+  const close = () =>
+    new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
     });
-    ({ issuer, audience } = devIssuer);
-    keys = devIssuer.jwks;
-    algorithms = ["ES256"];
-    if (config.kind === "authenticators") ownAuthenticators = config.authenticators(devIssuer);
-  } else {
-    ({ issuer, audience } = config);
-    keys = new URL(config.jwksUrl);
-    algorithms = config.algorithms ?? defaultExternalAlgorithms;
+  let devIssuer: DevIssuer | undefined;
+  try {
+    devIssuer = await setUp();
+  } catch (e) {
+    await close(); // options the authenticator refused (a TypeError): nothing stays listening
+    throw e;
   }
-  const auth = createServerAuth({
-    authenticators: ownAuthenticators ?? [
-      createJwtAuthenticator({ issuer, audience, algorithms, keys, remote: { allowInsecureLoopback: true } }),
-    ],
-    realm: "greeter",
-    // The rules live in greeter.proto; listing the service compiles its conditions at start.
-    authorization: { services: [GreeterService] },
-  });
-  const connect = connectNodeAdapter(auth.install({ routes: greeterRoutes }));
-  handler = withCors(withDevIssuerRoutes(connect, devIssuer));
-  // --- the browser page, only when asked for ---
-  if (options.webPage === true) {
-    handler = (await createWebPage(devIssuer))(handler);
-  }
-  // --- end of the browser page ---
 
-  return {
-    url,
-    devIssuer,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  /** The issuer, the authenticator and the handler, once the URL is known; the dev issuer if any. */
+  async function setUp(): Promise<DevIssuer | undefined> {
+    let devIssuer: DevIssuer | undefined;
+    let keys: JwtKeySource;
+    let issuer: string;
+    let audience: string;
+    let algorithms: readonly string[];
+    let ownAuthenticators: readonly Authenticator[] | undefined;
+    if (config.kind !== "external") {
+      devIssuer = await createDevIssuer({
+        issuer: url,
+        audience: (config.kind === "dev" ? config.audience : undefined) ?? "greeter",
+      });
+      ({ issuer, audience } = devIssuer);
+      keys = devIssuer.jwks;
+      algorithms = ["ES256"];
+      if (config.kind === "authenticators") ownAuthenticators = config.authenticators(devIssuer);
+    } else {
+      ({ issuer, audience } = config);
+      keys = new URL(config.jwksUrl);
+      algorithms = config.algorithms ?? defaultExternalAlgorithms;
+    }
+    const auth = createServerAuth({
+      authenticators: ownAuthenticators ?? [
+        createJwtAuthenticator({ issuer, audience, algorithms, keys, remote: { allowInsecureLoopback: true }, ...jwtOptions }),
+      ],
+      realm: "greeter",
+      // The rules live in greeter.proto; listing the service compiles its conditions at start.
+      authorization: { services: [GreeterService] },
+    });
+    const connect = connectNodeAdapter(auth.install({ routes: greeterRoutes }));
+    handler = withCors(withDevIssuerRoutes(connect, devIssuer));
+    // --- the browser page, only when asked for ---
+    if (options.webPage === true) {
+      handler = (await createWebPage(devIssuer, dpopMode))(handler);
+    }
+    // --- end of the browser page ---
+    return devIssuer;
+  }
+
+  return { url, devIssuer, dpop: dpopMode, close };
 }
 
 function withDevIssuerRoutes(next: NodeHandler, devIssuer: DevIssuer | undefined): NodeHandler {
