@@ -2,11 +2,18 @@ import type { Command, CommandGroup, CommandIo } from "./command.js";
 import { auditCommand } from "./commands/audit.js";
 import { devCommand } from "./commands/dev.js";
 import { doctorCommand } from "./commands/doctor.js";
+import { revokeCommand } from "./commands/revoke.js";
 import { tokenCommand } from "./commands/token.js";
 import { cliVersion } from "./version.js";
 
 /** Every command, in the order the usage lists them. Add a command by adding its module here. */
-export const commands: readonly (Command | CommandGroup)[] = [doctorCommand, devCommand, tokenCommand, auditCommand];
+export const commands: readonly (Command | CommandGroup)[] = [
+  doctorCommand,
+  devCommand,
+  tokenCommand,
+  auditCommand,
+  revokeCommand,
+];
 
 /**
  * Runs `connectauth <command> [args…]` and resolves to the exit code: `--help`/`-h` and
