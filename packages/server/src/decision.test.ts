@@ -1,4 +1,4 @@
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { tokenHash } from "@connectauth/core";
@@ -182,4 +182,119 @@ test("a condition over the request message still makes exactly one event per cal
     await client.ping({});
     assert.equal(seen().length, 1, `${mode}: a public call has its one event at once`);
   }
+});
+
+describe("candidate rules: the event says what the candidate would have decided, and the call is decided by the rule", () => {
+  const rules = {
+    "test.v1.GreeterService/Greet": {
+      allScopes: ["greet"],
+      candidate: { allScopes: ["greet"], condition: 'request.name != "bob"' },
+    },
+    "test.v1.GreeterService/Admin": { allScopes: ["admin", "greet"], candidate: { allScopes: ["admin", "greet", "root"] } },
+    "test.v1.GreeterService/Ping": { public: true, candidate: {} },
+    "test.v1.GreeterService/GreetMany": {
+      allScopes: ["greet"],
+      condition: 'request.name != "blocked"',
+      candidate: { allScopes: ["greet"], condition: 'request.name != "bob"' },
+    },
+  };
+  function shadowed(mode: InstallMode, token: string | undefined) {
+    const events: DecisionEvent[] = [];
+    const auth = createServerAuth({
+      authenticators: [fixed],
+      onDecision: (e) => events.push(e),
+      authorization: { rules, services: [GreeterService] },
+    });
+    const client = greeterClient({
+      router: installed(auth, mode),
+      header: token === undefined ? {} : { authorization: `Bearer ${token}` },
+    });
+    /** The allowed flag and shadow of the events since the last look. */
+    const seen = () => events.splice(0).map((e) => [e.allowed, e.shadow && { ...e.shadow }]);
+    return { client, seen, events };
+  }
+  const would = (allowed: boolean | undefined, outcome: string, reason?: string, detail?: string) => ({
+    allowed,
+    reason,
+    detail,
+    outcome,
+  });
+
+  for (const mode of installModes) {
+    test(`${mode}: scopes of the candidate, an anonymous public call, and no shadow without a candidate`, async () => {
+      const greet = shadowed(mode, "greet-token");
+      await assert.rejects(greet.client.admin({}), (e) => ConnectError.from(e).code === Code.PermissionDenied);
+      assert.deepEqual(greet.seen(), [[false, would(false, "agrees", "INSUFFICIENT_SCOPE")]]);
+      assert.equal((await greet.client.whoAmI({})).subject, "user-of-greet-token");
+      assert.deepEqual(greet.seen(), [[true, undefined]]);
+      assert.equal(greet.events.length, 0);
+      const whoAmI = shadowed(mode, "greet-token");
+      await whoAmI.client.whoAmI({});
+      assert.equal("shadow" in whoAmI.events[0]!, false, "a method without a candidate: no shadow key at all");
+
+      const admin = shadowed(mode, "admin-token");
+      assert.equal((await admin.client.admin({})).message, "ok", "the candidate would deny; the rule decides");
+      assert.deepEqual(admin.seen(), [[true, would(false, "disagrees", "INSUFFICIENT_SCOPE")]]);
+
+      const anonymous = shadowed(mode, undefined);
+      assert.equal((await anonymous.client.ping({})).message, "anonymous");
+      assert.deepEqual(
+        anonymous.seen(),
+        [[true, would(false, "disagrees", "MISSING_CREDENTIALS")]],
+        "it would demand a credential",
+      );
+      await assert.rejects(anonymous.client.greet({ name: "x" }), (e) => ConnectError.from(e).code === Code.Unauthenticated);
+      assert.deepEqual(anonymous.seen(), [[false, would(false, "agrees", "MISSING_CREDENTIALS")]]);
+      const invalid = shadowed(mode, "nope");
+      await assert.rejects(invalid.client.ping({}), (e) => ConnectError.from(e).code === Code.Unauthenticated);
+      assert.deepEqual(invalid.seen(), [[false, would(false, "agrees", "INVALID_TOKEN", "unknown")]]);
+    });
+
+    test(`${mode}: a candidate's condition over the request is judged where the rule's conditions are, in the interceptor`, async () => {
+      const { client, seen } = shadowed(mode, "greet-token");
+      assert.equal((await client.greet({ name: "bob" })).greeting, "hi bob from user-of-greet-token", "never enforced");
+      const bob = seen();
+      await client.greet({ name: "ann" });
+      const ann = seen();
+      if (mode === "gate") {
+        // The gate alone never sees the message: what the candidate would say is not known.
+        assert.deepEqual(bob, [[true, would(undefined, "unknown")]]);
+        assert.deepEqual(ann, [[true, would(undefined, "unknown")]]);
+      } else {
+        assert.deepEqual(bob, [[true, would(false, "disagrees", "CLAIMS_REJECTED", "condition")]]);
+        assert.deepEqual(ann, [[true, would(true, "agrees")]]);
+      }
+    });
+  }
+
+  for (const mode of ["interceptor", "install"] as const) {
+    test(`${mode}: a client stream: the candidate judges the messages the rule judges, and the event comes once`, async () => {
+      const { client, seen } = shadowed(mode, "greet-token");
+      async function* names(...list: string[]) {
+        for (const name of list) yield { name };
+      }
+      assert.equal((await client.greetMany(names("ann", "bob", "cy"))).greeting, "ann bob cy");
+      assert.deepEqual(seen(), [[true, would(false, "disagrees", "CLAIMS_REJECTED", "condition")]]);
+      assert.equal((await client.greetMany(names("ann", "cy"))).greeting, "ann cy");
+      assert.deepEqual(seen(), [[true, would(true, "agrees")]]);
+      await assert.rejects(
+        client.greetMany(names("bob", "blocked", "ann")),
+        (e) => ConnectError.from(e).code === Code.PermissionDenied,
+      );
+      assert.deepEqual(seen(), [[false, would(false, "agrees", "CLAIMS_REJECTED", "condition")]]);
+      await assert.rejects(client.greetMany(names("ann", "blocked")), (e) => ConnectError.from(e).code === Code.PermissionDenied);
+      assert.deepEqual(seen(), [[false, would(true, "disagrees")]], "the candidate allowed every message up to the refused one");
+      assert.equal((await client.greetMany(names())).greeting, "");
+      assert.deepEqual(seen(), [[true, would(true, "agrees")]], "no message: nothing refused, by either");
+    });
+  }
+
+  test("without onDecision, a candidate changes nothing: the rule alone decides", async () => {
+    for (const mode of installModes) {
+      const auth = createServerAuth({ authenticators: [fixed], authorization: { rules, services: [GreeterService] } });
+      const client = greeterClient({ router: installed(auth, mode), header: { authorization: "Bearer admin-token" } });
+      assert.equal((await client.admin({})).message, "ok");
+      if (mode !== "gate") assert.equal((await client.greet({ name: "bob" })).greeting, "hi bob from user-of-admin-token");
+    }
+  });
 });

@@ -56,4 +56,4 @@ export {
   revocationDigest,
 } from "./revocation-list.js";
 export { type AuthIdentity, authIdentityKey, getAuth } from "./identity.js";
-export type { DecisionEvent, DecisionListener } from "./decision.js";
+export type { DecisionEvent, DecisionListener, ShadowDecision } from "./decision.js";

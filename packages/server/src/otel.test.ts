@@ -13,7 +13,7 @@ import {
   PeriodicExportingMetricReader,
 } from "@opentelemetry/sdk-metrics";
 import type { DecisionListener } from "./decision.js";
-import { allowedEvent, deniedEvent } from "./test-support/decision-events.js";
+import { agreeingEvent, allowedEvent, deniedEvent, disagreeingEvent } from "./test-support/decision-events.js";
 import { createOtelDecisionListener, otelNames } from "./otel.js";
 
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
@@ -137,6 +137,56 @@ suite("createOtelDecisionListener()", () => {
     assert.equal(duration.descriptor.unit, "ms");
     const denied = duration.dataPoints.find((p) => p.attributes["connectauth.outcome"] === "denied");
     assert.deepEqual([denied?.value.count, denied?.value.sum], [2, 1.23456 + 2]);
+  });
+
+  test("a candidate rule: span attributes of what it would have decided, and a counter of agreements and disagreements", async () => {
+    const meters = meterProvider();
+    const listen = createOtelDecisionListener({ meter: meters.provider.getMeter("test") });
+    const span = await inSpan(listen, disagreeingEvent);
+    const shadowAttributes = {
+      "connectauth.shadow.outcome": "disagrees",
+      "connectauth.shadow.allowed": false,
+      "connectauth.shadow.reason": "INSUFFICIENT_SCOPE",
+    };
+    assert.deepEqual(span.attributes, { ...(await inSpan(listen, allowedEvent)).attributes, ...shadowAttributes });
+    assert.deepEqual(span.events[0]?.attributes, span.attributes, "the span event has them too");
+    const unknown = await inSpan(listen, {
+      ...deniedEvent,
+      shadow: { allowed: undefined, reason: undefined, detail: undefined, outcome: "unknown" },
+    });
+    assert.equal(unknown.attributes["connectauth.shadow.outcome"], "unknown");
+    assert.equal("connectauth.shadow.allowed" in unknown.attributes, false, "no allowed attribute when it is not known");
+    assert.equal((await inSpan(listen, allowedEvent)).attributes["connectauth.shadow.outcome"], undefined, "no candidate");
+
+    listen(disagreeingEvent);
+    listen(agreeingEvent);
+    listen(allowedEvent);
+    const all = (await meters.collect()).flatMap((s) => s.metrics);
+    const counter = all.find((m) => m.descriptor.name === otelNames.shadowDecisions);
+    assert.equal(counter?.dataPointType, DataPointType.SUM);
+    const method = "test.v1.GreeterService/Greet";
+    assert.deepEqual(
+      counter.dataPoints.map((p) => [p.attributes, p.value]).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+      [
+        [{ "connectauth.outcome": "allowed", "rpc.method": method, "connectauth.shadow.outcome": "agrees" }, 1],
+        [
+          {
+            "connectauth.outcome": "allowed",
+            "rpc.method": method,
+            "connectauth.shadow.outcome": "disagrees",
+            "connectauth.shadow.reason": "INSUFFICIENT_SCOPE",
+          },
+          2,
+        ],
+        [{ "connectauth.outcome": "denied", "rpc.method": method, "connectauth.shadow.outcome": "unknown" }, 1],
+      ],
+    );
+    const decided = all.find((m) => m.descriptor.name === otelNames.decisions);
+    assert.equal(
+      decided?.dataPoints.reduce((n, p) => n + (p.value as number), 0),
+      7,
+      "every decision is still counted once on connectauth.decisions",
+    );
   });
 
   test("without a meter, it records on the global meter provider, as @connectauth/server", async () => {

@@ -17,6 +17,12 @@ export const otelNames = {
   duration: "connectauth.decision.duration",
   /** The span event added to the active span. */
   event: "connectauth.decision",
+  /**
+   * Counter of the calls of methods with a candidate rule; attributes `connectauth.shadow.outcome`
+   * (`agrees`/`disagrees`/`unknown`), `connectauth.outcome` (the enforced rule's), `rpc.method`, and
+   * `connectauth.shadow.reason` when the candidate would deny. Disagreements: its `disagrees` series.
+   */
+  shadowDecisions: "connectauth.shadow.decisions",
 } as const;
 
 /**
@@ -26,7 +32,11 @@ export const otelNames = {
  *
  * Span attributes: `connectauth.allowed`, `connectauth.reason`, `connectauth.detail`,
  * `connectauth.authenticator`, `connectauth.token_hash`, `connectauth.dpop` (the credential came with the
- * DPoP scheme; never the proof or its key), `connectauth.duration_ms`, `rpc.method`, `enduser.id`. Metric attributes stay low-cardinality: never the subject nor the token hash.
+ * DPoP scheme; never the proof or its key), `connectauth.duration_ms`, `rpc.method`, `enduser.id`; for a
+ * method with a candidate rule, what it would have decided: `connectauth.shadow.outcome` (`agrees`,
+ * `disagrees`, `unknown`), `connectauth.shadow.allowed` (absent when unknown), `connectauth.shadow.reason`,
+ * `connectauth.shadow.detail`, and those calls counted on `connectauth.shadow.decisions`. Metric
+ * attributes stay low-cardinality: never the subject nor the token hash.
  *
  * ```ts
  * import { createOtelDecisionListener } from "@connectauth/server/otel";
@@ -41,6 +51,9 @@ export function createOtelDecisionListener(options: OtelDecisionListenerOptions 
     description: "latency of the connectauth auth step",
     unit: "ms",
   });
+  const shadowDecisions = meter.createCounter(otelNames.shadowDecisions, {
+    description: "what connectauth candidate rules would have decided, by agreement with the enforced rule",
+  });
   return (event) => {
     const metricAttributes: Attributes = {
       "connectauth.outcome": event.allowed ? "allowed" : "denied",
@@ -49,6 +62,16 @@ export function createOtelDecisionListener(options: OtelDecisionListenerOptions 
     if (event.reason !== undefined) metricAttributes["connectauth.reason"] = event.reason;
     decisions.add(1, metricAttributes);
     duration.record(event.durationMs, metricAttributes);
+    const shadow = event.shadow;
+    if (shadow !== undefined) {
+      const shadowAttributes: Attributes = {
+        "connectauth.outcome": metricAttributes["connectauth.outcome"],
+        "rpc.method": event.method,
+        "connectauth.shadow.outcome": shadow.outcome,
+      };
+      if (shadow.reason !== undefined) shadowAttributes["connectauth.shadow.reason"] = shadow.reason;
+      shadowDecisions.add(1, shadowAttributes);
+    }
     const span = trace.getActiveSpan();
     if (span === undefined) {
       return;
@@ -72,5 +95,12 @@ function spanAttributes(e: DecisionEvent, recordSubject: boolean): Attributes {
   if (e.authenticator !== undefined) a["connectauth.authenticator"] = e.authenticator;
   if (e.tokenHash !== undefined) a["connectauth.token_hash"] = e.tokenHash;
   if (recordSubject && e.subject !== undefined) a["enduser.id"] = e.subject;
+  const shadow = e.shadow;
+  if (shadow !== undefined) {
+    a["connectauth.shadow.outcome"] = shadow.outcome;
+    if (shadow.allowed !== undefined) a["connectauth.shadow.allowed"] = shadow.allowed;
+    if (shadow.reason !== undefined) a["connectauth.shadow.reason"] = shadow.reason;
+    if (shadow.detail !== undefined) a["connectauth.shadow.detail"] = shadow.detail;
+  }
   return a;
 }

@@ -143,7 +143,7 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
   const source = createCredentialSource(options.authenticators, { maxLength: options.maxCredentialLength ?? 8192 });
   const authorization = createAuthorization(options.authorization);
   const judge = createHeaderJudge(source, authorization, options.authenticators);
-  const emit = options.onDecision === undefined ? undefined : decisionEmitter(options.onDecision);
+  const emit = options.onDecision === undefined ? undefined : decisionEmitter(options.onDecision, authorization);
   const withConditions = createRequestConditions(authorization, emit, realm);
   const now = emit === undefined ? () => 0 : () => performance.now();
   const onWarning = options.onWarning ?? ((w: ServerAuthWarning) => console.warn(w.message));
@@ -179,6 +179,11 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
     }
     if (identity !== undefined) values.set(authIdentityKey, identity);
     state.admitted = true;
+    if (emit !== undefined && identity !== undefined && conditions === "defer" && authorization.candidateReadsRequest(method)) {
+      // Only the candidate rule reads the request: the event waits for the interceptor to judge it.
+      state.pending = { verdict: judgement, identity, durationMs: now() - started };
+      return undefined;
+    }
     return emit === undefined ? undefined : emit(judgement, now() - started);
   }
 

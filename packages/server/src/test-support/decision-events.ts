@@ -25,3 +25,18 @@ export const allowedEvent: DecisionEvent = {
   subject: "alice",
   dpop: false,
 };
+
+/**
+ * The allowed call of `alice` to a method with a candidate rule that would have refused her (a scope
+ * missing): the enforced rule and the candidate disagree.
+ */
+export const disagreeingEvent: DecisionEvent = {
+  ...allowedEvent,
+  shadow: { allowed: false, reason: "INSUFFICIENT_SCOPE", detail: undefined, outcome: "disagrees" },
+};
+
+/** The same call, with a candidate that allows it too. */
+export const agreeingEvent: DecisionEvent = {
+  ...allowedEvent,
+  shadow: { allowed: true, reason: undefined, detail: undefined, outcome: "agrees" },
+};

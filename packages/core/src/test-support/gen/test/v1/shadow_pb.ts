@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file test/v1/shadow.proto.
  */
 export const file_test_v1_shadow: GenFile = /*@__PURE__*/
-  fileDesc("ChR0ZXN0L3YxL3NoYWRvdy5wcm90bxIHdGVzdC52MSIsChpTaGFkb3dTZXJ2aWNlU3RhdHVzUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkiKwobU2hhZG93U2VydmljZVN0YXR1c1Jlc3BvbnNlEgwKBHRleHQYASABKAkiKwoZU2hhZG93U2VydmljZUdyZWV0UmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkiKgoaU2hhZG93U2VydmljZUdyZWV0UmVzcG9uc2USDAoEdGV4dBgBIAEoCSIsChpTaGFkb3dTZXJ2aWNlVGVuYW50UmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkiKwobU2hhZG93U2VydmljZVRlbmFudFJlc3BvbnNlEgwKBHRleHQYASABKAkiLAoaU2hhZG93U2VydmljZVVwbG9hZFJlcXVlc3QSDgoGdGVuYW50GAEgASgJIisKG1NoYWRvd1NlcnZpY2VVcGxvYWRSZXNwb25zZRIMCgR0ZXh0GAEgASgJIioKGFNoYWRvd1NlcnZpY2VQaW5nUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkiKQoZU2hhZG93U2VydmljZVBpbmdSZXNwb25zZRIMCgR0ZXh0GAEgASgJIioKGFNoYWRvd1NlcnZpY2VPcGVuUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkiKQoZU2hhZG93U2VydmljZU9wZW5SZXNwb25zZRIMCgR0ZXh0GAEgASgJMuQFCg1TaGFkb3dTZXJ2aWNlElMKBlN0YXR1cxIjLnRlc3QudjEuU2hhZG93U2VydmljZVN0YXR1c1JlcXVlc3QaJC50ZXN0LnYxLlNoYWRvd1NlcnZpY2VTdGF0dXNSZXNwb25zZRJwCgVHcmVldBIiLnRlc3QudjEuU2hhZG93U2VydmljZUdyZWV0UmVxdWVzdBojLnRlc3QudjEuU2hhZG93U2VydmljZUdyZWV0UmVzcG9uc2UiHsKgGRoSBWdyZWV0MhESBWdyZWV0EghncmVldC52MhKKAQoGVGVuYW50EiMudGVzdC52MS5TaGFkb3dTZXJ2aWNlVGVuYW50UmVxdWVzdBokLnRlc3QudjEuU2hhZG93U2VydmljZVRlbmFudFJlc3BvbnNlIjXCoBkxEgVncmVldDIoEgVncmVldCofcmVxdWVzdC50ZW5hbnQgPT0gY2xhaW1zLnRlbmFudBKpAQoGVXBsb2FkEiMudGVzdC52MS5TaGFkb3dTZXJ2aWNlVXBsb2FkUmVxdWVzdBokLnRlc3QudjEuU2hhZG93U2VydmljZVVwbG9hZFJlc3BvbnNlIlLCoBlOEgVncmVldCobcmVxdWVzdC50ZW5hbnQgIT0gJ2Jsb2NrZWQnMigSBWdyZWV0Kh9yZXF1ZXN0LnRlbmFudCA9PSBjbGFpbXMudGVuYW50KAESWwoEUGluZxIhLnRlc3QudjEuU2hhZG93U2VydmljZVBpbmdSZXF1ZXN0GiIudGVzdC52MS5TaGFkb3dTZXJ2aWNlUGluZ1Jlc3BvbnNlIgzCoBkICAEyBDICCAESUwoET3BlbhIhLnRlc3QudjEuU2hhZG93U2VydmljZU9wZW5SZXF1ZXN0GiIudGVzdC52MS5TaGFkb3dTZXJ2aWNlT3BlblJlc3BvbnNlIgTCoBkAGiHCoBkdEgVncmVldDIUEgVncmVldCILCgNvcmcSBGFjbWViBnByb3RvMw", [file_connectauth_v1_auth]);
+  fileDesc("ChR0ZXN0L3YxL3NoYWRvdy5wcm90bxIHdGVzdC52MSIsChpTaGFkb3dTZXJ2aWNlU3RhdHVzUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkiKwobU2hhZG93U2VydmljZVN0YXR1c1Jlc3BvbnNlEgwKBHRleHQYASABKAkiKwoZU2hhZG93U2VydmljZUdyZWV0UmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkiKgoaU2hhZG93U2VydmljZUdyZWV0UmVzcG9uc2USDAoEdGV4dBgBIAEoCSIsChpTaGFkb3dTZXJ2aWNlVGVuYW50UmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkiKwobU2hhZG93U2VydmljZVRlbmFudFJlc3BvbnNlEgwKBHRleHQYASABKAkiLAoaU2hhZG93U2VydmljZVVwbG9hZFJlcXVlc3QSDgoGdGVuYW50GAEgASgJIisKG1NoYWRvd1NlcnZpY2VVcGxvYWRSZXNwb25zZRIMCgR0ZXh0GAEgASgJIioKGFNoYWRvd1NlcnZpY2VQaW5nUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkiKQoZU2hhZG93U2VydmljZVBpbmdSZXNwb25zZRIMCgR0ZXh0GAEgASgJIioKGFNoYWRvd1NlcnZpY2VPcGVuUmVxdWVzdBIOCgZ0ZW5hbnQYASABKAkiKQoZU2hhZG93U2VydmljZU9wZW5SZXNwb25zZRIMCgR0ZXh0GAEgASgJIjQKIkJyb2tlbkNhbmRpZGF0ZVNlcnZpY2VDaGVja1JlcXVlc3QSDgoGdGVuYW50GAEgASgJIjMKI0Jyb2tlbkNhbmRpZGF0ZVNlcnZpY2VDaGVja1Jlc3BvbnNlEgwKBHRleHQYASABKAky5AUKDVNoYWRvd1NlcnZpY2USUwoGU3RhdHVzEiMudGVzdC52MS5TaGFkb3dTZXJ2aWNlU3RhdHVzUmVxdWVzdBokLnRlc3QudjEuU2hhZG93U2VydmljZVN0YXR1c1Jlc3BvbnNlEnAKBUdyZWV0EiIudGVzdC52MS5TaGFkb3dTZXJ2aWNlR3JlZXRSZXF1ZXN0GiMudGVzdC52MS5TaGFkb3dTZXJ2aWNlR3JlZXRSZXNwb25zZSIewqAZGhIFZ3JlZXQyERIFZ3JlZXQSCGdyZWV0LnYyEooBCgZUZW5hbnQSIy50ZXN0LnYxLlNoYWRvd1NlcnZpY2VUZW5hbnRSZXF1ZXN0GiQudGVzdC52MS5TaGFkb3dTZXJ2aWNlVGVuYW50UmVzcG9uc2UiNcKgGTESBWdyZWV0MigSBWdyZWV0Kh9yZXF1ZXN0LnRlbmFudCA9PSBjbGFpbXMudGVuYW50EqkBCgZVcGxvYWQSIy50ZXN0LnYxLlNoYWRvd1NlcnZpY2VVcGxvYWRSZXF1ZXN0GiQudGVzdC52MS5TaGFkb3dTZXJ2aWNlVXBsb2FkUmVzcG9uc2UiUsKgGU4SBWdyZWV0KhtyZXF1ZXN0LnRlbmFudCAhPSAnYmxvY2tlZCcyKBIFZ3JlZXQqH3JlcXVlc3QudGVuYW50ID09IGNsYWltcy50ZW5hbnQoARJbCgRQaW5nEiEudGVzdC52MS5TaGFkb3dTZXJ2aWNlUGluZ1JlcXVlc3QaIi50ZXN0LnYxLlNoYWRvd1NlcnZpY2VQaW5nUmVzcG9uc2UiDMKgGQgIATIEMgIIARJTCgRPcGVuEiEudGVzdC52MS5TaGFkb3dTZXJ2aWNlT3BlblJlcXVlc3QaIi50ZXN0LnYxLlNoYWRvd1NlcnZpY2VPcGVuUmVzcG9uc2UiBMKgGQAaIcKgGR0SBWdyZWV0MhQSBWdyZWV0IgsKA29yZxIEYWNtZTKhAQoWQnJva2VuQ2FuZGlkYXRlU2VydmljZRKGAQoFQ2hlY2sSKy50ZXN0LnYxLkJyb2tlbkNhbmRpZGF0ZVNlcnZpY2VDaGVja1JlcXVlc3QaLC50ZXN0LnYxLkJyb2tlbkNhbmRpZGF0ZVNlcnZpY2VDaGVja1Jlc3BvbnNlIiLCoBkeMhwqGnJlcXVlc3QubWlzc2luZyA9PSBzdWJqZWN0YgZwcm90bzM", [file_connectauth_v1_auth]);
 
 /**
  * @generated from message test.v1.ShadowServiceStatusRequest
@@ -222,6 +222,40 @@ export const ShadowServiceOpenResponseSchema: GenMessage<ShadowServiceOpenRespon
   messageDesc(file_test_v1_shadow, 11);
 
 /**
+ * @generated from message test.v1.BrokenCandidateServiceCheckRequest
+ */
+export type BrokenCandidateServiceCheckRequest = Message<"test.v1.BrokenCandidateServiceCheckRequest"> & {
+  /**
+   * @generated from field: string tenant = 1;
+   */
+  tenant: string;
+};
+
+/**
+ * Describes the message test.v1.BrokenCandidateServiceCheckRequest.
+ * Use `create(BrokenCandidateServiceCheckRequestSchema)` to create a new message.
+ */
+export const BrokenCandidateServiceCheckRequestSchema: GenMessage<BrokenCandidateServiceCheckRequest> = /*@__PURE__*/
+  messageDesc(file_test_v1_shadow, 12);
+
+/**
+ * @generated from message test.v1.BrokenCandidateServiceCheckResponse
+ */
+export type BrokenCandidateServiceCheckResponse = Message<"test.v1.BrokenCandidateServiceCheckResponse"> & {
+  /**
+   * @generated from field: string text = 1;
+   */
+  text: string;
+};
+
+/**
+ * Describes the message test.v1.BrokenCandidateServiceCheckResponse.
+ * Use `create(BrokenCandidateServiceCheckResponseSchema)` to create a new message.
+ */
+export const BrokenCandidateServiceCheckResponseSchema: GenMessage<BrokenCandidateServiceCheckResponse> = /*@__PURE__*/
+  messageDesc(file_test_v1_shadow, 13);
+
+/**
  * Every method but Open inherits the service rule and its candidate.
  *
  * @generated from service test.v1.ShadowService
@@ -290,4 +324,24 @@ export const ShadowService: GenService<{
   },
 }> = /*@__PURE__*/
   serviceDesc(file_test_v1_shadow, 0);
+
+/**
+ * A candidate whose condition does not compile (the request has no field "missing"): a server that lists
+ * this service refuses to start; one that does not judges it a candidate that would deny (a fault).
+ *
+ * @generated from service test.v1.BrokenCandidateService
+ */
+export const BrokenCandidateService: GenService<{
+  /**
+   * Any authenticated caller; the candidate cannot be compiled.
+   *
+   * @generated from rpc test.v1.BrokenCandidateService.Check
+   */
+  check: {
+    methodKind: "unary";
+    input: typeof BrokenCandidateServiceCheckRequestSchema;
+    output: typeof BrokenCandidateServiceCheckResponseSchema;
+  },
+}> = /*@__PURE__*/
+  serviceDesc(file_test_v1_shadow, 1);
 
