@@ -108,57 +108,55 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): Intercep
   if (onEvent !== undefined) source.observe?.(onEvent);
   // The DPoP layer, between this interceptor and the transport (a TypeError here when dpop is not a prover).
   const dpop = (options.dpop ?? source.dpop)?.interceptor(onEvent);
-  return (next) => {
-    if (dpop) next = dpop(next);
-    return async (req) => {
-      if (isPublicMethod(req.method)) {
-        return next(req);
-      }
-      // Reasons as literals (type-checked as ClientReason by the event type): the page bundles no table.
+  const intercept: Interceptor = (next) => async (req) => {
+    if (isPublicMethod(req.method)) {
+      return next(req);
+    }
+    // Reasons as literals (type-checked as ClientReason by the event type): the page bundles no table.
+    try {
+      assertSecureTransport(req.url, guard);
+    } catch (error) {
+      emit(onEvent, { type: "refusal", procedure: procedureOf(req), reason: "INSECURE_TRANSPORT" });
+      throw error;
+    }
+    const callSource = req.contextValues.get(callTokenKey) ?? source;
+    let token: string;
+    try {
+      token = await callSource.getToken();
+    } catch (error) {
+      emit(onEvent, { type: "refusal", procedure: procedureOf(req), reason: "TOKEN_UNAVAILABLE" });
+      throw error instanceof ConnectError ? error : tokenUnavailableError(errorCode(error));
+    }
+    setToken(req, token, onEvent);
+    const kind = req.method.methodKind;
+    if (!retry || kind === "client_streaming" || kind === "bidi_streaming") {
+      return next(req);
+    }
+    if (!req.stream) {
       try {
-        assertSecureTransport(req.url, guard);
+        return await next(req);
       } catch (error) {
-        emit(onEvent, { type: "refusal", procedure: procedureOf(req), reason: "INSECURE_TRANSPORT" });
-        throw error;
+        return retryOnce(error, req, callSource, token, onEvent, () => next(req));
       }
-      const callSource = req.contextValues.get(callTokenKey) ?? source;
-      let token: string;
-      try {
-        token = await callSource.getToken();
-      } catch (error) {
-        emit(onEvent, { type: "refusal", procedure: procedureOf(req), reason: "TOKEN_UNAVAILABLE" });
-        throw error instanceof ConnectError ? error : tokenUnavailableError(errorCode(error));
-      }
-      setToken(req, token, onEvent);
-      const kind = req.method.methodKind;
-      if (!retry || kind === "client_streaming" || kind === "bidi_streaming") {
-        return next(req);
-      }
-      if (!req.stream) {
-        try {
-          return await next(req);
-        } catch (error) {
-          return retryOnce(error, req, callSource, token, onEvent, () => next(req));
-        }
-      }
-      // Server streaming: its single input message is kept so that the request can be sent again, and
-      // the first response message awaited (where a rejection shows in every protocol). The DPoP layer's
-      // untilFirstMessage, inline: it keeps the bearer-only bundle within its budget.
-      const input: unknown[] = [];
-      for await (const m of req.message) input.push(m);
-      const attempt = async () => {
-        const res = (await next({ ...req, message: createAsyncIterable(input) } as StreamRequest)) as StreamResponse;
-        const it = res.message[Symbol.asyncIterator]();
-        const first = await it.next();
-        return { ...res, message: resume(first, it) } as StreamResponse;
-      };
-      try {
-        return await attempt();
-      } catch (error) {
-        return retryOnce(error, req, callSource, token, onEvent, attempt);
-      }
+    }
+    // Server streaming: its single input message is kept so that the request can be sent again, and
+    // the first response message awaited (where a rejection shows in every protocol). The DPoP layer's
+    // untilFirstMessage, inline: it keeps the bearer-only bundle within its budget.
+    const input: unknown[] = [];
+    for await (const m of req.message) input.push(m);
+    const attempt = async () => {
+      const res = (await next({ ...req, message: createAsyncIterable(input) } as StreamRequest)) as StreamResponse;
+      const it = res.message[Symbol.asyncIterator]();
+      const first = await it.next();
+      return { ...res, message: resume(first, it) } as StreamResponse;
     };
+    try {
+      return await attempt();
+    } catch (error) {
+      return retryOnce(error, req, callSource, token, onEvent, attempt);
+    }
   };
+  return dpop ? (next) => intercept(dpop(next)) : intercept;
 }
 
 /**
