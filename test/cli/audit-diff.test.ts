@@ -151,6 +151,7 @@ test("the fixture pair as images: every method and kind in the documented JSON s
     condition: null,
     source: "method",
     origin: "proto",
+    candidate: null,
   });
   assert.equal(by[`${L}GetBook`]!.after!.public, true);
   assert.equal(by[`${L}ExportBooks`]!.before, null);

@@ -66,12 +66,12 @@ const headings: Record<ChangeKind, string> = {
   narrowing: "narrowing: fewer callers may call these",
   added: "added, with a rule",
   removed: "removed",
-  neutral: "neutral: the same callers, the rule written differently",
+  neutral: "neutral: the same callers, the rule written differently or its candidate changed",
 };
 
 /**
  * The diff as text: the base and the counts, then each kind that has methods, broadenings first, each
- * method with `before → after` and its reasons (`(acknowledged)` after an acknowledged one); methods whose
+ * method with `before → after` (a candidate rule in brackets after its rule) and its reasons (`(acknowledged)` after an acknowledged one); methods whose
  * rule did not change at all are counted, not listed. Then the acknowledgements: unused ones, and, with
  * `strict`, those missing.
  *
@@ -130,5 +130,6 @@ export function formatDiff(
 
 function side(rule: EffectiveRule | undefined): string {
   if (rule === undefined) return "(no such method)";
-  return rule.source === "service" ? `${describeRule(rule)} (service default)` : describeRule(rule);
+  const described = rule.source === "service" ? `${describeRule(rule)} (service default)` : describeRule(rule);
+  return rule.candidate === undefined ? described : `${described} [candidate: ${describeRule(rule.candidate)}]`;
 }

@@ -1,18 +1,24 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { EffectiveRule, RuleInit } from "@connectauth/core";
+import type { CandidateRuleInit, EffectiveRule, RuleInit, RuleRequirements } from "@connectauth/core";
 import { diffRules } from "./audit-diff.js";
 
 function rule(init: RuleInit, source: EffectiveRule["source"] = "method"): EffectiveRule {
+  return {
+    ...requirements(init),
+    source,
+    origin: source === "default" ? "none" : "proto",
+    candidate: init.candidate === undefined ? undefined : requirements(init.candidate),
+  };
+}
+
+function requirements(init: CandidateRuleInit): RuleRequirements {
   return {
     public: init.public === true,
     allScopes: init.allScopes ?? [],
     anyScopes: init.anyScopes ?? [],
     claims: init.claims ?? [],
     condition: init.condition,
-    source,
-    origin: source === "default" ? "none" : "proto",
-    candidate: undefined,
   };
 }
 
@@ -124,4 +130,70 @@ test("added and removed methods: unruled or public new methods are broadenings",
   assert.deepEqual(diff(undefined, rule({ allScopes: ["a"] })), ["added", ["method_added"]]);
   assert.deepEqual(diff(rule({ public: true }), undefined), ["removed", ["method_removed"]]);
   assert.throws(() => diffRules(undefined, undefined), TypeError);
+});
+
+test("candidates enforce nothing: adding, changing or dropping one alone is neutral, and says so", () => {
+  const enforced = { allScopes: ["a"] };
+  const stricter = { allScopes: ["a", "b"] };
+  assert.deepEqual(diff(rule(enforced), rule({ ...enforced, candidate: stricter })), ["neutral", ["candidate_added"]]);
+  assert.deepEqual(diff(rule({ ...enforced, candidate: stricter }), rule(enforced)), ["neutral", ["candidate_removed"]]);
+  assert.deepEqual(
+    diff(rule({ ...enforced, candidate: stricter }), rule({ ...enforced, candidate: { allScopes: ["a", "c"] } })),
+    ["neutral", ["candidate_changed"]],
+  );
+  assert.deepEqual(
+    diff(rule({ ...enforced, candidate: stricter }), rule({ ...enforced, candidate: { allScopes: ["b", "a", "a"] } })),
+    ["neutral", []],
+    "the same candidate, written differently, is no change",
+  );
+  assert.deepEqual(
+    diff(
+      rule({ ...enforced, candidate: { public: true } }),
+      rule({ ...enforced, candidate: { public: true, allScopes: ["x"] } }),
+    ),
+    ["neutral", []],
+  );
+  const changed = diffRules(rule({ ...enforced, candidate: stricter }), rule({ ...enforced, candidate: { public: true } }))
+    .why[0]!;
+  assert.match(
+    changed.message,
+    /^the candidate rule changed, from: all of: a b to: public \(a candidate is reported, never enforced\)$/,
+  );
+  const viaService = diffRules(rule(enforced, "service"), rule({ ...enforced, candidate: stricter }, "service")).why[0]!;
+  assert.match(viaService.message, /^via service default: a candidate rule was added: all of: a b/);
+  assert.deepEqual(diff(undefined, rule({ ...enforced, candidate: stricter })), ["added", ["method_added", "candidate_added"]]);
+  assert.deepEqual(diff(rule({ public: true, candidate: {} }), rule({ public: true })), ["neutral", ["candidate_removed"]]);
+});
+
+test("promoting a candidate: the access it changes is classified against the old rule, as any change", () => {
+  const promoted = diffRules(rule({ allScopes: ["a"], candidate: { allScopes: ["a", "b"] } }), rule({ allScopes: ["b", "a"] }));
+  assert.deepEqual(
+    promoted.why.map((r) => [r.change, r.kind]),
+    [
+      ["scope_added", "narrowing"],
+      ["candidate_promoted", "neutral"],
+    ],
+  );
+  assert.equal(promoted.kind, "narrowing");
+  assert.match(
+    promoted.why[1]!.message,
+    /the candidate rule became the rule \(all of: a b\): its access is compared with the old rule/,
+  );
+  assert.deepEqual(diff(rule({ allScopes: ["a"], candidate: { public: true } }), rule({ public: true })), [
+    "broadening",
+    ["became_public", "candidate_promoted"],
+  ]);
+  assert.deepEqual(
+    diff(
+      rule({ allScopes: ["a"], candidate: { allScopes: ["a", "b"] } }),
+      rule({ allScopes: ["a", "b"], candidate: { allScopes: ["a", "b", "c"] } }),
+    ),
+    ["narrowing", ["scope_added", "candidate_promoted", "candidate_added"]],
+    "promoted, with a new candidate beside it",
+  );
+  assert.deepEqual(
+    diff(rule({ allScopes: ["a"], candidate: { allScopes: ["a"] } }), rule({ allScopes: ["a"] })),
+    ["neutral", ["candidate_removed"]],
+    "a candidate equal to its rule was never a change to promote",
+  );
 });

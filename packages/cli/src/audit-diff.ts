@@ -1,11 +1,12 @@
 import type { DescService } from "@bufbuild/protobuf";
-import { type ClaimMatch, type EffectiveRule, type RuleResolver, ruleOf } from "@connectauth/core";
+import { type ClaimMatch, type EffectiveRule, type RuleRequirements, type RuleResolver, ruleOf } from "@connectauth/core";
+import { describeRule } from "./audit-report.js";
 
 /**
  * How a method's access changed between two versions of a schema: `broadening` (more callers may call
- * it), `narrowing` (fewer), `neutral` (the same callers: reordered lists, equivalent rules, nothing
- * changed), `changed` (a CEL condition was edited: read both texts), `added` and `removed` (the method
- * is in one version only).
+ * it), `narrowing` (fewer), `neutral` (the same callers: reordered lists, equivalent rules, a candidate
+ * rule added, changed or dropped, nothing changed), `changed` (a CEL condition was edited: read both
+ * texts), `added` and `removed` (the method is in one version only).
  */
 export type ChangeKind = "broadening" | "narrowing" | "neutral" | "changed" | "added" | "removed";
 
@@ -52,7 +53,11 @@ export type ChangeWord =
   | "rule_moved"
   | "unenforced_changed"
   | "method_added"
-  | "method_removed";
+  | "method_removed"
+  | "candidate_added"
+  | "candidate_changed"
+  | "candidate_removed"
+  | "candidate_promoted";
 
 /** One reason a method's change is classified as it is. */
 export interface ChangeReason {
@@ -128,6 +133,11 @@ export function diffServices(
  * // { kind: "broadening", why: [{ change: "scope_removed", kind: "broadening", message: "scope \"books.read\" left all_scopes" }] }
  * ```
  *
+ * Candidate rules (`AuthRule.candidate`) enforce nothing, so a change to a candidate alone is neutral:
+ * `candidate_added`, `candidate_changed`, `candidate_removed`. A candidate that became the rule is
+ * `candidate_promoted` (neutral too), and the access it changes is classified as usual, by comparing the
+ * old rule with the new one.
+ *
  * Not checked: what a changed CEL condition admits (`condition_changed` is of kind `changed`: a reviewer
  * reads both texts). Conditions are equal when their texts are, or, when neither holds a quote or a
  * slash, when they differ in whitespace only.
@@ -138,10 +148,43 @@ export function diffRules(
 ): { kind: ChangeKind; why: ChangeReason[] } {
   if (before === undefined && after === undefined)
     throw new TypeError("diffRules: a method needs a rule in at least one version");
-  if (before === undefined) return added(after as EffectiveRule);
+  if (before === undefined) {
+    const { kind, why } = added(after as EffectiveRule);
+    return { kind, why: [...why, ...compareCandidates(undefined, after as EffectiveRule)] };
+  }
   if (after === undefined) return { kind: "removed", why: [reason("method_removed", "removed", "the method is gone")] };
-  const why = compare(before, after);
+  const why = [...compare(before, after), ...compareCandidates(before, after)];
   return { kind: strongest(why), why };
+}
+
+/** How the candidate rules changed (neutral reasons: a candidate enforces nothing). */
+function compareCandidates(before: EffectiveRule | undefined, after: EffectiveRule): ChangeReason[] {
+  const b = before?.candidate;
+  const a = after.candidate;
+  const via = before?.source === "service" && after.source === "service" ? "via service default: " : "";
+  const why: ChangeReason[] = [];
+  const neutral = (change: ChangeWord, message: string) =>
+    why.push(reason(change, "neutral", `${via}${message} (a candidate is reported, never enforced)`));
+  if (b !== undefined && after.source !== "default" && sameRule(b, after) && before !== undefined && !sameRule(b, before)) {
+    neutral(
+      "candidate_promoted",
+      `the candidate rule became the rule (${describeRule(b)}): its access is compared with the old rule`,
+    );
+    if (a !== undefined) neutral("candidate_added", `a new candidate rule: ${describeRule(a)}`);
+    return why;
+  }
+  if (b === undefined && a !== undefined) neutral("candidate_added", `a candidate rule was added: ${describeRule(a)}`);
+  else if (b !== undefined && a === undefined)
+    neutral("candidate_removed", `the candidate rule was dropped (it was: ${describeRule(b)})`);
+  else if (b !== undefined && a !== undefined && !sameRule(b, a)) {
+    neutral("candidate_changed", `the candidate rule changed, from: ${describeRule(b)} to: ${describeRule(a)}`);
+  }
+  return why;
+}
+
+/** Whether two rules admit the same callers by their requirements: both public, or the same requirements. */
+function sameRule(a: RuleRequirements, b: RuleRequirements): boolean {
+  return a.public === b.public && (a.public || sameRequirements(a, b));
 }
 
 function added(rule: EffectiveRule): { kind: ChangeKind; why: ChangeReason[] } {
@@ -303,7 +346,7 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
   return minus(a, b).length === 0 && minus(b, a).length === 0;
 }
 
-function sameRequirements(a: EffectiveRule, b: EffectiveRule): boolean {
+function sameRequirements(a: RuleRequirements, b: RuleRequirements): boolean {
   return (
     sameSet(a.allScopes, b.allScopes) &&
     sameSet(a.anyScopes, b.anyScopes) &&

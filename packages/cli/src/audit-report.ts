@@ -1,6 +1,6 @@
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
-import { type EffectiveRule, type RuleResolver, ruleOf } from "@connectauth/core";
+import { type EffectiveRule, type RuleRequirements, type RuleResolver, ruleOf } from "@connectauth/core";
 import { compileCondition } from "@connectauth/server/protocol";
 import { isLikelyTypo } from "./scope-typo.js";
 
@@ -18,7 +18,7 @@ export type AuditFindingCode =
    * one scope per method is an ordinary design.
    */
   | "lonely_scope"
-  /** A condition that does not compile (servers refuse to start with it). */
+  /** A condition that does not compile, the rule's or its candidate's (servers refuse to start with it). */
   | "condition_invalid";
 
 /** One thing `connectauth audit` flags. */
@@ -39,6 +39,7 @@ export interface AuditedMethod {
   readonly name: string;
   /** `unary`, `server_streaming`, `client_streaming` or `bidi_streaming`. */
   readonly kind: string;
+  /** The rule in force, and in `rule.candidate` the candidate beside it (reported by servers, never enforced). */
   readonly rule: EffectiveRule;
   /** Why the method is taken to change state, or `undefined` when it is not. */
   readonly mutates: string | undefined;
@@ -123,6 +124,8 @@ export function mutationOf(method: DescMethod): string | undefined {
  * at: methods without a rule, public methods that mutate, public rules with requirements, a scope
  * named by one rule only that is one typo away from another scope ({@link isLikelyTypo}), and
  * conditions that do not compile. A sound service, one scope per method included, has no finding.
+ * Candidate rules (`AuthRule.candidate`) are listed with their rule; their scopes count as named by
+ * that rule, and a candidate condition that does not compile is `condition_invalid` ("candidate: …").
  *
  * ```ts
  * const report = auditServices([AccountService]);
@@ -165,17 +168,27 @@ export function auditServices(services: readonly DescService[], options: AuditOp
           message: "public, so its scopes, claims and condition are never enforced",
         });
       }
-      for (const scope of [...rule.allScopes, ...rule.anyScopes]) {
+      const candidate = rule.candidate;
+      for (const scope of [
+        ...rule.allScopes,
+        ...rule.anyScopes,
+        ...(candidate?.allScopes ?? []),
+        ...(candidate?.anyScopes ?? []),
+      ]) {
         const set = rulesOfScope.get(scope) ?? new Set<string>();
         set.add(ruleKey);
         rulesOfScope.set(scope, set);
       }
       // Compiled per method: the fields a condition may name are those of each method's input.
-      if (rule.condition !== undefined) {
+      for (const [condition, label] of [
+        [rule.condition, ""],
+        [candidate?.condition, "candidate: "],
+      ] as const) {
+        if (condition === undefined) continue;
         try {
-          compileCondition(rule.condition, method);
+          compileCondition(condition, method);
         } catch (error) {
-          findings.push({ code: "condition_invalid", target: name, message: (error as Error).message });
+          findings.push({ code: "condition_invalid", target: name, message: `${label}${(error as Error).message}` });
         }
       }
     }
@@ -201,11 +214,16 @@ export function auditServices(services: readonly DescService[], options: AuditOp
 }
 
 /**
- * Describes a rule in a few words: `public` (with what it does not enforce), `authenticated`, `all of: a b`, `any of: x y`,
- * `claims: org = acme, groups ∋ auditors`, `if: <condition>`, or `no rule (denied)`.
+ * Describes a rule (or a candidate rule) in a few words: `public` (with what it does not enforce), `authenticated`, `all of: a b`, `any of: x y`,
+ * `claims: org = acme, groups ∋ auditors`, `if: <condition>`, or `no rule (denied)`. Its candidate is not
+ * described here: `describeRule(rule.candidate)` does.
+ *
+ * ```ts
+ * describeRule(ruleOf(GreeterService.method.admin)); // "all of: admin greet"
+ * ```
  */
-export function describeRule(rule: EffectiveRule): string {
-  if (rule.source === "default") return "no rule (denied by default)";
+export function describeRule(rule: EffectiveRule | RuleRequirements): string {
+  if ("source" in rule && rule.source === "default") return "no rule (denied by default)";
   const parts: string[] = [];
   if (rule.allScopes.length > 0) parts.push(`all of: ${rule.allScopes.join(" ")}`);
   if (rule.anyScopes.length > 0) parts.push(`any of: ${rule.anyScopes.join(" ")}`);

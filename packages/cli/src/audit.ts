@@ -1,6 +1,6 @@
 import { type FileRegistry, createFileRegistry, fromBinary } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
-import type { EffectiveRule } from "@connectauth/core";
+import type { EffectiveRule, RuleRequirements } from "@connectauth/core";
 import { type AuditReport, describeRule } from "./audit-report.js";
 
 /**
@@ -32,18 +32,31 @@ export function auditJson(report: AuditReport) {
 
 /**
  * A rule as the `--json` outputs print it: every field of the effective rule, `condition` `null` when
- * there is none.
+ * there is none, `candidate` the candidate rule beside it (its requirements, never enforced) or `null`.
  *
  * ```ts
- * ruleJson(ruleOf(GreeterService.method.ping)); // { public: true, allScopes: [], anyScopes: [], claims: [], condition: null, source: "method", origin: "proto" }
+ * ruleJson(ruleOf(GreeterService.method.ping)); // { public: true, allScopes: [], anyScopes: [], claims: [], condition: null, source: "method", origin: "proto", candidate: null }
  * ```
  */
 export function ruleJson(rule: EffectiveRule) {
-  return { ...rule, claims: [...rule.claims], condition: rule.condition ?? null };
+  const { source, origin, candidate } = rule;
+  return { ...requirementsJson(rule), source, origin, candidate: candidate === undefined ? null : requirementsJson(candidate) };
+}
+
+/** The requirements of a rule or candidate as JSON: every field, `condition` `null` when there is none. */
+function requirementsJson(rule: RuleRequirements) {
+  return {
+    public: rule.public,
+    allScopes: [...rule.allScopes],
+    anyScopes: [...rule.anyScopes],
+    claims: [...rule.claims],
+    condition: rule.condition ?? null,
+  };
 }
 
 /**
- * The report as text: one line per method, grouped by service, then the findings.
+ * The report as text: one line per method, grouped by service (and one for its candidate rule, when it
+ * has one), then the findings.
  *
  * ```ts
  * io.stdout.write(formatReport(auditServices(services)));
@@ -62,6 +75,10 @@ export function formatReport(report: AuditReport): string {
     }
     const from = m.rule.source === "default" ? "" : ` (${m.rule.source} rule)`;
     lines.push(`  ${method.padEnd(width)}  ${m.kind.padEnd(16)}  ${describeRule(m.rule)}${from}`);
+    const candidate = m.rule.candidate;
+    if (candidate !== undefined) {
+      lines.push(`  ${"".padEnd(width)}  ${"candidate".padEnd(16)}  ${describeRule(candidate)} (reported, not enforced)`);
+    }
   }
   lines.push("");
   if (report.findings.length === 0) {
