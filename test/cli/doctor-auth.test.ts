@@ -189,7 +189,17 @@ test("doctor: a token file's final newline is not part of the token; the JSON ha
     const { code, diagnosis } = await doctorJson([server.url, Greet, "--token-file", file]);
     assert.equal(code, 0);
     assert.equal(diagnosis.schema, "connectauth.doctor/v1");
-    assert.deepEqual(Object.keys(diagnosis).sort(), ["call", "notes", "schema", "target", "token", "transport", "verdict"]);
+    assert.deepEqual(Object.keys(diagnosis).sort(), [
+      "call",
+      "dpop",
+      "notes",
+      "schema",
+      "target",
+      "token",
+      "transport",
+      "verdict",
+    ]);
+    assert.deepEqual(diagnosis.dpop, { keyJkt: null, tokenJkt: null, nonceRetried: false }, "a bearer call: nothing of DPoP");
     assert.deepEqual(Object.keys(diagnosis.verdict).sort(), ["fix", "id", "ok", "summary"]);
     assert.deepEqual(diagnosis.target, { baseUrl: server.url, method: Greet, protocol: "connect", httpVersion: "2" });
     assert.equal(diagnosis.token?.sub, "alice");

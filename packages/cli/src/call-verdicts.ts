@@ -3,8 +3,9 @@
 // Pure: the call is raw-call.ts, the walk diagnose.ts. Longer than most files because each row is one
 // answer people read, and they read best side by side.
 import { Code } from "@connectrpc/connect";
-import type { Reason } from "@connectauth/core";
+import { type Reason, parseChallenges } from "@connectauth/core";
 import type { CallOutcome } from "./call-outcome.js";
+import type { DpopFacts } from "./dpop-key.js";
 import { humanDuration } from "./duration.js";
 import { serverMaxLifetimeSeconds } from "./lifetime-cap.js";
 import type { TokenFacts } from "./token-facts.js";
@@ -17,6 +18,8 @@ export interface CallSituation {
   /** The token sent, decoded without verification; `null` when none was sent. */
   readonly token: TokenFacts | null;
   readonly call: CallOutcome;
+  /** The DPoP of the call (thumbprints only); absent: sent as Bearer, nothing known of a binding. */
+  readonly dpop?: DpopFacts;
 }
 
 /** The call passed. */
@@ -26,6 +29,14 @@ const passed: Choice<CallSituation> = {
       id: "ok",
       when: (s) => s.token === null,
       says: (s) => ({ summary: `the call passed without a credential (${s.method} is public).`, fix: "" }),
+    },
+    {
+      id: "ok",
+      when: (s) => keyOf(s) !== undefined,
+      says: (s) => ({
+        summary: `the call passed auth with DPoP (a proof signed by the key ${keyOf(s)}${s.dpop?.nonceRetried ? ", with the server's nonce" : ""}) and the handler answered OK.`,
+        fix: "",
+      }),
     },
   ],
   otherwise: { id: "ok", says: () => ({ summary: "the call passed auth and the handler answered OK.", fix: "" }) },
@@ -47,6 +58,29 @@ const rejectedOn = (
   when: (s) => detail(s) === word,
 });
 const alg = (s: CallSituation) => s.token?.alg ?? "?";
+/** The thumbprint of the `--dpop-key`, when the call went with DPoP. */
+const keyOf = (s: CallSituation) => s.dpop?.keyJkt ?? undefined;
+/** The token's `cnf.jkt`, when it says one. */
+const boundTo = (s: CallSituation) => s.dpop?.tokenJkt ?? undefined;
+/** The `algs` of the server's `DPoP` challenge, when it sent one. */
+const dpopAlgs = (s: CallSituation) =>
+  parseChallenges(s.call.challenge).find((c) => c.scheme.toLowerCase() === "dpop")?.params["algs"];
+/** How to send DPoP here and in code. */
+const sendDpop =
+  "send it with DPoP and a proof per call signed by its key: --dpop-key <private JWK file> here; in code, createAuthInterceptor({ token, dpop: createDpopProver({ keyPair }) }) (@connectauth/client/dpop).";
+/** How to get a token bound to a key. */
+const boundToken = (jkt: string | undefined) =>
+  `get a token bound to the key: a token request with a DPoP proof (createOAuth2TokenSource({ dpop })), or connectauth token mint --jkt ${jkt ?? "<its thumbprint>"}`;
+/** An `invalid_dpop_proof` row of one `detail` word of the server. */
+const proofRefusedOn = (
+  word: string,
+  because: (s: CallSituation) => string,
+  fix: (s: CallSituation) => string,
+): Case<CallSituation> => ({
+  id: "invalid_dpop_proof",
+  when: (s) => detail(s) === word,
+  says: (s) => ({ summary: `the server refused the DPoP proof: ${because(s)}.`, fix: fix(s) }),
+});
 /** The token's lifetime in seconds, from `iat` (else `nbf`) to `exp`, when it says both. */
 const lifetime = ({ token: t }: CallSituation) => {
   const start = t?.iat ?? t?.nbf;
@@ -266,6 +300,17 @@ const failures: Readonly<Record<Reason, Choice<CallSituation>>> = {
         () => "its exp is not a number of seconds",
         () => "fix the issuer: exp must be a finite NumericDate.",
       ),
+      rejectedOn(
+        "dpop_required",
+        () => 'this server takes tokens only with DPoP, and it came as "Authorization: Bearer"',
+        (s) => (boundTo(s) === undefined ? `${boundToken(undefined)}; then ${sendDpop}` : sendDpop),
+      ),
+      rejectedOn(
+        "dpop_bound",
+        (s) =>
+          `it is bound to a DPoP key (cnf.jkt ${boundTo(s) ?? "in the token"}) and came as Bearer: a bound token is refused without a proof of its key, so a stolen one is useless`,
+        () => sendDpop,
+      ),
     ],
     otherwise: rejected(
       (s) => `${detail(s) ?? "invalid"}${s.token?.formatProblem ? `: ${s.token.formatProblem}` : ""}`,
@@ -329,7 +374,104 @@ const failures: Readonly<Record<Reason, Choice<CallSituation>>> = {
     },
   },
   INVALID_DPOP_PROOF: {
-    cases: [],
+    // One row per `detail` the server sends (RFC 9449 §4.3 checks, then the token's binding).
+    cases: [
+      proofRefusedOn(
+        "missing",
+        () => 'the token came as "Authorization: DPoP" without a DPoP header',
+        () =>
+          "send one DPoP header with a proof per call (--dpop-key FILE here); something in between may drop it (browsers: the server must answer Access-Control-Allow-Headers: DPoP).",
+      ),
+      proofRefusedOn(
+        "multiple",
+        () => "more than one DPoP header reached the server",
+        () => "send one DPoP header per request (check interceptors and proxies that add one).",
+      ),
+      proofRefusedOn(
+        "format",
+        () => "it is not a compact JWS the server reads (three base64url parts; no crit or b64 header)",
+        () => "send the proof as a compact JWS (header.payload.signature) signed by the DPoP key.",
+      ),
+      proofRefusedOn(
+        "typ",
+        () => 'its typ is not "dpop+jwt"',
+        () => 'set the proof\'s protected header typ to "dpop+jwt" (RFC 9449 §4.2).',
+      ),
+      proofRefusedOn(
+        "alg",
+        (s) => `its algorithm is not one the server takes${dpopAlgs(s) === undefined ? "" : ` (it takes ${dpopAlgs(s)})`}`,
+        (s) =>
+          `sign the proofs with an algorithm of the server's DPoP challenge${dpopAlgs(s) === undefined ? "" : ` (${dpopAlgs(s)})`}, or add yours to its createJwtAuthenticator({ dpop: { algorithms } }) (asymmetric only).`,
+      ),
+      proofRefusedOn(
+        "jwk",
+        () =>
+          "its jwk header is not a public key for its algorithm (missing, with private members, or a use or alg that does not fit)",
+        () => "put the public JWK of the signing key in the proof's jwk header, its public members only.",
+      ),
+      proofRefusedOn(
+        "signature",
+        () => "its signature does not verify with the key in its jwk header",
+        () => "sign the proof with the private key whose public key is in its jwk header.",
+      ),
+      proofRefusedOn(
+        "jti",
+        () => "it has no usable jti",
+        () => "give each proof a new random jti (a UUID).",
+      ),
+      proofRefusedOn(
+        "htm",
+        () => "its htm is not the request's HTTP method",
+        () =>
+          "set htm to the request's method: POST for Connect, gRPC and gRPC-web (GET for Connect GET calls: createDpopProver({ useHttpGet }) as the transport's useHttpGet).",
+      ),
+      proofRefusedOn(
+        "htu",
+        () => "its htu is not the URL the server received the call at",
+        (s) =>
+          `set htu to the URL of the call without query or fragment (the base URL, then /${s.method}); behind a proxy, the server must know the origin clients call: createJwtAuthenticator({ dpop: { publicOrigin } }).`,
+      ),
+      proofRefusedOn(
+        "iat",
+        () => "its iat is too far from the server's clock",
+        () =>
+          "make a new proof for each call with iat now, and synchronize the clocks (NTP); the server's window is createJwtAuthenticator({ dpop: { iatWindowSeconds } }) (default 60) plus its clockToleranceSeconds.",
+      ),
+      proofRefusedOn(
+        "ath",
+        () => "its ath is not the hash of the token sent with it",
+        () =>
+          "set ath to base64url(SHA-256(token)) of the token in the Authorization header; a refreshed token needs a new proof.",
+      ),
+      proofRefusedOn(
+        "nonce",
+        () => "its nonce is not one the server issued, or no longer current",
+        () =>
+          "make the proof again with the nonce of the server's last DPoP-Nonce header; @connectauth/client does this by itself.",
+      ),
+      proofRefusedOn(
+        "jti_replay",
+        () => "the server has seen this proof before (its jti was replayed)",
+        () =>
+          "make a new proof for every request, retries included; something that resends requests (a proxy's retry) must not resend the DPoP header as it is.",
+      ),
+      {
+        id: "invalid_dpop_proof",
+        when: (s) => detail(s) === "jkt" && keyOf(s) !== undefined && boundTo(s) === undefined,
+        says: (s) => ({
+          summary: "the server refused the DPoP proof: the token is bound to no key (no cnf.jkt), so no proof can prove it.",
+          fix: `${boundToken(keyOf(s))}.`,
+        }),
+      },
+      proofRefusedOn(
+        "jkt",
+        (s) =>
+          keyOf(s) !== undefined && boundTo(s) !== undefined
+            ? `the token is bound to the key ${boundTo(s)} (cnf.jkt), and the proof was signed by ${keyOf(s)}`
+            : "the token is not bound to the key that signed the proof (its cnf.jkt is another thumbprint, or none)",
+        (s) => `sign the proofs with the key the token was issued for, or ${boundToken(keyOf(s))}.`,
+      ),
+    ],
     otherwise: {
       id: "invalid_dpop_proof",
       says: (s) => ({
@@ -339,7 +481,17 @@ const failures: Readonly<Record<Reason, Choice<CallSituation>>> = {
     },
   },
   USE_DPOP_NONCE: {
-    cases: [],
+    cases: [
+      {
+        id: "use_dpop_nonce",
+        when: (s) => s.dpop?.nonceRetried === true,
+        says: () => ({
+          summary:
+            "the server asked for a nonce again after the call was made with the nonce it had sent (DPoP-Nonce): its nonces are not the same from one call to the next.",
+          fix: "the servers behind this address do not share a nonce secret: give every instance the same createJwtAuthenticator({ dpop: { nonce: { secret } } }) (the example server: --dpop-nonce-secret).",
+        }),
+      },
+    ],
     otherwise: {
       id: "use_dpop_nonce",
       says: () => ({

@@ -4,6 +4,7 @@
 import { type CallOutcome, callOutcome } from "./call-outcome.js";
 import { callVerdict } from "./call-verdicts.js";
 import { callNotes, transportNotes } from "./doctor-notes.js";
+import { type DpopFacts, type DpopKey, boundKeyOf } from "./dpop-key.js";
 import { type Protocol, rawUnaryCall } from "./raw-call.js";
 import { type TokenFacts, tokenFacts } from "./token-facts.js";
 import { type TransportFacts, probeTransport } from "./transport-probe.js";
@@ -16,8 +17,13 @@ export interface DiagnoseOptions {
   readonly baseUrl: string;
   /** `package.Service/Method`. */
   readonly method: string;
-  /** The token to send as `Bearer`; `undefined` sends no credential. */
+  /** The token to send as `Bearer` (as `DPoP` with `dpopKey`); `undefined` sends no credential. */
   readonly token?: string;
+  /**
+   * Send the token with DPoP (RFC 9449): `Authorization: DPoP <token>` and a proof of the call signed
+   * by this key (`readDpopKey`); a server that asks for a nonce gets the call once more with it.
+   */
+  readonly dpopKey?: DpopKey;
   /** Default `"connect"`. */
   readonly protocol?: Protocol;
   /** Force an HTTP version; default: HTTP/2 when the server speaks it, else HTTP/1.1. */
@@ -48,6 +54,8 @@ export interface Diagnosis {
   readonly transport: TransportFacts;
   /** `null` when the transport checks stopped before the call. */
   readonly call: CallOutcome | null;
+  /** The DPoP key of the call and the one the token is bound to (thumbprints only). */
+  readonly dpop: DpopFacts;
   /** Observations that are not the verdict (warnings, e.g. "expires in 20 s"). */
   readonly notes: readonly string[];
   readonly verdict: {
@@ -62,8 +70,9 @@ export interface Diagnosis {
 
 /**
  * Diagnoses one call: probes the transport, decodes the token (untrusted) against the local clock,
- * makes the call with an empty request, and explains the answer. Never holds the token in its result
- * (only its short hash). Talks to `baseUrl` only.
+ * makes the call with an empty request (with a DPoP proof per attempt when given a key, and once more
+ * with the server's nonce when it asks for one), and explains the answer. Never holds the token, a
+ * proof or the key in its result (only the token's short hash and thumbprints). Talks to `baseUrl` only.
  *
  * ```ts
  * const d = await diagnose({ baseUrl: "http://127.0.0.1:8080", method: "example.v1.GreeterService/Admin", token });
@@ -73,7 +82,8 @@ export interface Diagnosis {
  * Not covered: streaming calls and client certificates; the token's signature is never checked here
  * (only the server can).
  *
- * @throws TypeError on a URL that is not http(s) or a method that is not `package.Service/Method`.
+ * @throws TypeError on a URL that is not http(s), a method that is not `package.Service/Method`, or a
+ *   `dpopKey` without a token.
  */
 export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
   const url = new URL(options.baseUrl);
@@ -83,39 +93,61 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
   if (!/^\/?(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*\/[A-Za-z_]\w*$/.test(options.method)) {
     throw new TypeError(`"${options.method}" is not a method name of the form package.Service/Method`);
   }
+  if (options.dpopKey !== undefined && options.token === undefined) {
+    throw new TypeError("--dpop-key needs a token to prove: give --token or --token-file");
+  }
   const method = options.method.replace(/^\//, "");
   const protocol = options.protocol ?? "connect";
   const token = options.token === undefined ? null : tokenFacts(options.token, (options.now ?? Date.now)());
   const target = { baseUrl: options.baseUrl, method, protocol };
+  const dpop = {
+    keyJkt: options.dpopKey?.jkt ?? null,
+    tokenJkt: (options.token === undefined ? undefined : boundKeyOf(options.token)) ?? null,
+    nonceRetried: false,
+  };
 
   // 1. The transport, with short probe connections.
   const transport = await probeTransport(url, { ca: options.ca, timeoutMs: options.timeoutMs });
   const notes = transportNotes(url, transport);
   const stopped = transportVerdict({ url, protocol, httpVersion: options.httpVersion, transport });
   if (stopped !== undefined) {
-    return result({ target: { ...target, httpVersion: null }, token, transport, call: null, notes, verdict: stopped });
+    return result({ target: { ...target, httpVersion: null }, token, transport, call: null, dpop, notes, verdict: stopped });
   }
 
-  // 2. The call, with the token (if any) as Bearer, over the HTTP version the server speaks.
-  notes.push(...callNotes(url, token));
+  // 2. The call, with the token (if any) as Bearer, or as DPoP with a proof, over the HTTP version the server speaks.
+  notes.push(...callNotes(url, token, dpop));
   const httpVersion = options.httpVersion ?? (transport.http2 ? "2" : "1.1");
-  const error = await rawUnaryCall({
-    baseUrl: options.baseUrl,
-    method,
-    protocol,
-    httpVersion,
-    authorization: options.token === undefined ? undefined : `Bearer ${options.token}`,
-    ca: options.ca,
-    timeoutMs: options.timeoutMs,
-  });
-  const call = callOutcome(error, token);
+  const { dpopKey } = options;
+  const send = (nonce: string | undefined) =>
+    rawUnaryCall({
+      baseUrl: options.baseUrl,
+      method,
+      protocol,
+      httpVersion,
+      authorization: options.token === undefined ? undefined : `${dpopKey === undefined ? "Bearer" : "DPoP"} ${options.token}`,
+      dpop:
+        dpopKey === undefined || options.token === undefined
+          ? undefined
+          : (request) => dpopKey.proof({ ...request, accessToken: options.token as string, nonce }),
+      ca: options.ca,
+      timeoutMs: options.timeoutMs,
+    });
+  const first = await send(undefined);
+  let call = callOutcome(first, token);
+  // One nonce followed, as a DPoP client does (RFC 9449 §8): the answer to that attempt is the verdict's.
+  const nonce = first?.metadata.get("dpop-nonce") ?? undefined;
+  if (dpopKey !== undefined && call.reason === "USE_DPOP_NONCE" && nonce !== undefined) {
+    dpop.nonceRetried = true;
+    call = callOutcome(await send(nonce), token);
+  }
   return result({
     target: { ...target, httpVersion },
     token,
     transport,
     call,
+    dpop,
     notes,
-    verdict: callVerdict({ method, token, call }),
+    verdict: callVerdict({ method, token, call, dpop }),
   });
 }
 
@@ -127,6 +159,7 @@ function result(d: Omit<Diagnosis, "schema" | "verdict"> & { readonly verdict: V
     token: d.token,
     transport: d.transport,
     call: d.call,
+    dpop: d.dpop,
     notes: d.notes,
     verdict: { id: d.verdict.id, ok: d.verdict.id === "ok", summary: d.verdict.summary, fix: d.verdict.fix },
   };

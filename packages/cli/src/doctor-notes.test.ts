@@ -80,4 +80,19 @@ suite("callNotes()", () => {
     const opaque = { ...token, isJwt: false, formatProblem: "not a JWT", exp: undefined, expiresInSeconds: undefined };
     assert.deepEqual(callNotes(local, opaque), ["token: not a JWT."]);
   });
+
+  test("a DPoP binding that does not fit the call: bound but sent as Bearer, another key, no key", () => {
+    const a = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
+    const b = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";
+    const facts = (keyJkt: string | null, tokenJkt: string | null) => ({ keyJkt, tokenJkt, nonceRetried: false });
+    assert.deepEqual(callNotes(local, token, facts(null, null)), []);
+    assert.deepEqual(callNotes(local, token, facts(a, a)), [], "the key is the token's");
+    assert.deepEqual(callNotes(local, token, facts(null, a)), [
+      `token: bound to a DPoP key (cnf.jkt ${a}) but sent as Bearer: give that key with --dpop-key FILE.`,
+    ]);
+    assert.deepEqual(callNotes(local, token, facts(a, b)), [
+      `token: bound to the key ${b} (cnf.jkt), not to the --dpop-key (${a}).`,
+    ]);
+    assert.match(callNotes(local, token, facts(a, null)).join(), /^token: bound to no key \(no cnf\.jkt\)/);
+  });
 });

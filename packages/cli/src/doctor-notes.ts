@@ -1,5 +1,6 @@
 import { isLoopbackUrl } from "@connectauth/core";
 import { humanDuration } from "./duration.js";
+import type { DpopFacts } from "./dpop-key.js";
 import type { TokenFacts } from "./token-facts.js";
 import type { TransportFacts } from "./transport-probe.js";
 
@@ -28,8 +29,9 @@ export function transportNotes(url: URL, t: TransportFacts): string[] {
 
 /**
  * The observations of `connectauth doctor` on what the call sends: a token in plaintext to a host that
- * is not loopback, and what the token says of itself by this machine's clock (no `exp`, expired or
- * about to, not valid yet, `alg: "none"`, not a JWT).
+ * is not loopback, what the token says of itself by this machine's clock (no `exp`, expired or about
+ * to, not valid yet, `alg: "none"`, not a JWT), and a DPoP binding that does not fit the call (a bound
+ * token sent as Bearer, a `--dpop-key` that is not the token's, or a token bound to no key).
  *
  * ```ts
  * callNotes(new URL("http://api.example.test"), tokenFacts(token, Date.now()));
@@ -38,7 +40,7 @@ export function transportNotes(url: URL, t: TransportFacts): string[] {
  *
  * Not checked: the token's signature (its facts are decoded without verification).
  */
-export function callNotes(url: URL, token: TokenFacts | null): string[] {
+export function callNotes(url: URL, token: TokenFacts | null, dpop?: DpopFacts): string[] {
   if (token === null) return [];
   const notes: string[] = [];
   if (url.protocol === "http:" && !isLoopbackUrl(url)) {
@@ -54,5 +56,20 @@ export function callNotes(url: URL, token: TokenFacts | null): string[] {
   if (ahead !== undefined && ahead > 0)
     notes.push(`token: not valid for ${humanDuration(ahead)} more by this machine's clock (nbf).`);
   if (token.alg === "none") notes.push('token: alg "none" (unsigned); no server should accept it.');
+  if (dpop !== undefined) notes.push(...dpopNotes(dpop));
   return notes;
+}
+
+/** The DPoP notes of {@link callNotes}: thumbprints only. */
+function dpopNotes({ keyJkt, tokenJkt }: DpopFacts): string[] {
+  if (keyJkt === null && tokenJkt !== null) {
+    return [`token: bound to a DPoP key (cnf.jkt ${tokenJkt}) but sent as Bearer: give that key with --dpop-key FILE.`];
+  }
+  if (keyJkt !== null && tokenJkt === null) {
+    return ["token: bound to no key (no cnf.jkt): a DPoP server refuses it with any proof; get a token bound to the --dpop-key."];
+  }
+  if (keyJkt !== null && tokenJkt !== null && keyJkt !== tokenJkt) {
+    return [`token: bound to the key ${tokenJkt} (cnf.jkt), not to the --dpop-key (${keyJkt}).`];
+  }
+  return [];
 }

@@ -37,6 +37,7 @@ export function formatDiagnosis(d: Diagnosis, s: Style): string {
   }
   out.push("", s.bold("token"));
   out.push(...(d.token === null ? ["  none sent"] : tokenLines(d.token, s)));
+  if (d.dpop.keyJkt !== null || d.dpop.tokenJkt !== null) out.push("", s.bold("dpop"), ...dpopLines(d.dpop, s));
   if (d.call !== null) {
     const c = d.call;
     out.push("", s.bold("call"));
@@ -64,6 +65,22 @@ export function formatDiagnosis(d: Diagnosis, s: Style): string {
     out.push(`${s.bold("fix:")} ${d.verdict.fix}`);
   }
   return `${out.join("\n")}\n`;
+}
+
+/** The lines describing the DPoP of the call: thumbprints, and whether a nonce was followed. */
+function dpopLines(p: Diagnosis["dpop"], s: Style): string[] {
+  const field = (name: string, value: string) => `  ${s.dim(name.padEnd(10))} ${value}`;
+  const lines = [
+    field("key", p.keyJkt === null ? "none (the token was sent as Bearer)" : `${p.keyJkt} (--dpop-key)`),
+    field("token", p.tokenJkt === null ? "bound to no key (no cnf.jkt)" : `bound to ${p.tokenJkt}`),
+  ];
+  if (p.keyJkt !== null && p.tokenJkt !== null) {
+    lines.push(
+      p.keyJkt === p.tokenJkt ? `  ${s.green("✓")} the key is the token's` : `  ${s.red("✗")} the key is not the token's`,
+    );
+  }
+  if (p.nonceRetried) lines.push(field("nonce", "the server asked for one; the call was made once more with it"));
+  return lines;
 }
 
 /** The lines describing a decoded token (shared with `connectauth token decode`). */

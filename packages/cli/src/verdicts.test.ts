@@ -7,6 +7,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { create } from "@bufbuild/protobuf";
 import { ErrorInfoSchema, type Reason, createAuthError } from "@connectauth/core";
 import { callOutcome } from "./call-outcome.js";
+import type { DpopFacts } from "./dpop-key.js";
 import { type CallSituation, callVerdict } from "./call-verdicts.js";
 import type { TokenFacts } from "./token-facts.js";
 import type { TransportFacts } from "./transport-probe.js";
@@ -402,13 +403,138 @@ suite("callVerdict()", () => {
     expect(denied("KEYS_UNAVAILABLE"), "keys_unavailable", /a server-side outage, not your token/, /not refresh their token/);
   });
 
-  test("invalid_dpop_proof, use_dpop_nonce, revocation_unavailable and replay_store_unavailable", () => {
-    expect(denied("INVALID_DPOP_PROOF"), "invalid_dpop_proof", /refused the DPoP proof/, /one fresh DPoP proof per call/);
-    expect(denied("USE_DPOP_NONCE"), "use_dpop_nonce", /carry its nonce/, /DPoP-Nonce header and retry once/);
+  test("revocation_unavailable and replay_store_unavailable", () => {
     expect(denied("REVOCATION_UNAVAILABLE"), "revocation_unavailable", /whether tokens are revoked/, /not refresh their token/);
     expect(denied("REPLAY_STORE_UNAVAILABLE"), "replay_store_unavailable", /check DPoP proofs for replay/, /reach its Redis/);
   });
+});
 
+// --- DPoP ---
+
+const keyJkt = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
+const otherJkt = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";
+const withKey: DpopFacts = { keyJkt, tokenJkt: keyJkt, nonceRetried: false };
+const asBearer: DpopFacts = { keyJkt: null, tokenJkt: keyJkt, nonceRetried: false };
+/** A refusal as a DPoP server sends it (a DPoP challenge with its algs), judged with these DPoP facts. */
+const dpopDenied = (reason: Reason, detail: string | undefined, dpop: DpopFacts = withKey) =>
+  callVerdict({
+    ...answered(
+      createAuthError(reason, {
+        realm: "greeter",
+        metadata: detail === undefined ? {} : { detail },
+        schemes: ["DPoP"],
+        dpopAlgorithms: ["ES256", "EdDSA"],
+      }),
+    ),
+    dpop,
+  });
+const proofRefused = (detail: string | undefined, dpop?: DpopFacts) => dpopDenied("INVALID_DPOP_PROOF", detail, dpop);
+
+suite("callVerdict() with DPoP", () => {
+  test("ok: a call that passed with a proof names the key, and a nonce followed", () => {
+    expect(
+      callVerdict({ ...answered(undefined), dpop: withKey }),
+      "ok",
+      new RegExp(`^the call passed auth with DPoP \\(a proof signed by the key ${keyJkt}\\) and the handler answered OK\\.$`),
+      /^$/,
+    );
+    expect(
+      callVerdict({ ...answered(undefined), dpop: { ...withKey, nonceRetried: true } }),
+      "ok",
+      /, with the server's nonce\)/,
+      /^$/,
+    );
+    expect(
+      callVerdict({ ...answered(undefined), dpop: asBearer }),
+      "ok",
+      /^the call passed auth and the handler answered OK\.$/,
+      /^$/,
+    );
+  });
+
+  test("invalid_token: dpop_required and dpop_bound say how to send DPoP, and how to get a bound token", () => {
+    expect(
+      dpopDenied("INVALID_TOKEN", "dpop_required", asBearer),
+      "invalid_token",
+      /takes tokens only with DPoP, and it came as "Authorization: Bearer"/,
+      /^send it with DPoP .*--dpop-key <private JWK file> here.*createDpopProver\(\{ keyPair \}\)/,
+    );
+    expect(
+      dpopDenied("INVALID_TOKEN", "dpop_required", { keyJkt: null, tokenJkt: null, nonceRetried: false }),
+      "invalid_token",
+      /only with DPoP/,
+      /^get a token bound to the key: .*createOAuth2TokenSource\(\{ dpop \}\).*token mint --jkt <its thumbprint>; then send it with DPoP/,
+    );
+    expect(
+      dpopDenied("INVALID_TOKEN", "dpop_bound", asBearer),
+      "invalid_token",
+      new RegExp(`bound to a DPoP key \\(cnf\\.jkt ${keyJkt}\\) and came as Bearer.*a stolen one is useless`),
+      /--dpop-key <private JWK file>/,
+    );
+  });
+
+  test("invalid_dpop_proof: one row per detail of the server", () => {
+    const rows: [string, RegExp, RegExp][] = [
+      ["missing", /came as "Authorization: DPoP" without a DPoP header/, /Access-Control-Allow-Headers: DPoP/],
+      ["multiple", /more than one DPoP header/, /one DPoP header per request/],
+      ["format", /not a compact JWS/, /header\.payload\.signature/],
+      ["typ", /its typ is not "dpop\+jwt"/, /typ to "dpop\+jwt"/],
+      ["alg", /not one the server takes \(it takes ES256 EdDSA\)/, /challenge \(ES256 EdDSA\).*dpop: \{ algorithms \}/],
+      ["jwk", /jwk header is not a public key/, /public members only/],
+      ["signature", /signature does not verify with the key in its jwk header/, /private key whose public key/],
+      ["jti", /no usable jti/, /new random jti/],
+      ["htm", /htm is not the request's HTTP method/, /POST for Connect, gRPC and gRPC-web.*useHttpGet/],
+      ["htu", /htu is not the URL/, /then \/example\.v1\.GreeterService\/Greet\).*publicOrigin/],
+      ["iat", /iat is too far from the server's clock/, /iatWindowSeconds \} \}\) \(default 60\) plus its clockToleranceSeconds/],
+      ["ath", /ath is not the hash of the token/, /base64url\(SHA-256\(token\)\)/],
+      ["nonce", /nonce is not one the server issued/, /last DPoP-Nonce header/],
+      ["jti_replay", /seen this proof before \(its jti was replayed\)/, /new proof for every request, retries included/],
+    ];
+    for (const [detail, summary, fix] of rows) expect(proofRefused(detail), "invalid_dpop_proof", summary, fix);
+    expect(
+      proofRefused("jkt", { keyJkt, tokenJkt: otherJkt, nonceRetried: false }),
+      "invalid_dpop_proof",
+      new RegExp(`bound to the key ${otherJkt} \\(cnf\\.jkt\\), and the proof was signed by ${keyJkt}`),
+      new RegExp(`key the token was issued for, or get a token bound to the key: .*--jkt ${keyJkt}\\.$`),
+    );
+    expect(
+      proofRefused("jkt", { keyJkt, tokenJkt: null, nonceRetried: false }),
+      "invalid_dpop_proof",
+      /the token is bound to no key \(no cnf\.jkt\), so no proof can prove it/,
+      new RegExp(`--jkt ${keyJkt}\\.$`),
+    );
+    expect(
+      proofRefused("jkt", { keyJkt: null, tokenJkt: null, nonceRetried: false }),
+      "invalid_dpop_proof",
+      /not bound to the key that signed the proof/,
+      /--jkt <its thumbprint>/,
+    );
+    expect(
+      proofRefused("something_new"),
+      "invalid_dpop_proof",
+      /refused the DPoP proof \(check: something_new\)\.$/,
+      /one fresh DPoP proof per call/,
+    );
+    expect(
+      denied("INVALID_DPOP_PROOF"),
+      "invalid_dpop_proof",
+      /^the server refused the DPoP proof\.$/,
+      /one fresh DPoP proof per call/,
+    );
+  });
+
+  test("use_dpop_nonce: asked for, or asked for again after the nonce was followed", () => {
+    expect(denied("USE_DPOP_NONCE"), "use_dpop_nonce", /carry its nonce/, /DPoP-Nonce header and retry once/);
+    expect(
+      dpopDenied("USE_DPOP_NONCE", "nonce", { ...withKey, nonceRetried: true }),
+      "use_dpop_nonce",
+      /asked for a nonce again after the call was made with the nonce it had sent/,
+      /do not share a nonce secret.*--dpop-nonce-secret/,
+    );
+  });
+});
+
+suite("callVerdict() without a connectauth reason", () => {
   test("failures without a connectauth reason: method_not_found, auth_failure_without_details, call_failed", () => {
     const other = (code: Code, message: string, challenge?: string) => {
       const error = new ConnectError(message, code);

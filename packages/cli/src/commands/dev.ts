@@ -8,8 +8,10 @@ const help = `usage: connectauth dev [--port N] [--host H] [--audience A] [--cli
 
 Runs a development issuer on this machine until Ctrl-C: one ES256 key made at start, its JWKS,
 OpenID discovery, a client_credentials token endpoint, and the development mint that
-"connectauth token mint" asks. Prints the createJwtAuthenticator options (@connectauth/server) that
-trust it, and what to run next. For development only: anyone who reaches it can mint tokens.
+"connectauth token mint" asks. A token request with a DPoP proof (RFC 9449) gets a token bound to
+the proof's key (token_type DPoP, cnf.jkt). Prints the createJwtAuthenticator options
+(@connectauth/server) that trust it, and what to run next. For development only: anyone who
+reaches it can mint tokens.
 
 options:
   --port N             the port (default 8181; 0: any free port)
@@ -37,8 +39,9 @@ const options = {
 
 /**
  * `connectauth dev`: runs a local development issuer until interrupted (Ctrl-C, or `io.signal`) and
- * prints its URL, JWKS and token endpoint, the `createJwtAuthenticator({…})` call that trusts it
- * (its JWKS is http, so `remote: { allowInsecureLoopback: true }`), and the commands to run next.
+ * prints its URL, JWKS and token endpoint (DPoP-bound tokens for a request with a DPoP proof), the
+ * `createJwtAuthenticator({…})` call that trusts it (its JWKS is http, so `remote: {
+ * allowInsecureLoopback: true }`; DPoP as a comment), and the commands to run next.
  *
  * ```sh
  * connectauth dev --audience my-api
@@ -97,6 +100,7 @@ export const devCommand = defineCommand({
         `  discovery  ${dev.url}/.well-known/openid-configuration`,
         `  jwks       ${jwks}`,
         `  token      POST ${dev.url}/token  (grant_type=client_credentials, client ${values["client-id"]}:${values["client-secret"]}, basic or post)`,
+        "             with a DPoP proof header: a DPoP-bound token (token_type DPoP, cnf.jkt of the proof's key)",
         `  audience   ${values.audience}`,
         "",
         "trust it in your server (@connectauth/server):",
@@ -106,11 +110,13 @@ export const devCommand = defineCommand({
         '    algorithms: ["ES256"],',
         `    keys: new URL(${JSON.stringify(jwks)}),`,
         "    remote: { allowInsecureLoopback: true }, // its JWKS is http: accepted on loopback only",
+        '    // dpop: "required", // or "allowed": tokens bound to a key, sent with a DPoP proof per call',
         "  })",
         "",
         "then:",
         `  TOKEN=$(connectauth token mint --issuer ${dev.url} --sub alice --scope "${scopes.length > 0 ? scopes.join(" ") : "<the scopes of your method>"}")`,
         '  connectauth doctor <your server\'s URL> <package.Service/Method> --token "$TOKEN"',
+        "  # DPoP: --jkt <your key's thumbprint> on token mint, --dpop-key <your private JWK file> on doctor",
         "  connectauth audit    # the scopes each method needs",
         "",
         "Ctrl-C stops it.",

@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { isJwkThumbprint } from "@connectauth/node/dev";
 import { defineCommand } from "../command-line.js";
 import type { CommandGroup } from "../command.js";
 import { tokenLines } from "../doctor-report.js";
@@ -9,7 +10,7 @@ import { tokenFacts } from "../token-facts.js";
 
 const defaultIssuer = "http://127.0.0.1:8181";
 
-const mintHelp = `usage: connectauth token mint --sub S [--scope "a b"] [--ttl SECONDS] [--aud A] [--issuer URL]
+const mintHelp = `usage: connectauth token mint --sub S [--scope "a b"] [--ttl SECONDS] [--aud A] [--jkt THUMBPRINT] [--issuer URL]
 
 Asks a running "connectauth dev" for a signed token and prints it, alone on stdout, so that
 TOKEN=$(connectauth token mint …) works. Warns on stderr when the lifetime is longer than servers
@@ -20,11 +21,14 @@ options:
   --scope "a b"    the scopes (scope claim), space-separated; default none
   --ttl SECONDS    the lifetime, default 3600; negative: already expired (--ttl -60)
   --aud A          the audience; default the issuer's (connectauth dev --audience)
+  --jkt THUMBPRINT bind the token to a DPoP key (cnf.jkt): the RFC 7638 SHA-256 thumbprint of its
+                   public JWK (43 base64url characters); send it with "Authorization: DPoP" and proofs
   --issuer URL     the development issuer; default $CONNECTAUTH_DEV_ISSUER, else ${defaultIssuer}
   -h, --help       this help
 
 example:
   TOKEN=$(connectauth token mint --sub alice --scope "books.read books.write")
+  TOKEN=$(connectauth token mint --sub alice --scope greet --jkt "$JKT")   # DPoP-bound
 `;
 
 const decodeHelp = `usage: connectauth token decode <token> | --file F | - [--json]
@@ -49,19 +53,22 @@ const mintOptions = {
   scope: { type: "string", default: "" },
   ttl: { type: "string", default: "3600" },
   aud: { type: "string" },
+  jkt: { type: "string" },
 } as const;
 
 const decodeOptions = { file: { type: "string" }, json: { type: "boolean", default: false } } as const;
 
 /**
  * `connectauth token mint`: asks a running `connectauth dev` issuer for a token (its development mint)
- * and prints it; warns when its lifetime exceeds the servers' default cap.
+ * and prints it; warns when its lifetime exceeds the servers' default cap. With `--jkt`, the token is
+ * bound to that DPoP key (`cnf.jkt`).
  *
  * ```sh
  * TOKEN=$(connectauth token mint --sub alice --scope greet --ttl -60)   # an expired token
  * ```
  *
- * Not checked: the cap of a particular server (only the default one is known).
+ * Not checked: the cap of a particular server (only the default one is known); that anyone holds the
+ * key of a `--jkt` (its form only).
  */
 export const mintCommand = defineCommand({
   name: "mint",
@@ -74,6 +81,10 @@ export const mintCommand = defineCommand({
     if (!/^-?\d+$/.test(values.ttl))
       return fail(`--ttl must be a whole number of seconds (negative: already expired), not "${values.ttl}"`);
     const ttl = Number(values.ttl);
+    if (values.jkt !== undefined && !isJwkThumbprint(values.jkt))
+      return fail(
+        `--jkt must be the SHA-256 JWK thumbprint of the DPoP key (43 base64url characters, RFC 7638), not "${values.jkt}"`,
+      );
     const issuer = values.issuer ?? io.env["CONNECTAUTH_DEV_ISSUER"] ?? defaultIssuer;
     let endpoint: URL;
     try {
@@ -87,7 +98,7 @@ export const mintCommand = defineCommand({
       response = await fetch(endpoint, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ sub: values.sub, scope: values.scope, ttl, aud: values.aud }),
+        body: JSON.stringify({ sub: values.sub, scope: values.scope, ttl, aud: values.aud, jkt: values.jkt }),
       });
     } catch {
       io.stderr.write(
