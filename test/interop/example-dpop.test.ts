@@ -369,3 +369,27 @@ test("--clock-tolerance is the JWT authenticator's clockToleranceSeconds", async
     await Promise.all([strict.close(), lenient.close()]);
   }
 });
+
+test("npm start (demo.ts): the DPoP rows end as the contract says, on every protocol, and it exits 0", async () => {
+  const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "packages/example/src/demo.ts"], {
+      cwd: repoRoot,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (t: string) => (out += t));
+    child.once("exit", (c) => resolve({ code: c, stdout: out }));
+  });
+  assert.equal(code, 0, stdout);
+  for (const protocol of protocols) {
+    for (const row of [
+      /^Greet \(DPoP-bound token, new proof\) +PROTOCOL +OK +- +as expected$/,
+      /^Greet \(DPoP proof replayed\) +PROTOCOL +Unauthenticated \(16\) +INVALID_DPOP_PROOF \(jti_replay\) +as expected$/,
+      /^Greet \(stolen DPoP-bound token as Bearer\) +PROTOCOL +Unauthenticated \(16\) +INVALID_TOKEN \(dpop_bound\) +as expected$/,
+    ]) {
+      assert.match(stdout, new RegExp(row.source.replace("PROTOCOL", protocol), "m"));
+    }
+  }
+  assert.match(stdout, /^All 24 calls ended as the contract says\.$/m);
+  assert.doesNotMatch(stdout, /eyJ[\w-]{16,}/, "no token or proof printed");
+});

@@ -1,12 +1,13 @@
-// npm start: the example server with its embedded issuer, and a Node client through the demo cases.
-import { formatTable, runDemoCases } from "./demo-cases.js";
+// npm start: the example server with its embedded issuer (DPoP allowed), and a Node client through the
+// demo cases, the DPoP ones included.
+import { demoCases, dpopDemoCases, formatTable, runDemoCases } from "./demo-cases.js";
 import { startExampleServer } from "./server.js";
 
-const server = await startExampleServer();
+const server = await startExampleServer({ dpop: "allowed" });
 console.log(`connectauth demo: Greeter server listening on ${server.url} (Connect, gRPC, gRPC-web; HTTP/2 and HTTP/1.1)\n`);
 try {
   if (server.devIssuer === undefined) throw new Error("the demo needs the example server's development issuer");
-  const results = await runDemoCases(server.url, server.devIssuer);
+  const results = await runDemoCases(server.url, server.devIssuer, [...demoCases, ...dpopDemoCases]);
   console.log(formatTable(results));
   const failed = results.filter((r) => !r.pass);
   console.log(
