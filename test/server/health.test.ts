@@ -12,9 +12,11 @@ import {
   Health,
   type HealthCheckResponse,
   HealthCheckResponse_ServingStatus as ServingStatus,
-} from "../../packages/server/src/gen/grpc/health/v1/health_pb.js";
-import { createAuthReadiness } from "../../packages/server/src/auth-readiness.js";
-import { healthRoutes } from "../../packages/server/src/health-service.js";
+  createAuthReadiness,
+  healthRoutes,
+} from "@connectauth/server";
+// Internal: the status of a key source (what the JWT authenticators report as theirs), kept by the
+// module that made the source, so both from src.
 import { type KeySourceStatus, keySourceStatusOf } from "../../packages/server/src/key-source-status.js";
 import { createRemoteKeySource } from "../../packages/server/src/remote-key-source.js";
 import { type KeyServer, startKeyServer } from "../support/key-server.js";

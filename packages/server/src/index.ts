@@ -57,3 +57,15 @@ export {
 } from "./revocation-list.js";
 export { type AuthIdentity, authIdentityKey, getAuth } from "./identity.js";
 export type { DecisionEvent, DecisionListener, ShadowDecision } from "./decision.js";
+export type { StreamLifetimeOptions } from "./stream-lifetime.js";
+export {
+  type AuthenticatorStatus,
+  type AuthReadiness,
+  type AuthReadinessStatus,
+  type ReadinessSource,
+  type ReadyOptions,
+  AuthNotReadyError,
+  createAuthReadiness,
+} from "./auth-readiness.js";
+export { type HealthReadiness, type HealthServiceOptions, createHealthService, healthRoutes } from "./health-service.js";
+export { Health, type HealthCheckResponse, HealthCheckResponse_ServingStatus } from "./gen/grpc/health/v1/health_pb.js";

@@ -1,11 +1,21 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Code, ConnectError, type Interceptor, createHandlerContext } from "@connectrpc/connect";
+import {
+  Code,
+  ConnectError,
+  type Interceptor,
+  createClient,
+  createHandlerContext,
+  createRouterTransport,
+} from "@connectrpc/connect";
 import { type InstallMode, installModes, installed } from "../../../test/support/install-modes.js";
 import { failure } from "../../../test/support/failure.js";
 import { GreeterService, fixedAuthenticator as fixed, greeterClient } from "./test-support/greeter.js";
 import { type Authenticator, rejected } from "./authenticator.js";
 import { createServerAuth } from "./server-auth.js";
+import { AuthNotReadyError, type AuthenticatorStatus } from "./auth-readiness.js";
+import { healthRoutes } from "./health-service.js";
+import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "./gen/grpc/health/v1/health_pb.js";
 
 // Each mode installs exactly what it names: { requestGate }, { interceptors: [interceptor] }, or auth.install({}).
 function client(options: { mode: InstallMode; header?: Record<string, string>; onGreet?: () => void }) {
@@ -335,5 +345,116 @@ test("challenges: a condition over the request refused after a DPoP call answers
     assert.equal(dpop.wwwAuthenticate, 'DPoP realm="test", error="insufficient_scope", scope="greet", algs="ES256 EdDSA"', mode);
     const bearer = await failure(greet("Bearer greet-token", "no"));
     assert.equal(bearer.wwwAuthenticate, 'Bearer realm="test", error="insufficient_scope", scope="greet"', mode);
+  }
+});
+
+/**
+ * An authenticator whose keys come when `arrive()` is called: `status` not ready (`timeout`) until then,
+ * `prefetch` counted, `onStatusChange` told on arrival.
+ */
+function keyedAuthenticator(name: string) {
+  let ready = false;
+  let prefetched = 0;
+  const listeners = new Set<() => void>();
+  const authenticator: Authenticator = {
+    ...fixed,
+    name,
+    status: (): AuthenticatorStatus => (ready ? { ready: true, keysAgeMs: 0 } : { ready: false, lastError: "timeout" }),
+    prefetch: async () => {
+      prefetched++;
+    },
+    onStatusChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+  return {
+    authenticator,
+    prefetched: () => prefetched,
+    listening: () => listeners.size,
+    arrive() {
+      ready = true;
+      for (const l of listeners) l();
+    },
+  };
+}
+
+test("readiness: status() by name over the authenticators that have one; ready() waits for their keys", async () => {
+  const jwt = keyedAuthenticator("jwt");
+  let warmed = 0;
+  const warm: Authenticator = { ...fixed, name: "warm", schemes: ["warm"], prefetch: async () => void warmed++ };
+  const auth = createServerAuth({ authenticators: [jwt.authenticator, warm] });
+  assert.deepEqual(auth.status(), { ready: false, authenticators: { jwt: { ready: false, lastError: "timeout" } } });
+  assert.equal(auth.readiness.status().ready, false);
+  let resolved = false;
+  const waiting = auth.ready({ timeoutMs: 10_000 }).then(() => {
+    resolved = true;
+  });
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(resolved, false);
+  assert.equal(jwt.prefetched(), 1, "ready() asks for the keys");
+  assert.equal(warmed, 1, "and warms up those without a status");
+  assert.equal(jwt.listening(), 1);
+  jwt.arrive();
+  await waiting;
+  assert.deepEqual(auth.status(), { ready: true, authenticators: { jwt: { ready: true, keysAgeMs: 0 } } });
+  assert.equal(jwt.listening(), 0, "ready() unsubscribes once settled");
+  // Without any authenticator that has a status: ready at once.
+  const plain = createServerAuth({ authenticators: [fixed] });
+  assert.deepEqual(plain.status(), { ready: true, authenticators: {} });
+  await plain.ready({ timeoutMs: 0 });
+});
+
+test("readiness: ready() rejects with AUTH_NOT_READY after timeoutMs, naming who and why", async () => {
+  const jwt = keyedAuthenticator("jwt");
+  const auth = createServerAuth({ authenticators: [jwt.authenticator] });
+  await assert.rejects(auth.ready({ timeoutMs: 30 }), (e: unknown) => {
+    assert.ok(e instanceof AuthNotReadyError);
+    assert.equal(e.code, "AUTH_NOT_READY");
+    assert.deepEqual(e.authenticators, [{ name: "jwt", lastError: "timeout" }]);
+    assert.equal(e.message, "authenticators not ready after 30 ms: jwt (timeout)");
+    return true;
+  });
+  assert.equal(jwt.listening(), 0);
+});
+
+test("readiness: a health service fed by auth.readiness goes NOT_SERVING to SERVING (Health public in the rules)", async () => {
+  const jwt = keyedAuthenticator("jwt");
+  const auth = createServerAuth({
+    authenticators: [jwt.authenticator],
+    authorization: { services: [GreeterService, Health], rules: { "grpc.health.v1.Health": { public: true } } },
+  });
+  const transport = createRouterTransport((router) => healthRoutes(router, { readiness: auth.readiness }), {
+    router: auth.install({}),
+  });
+  const health = createClient(Health, transport);
+  assert.equal((await health.check({ service: "" })).status, ServingStatus.NOT_SERVING);
+  const seen: ServingStatus[] = [];
+  const controller = new AbortController();
+  const watching = (async () => {
+    for await (const r of health.watch({ service: "" }, { signal: controller.signal })) {
+      seen.push(r.status);
+      if (r.status === ServingStatus.SERVING) controller.abort();
+    }
+  })().catch(() => undefined);
+  while (seen.length === 0) await new Promise((r) => setTimeout(r, 2));
+  jwt.arrive();
+  await watching;
+  assert.deepEqual(seen, [ServingStatus.NOT_SERVING, ServingStatus.SERVING]);
+  assert.equal((await health.check({ service: "" })).status, ServingStatus.SERVING);
+});
+
+test("readiness: two authenticators with a status and one name, or a hook that is not a function, throw at construction", () => {
+  const a = keyedAuthenticator("jwt").authenticator;
+  const b = { ...keyedAuthenticator("jwt").authenticator, schemes: ["other"] };
+  assert.throws(() => createServerAuth({ authenticators: [a, b] }), {
+    name: "TypeError",
+    message: /two authenticators with a status are named "jwt"/,
+  });
+  for (const hook of ["status", "prefetch", "onStatusChange"]) {
+    assert.throws(() => createServerAuth({ authenticators: [{ ...fixed, [hook]: "yes" }] }), {
+      name: "TypeError",
+      message: new RegExp(`${hook} of authenticator "fixed" must be a function`),
+    });
   }
 });

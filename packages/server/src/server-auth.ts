@@ -1,6 +1,7 @@
 import type { ConnectRouter, HandlerContext, Interceptor, StreamRequest, UnaryRequest } from "@connectrpc/connect";
 import type { DescMethod } from "@bufbuild/protobuf";
 import { validateUniversalHandlerOptions } from "@connectrpc/connect/protocol";
+import { type AuthReadiness, type AuthReadinessStatus, type ReadyOptions, createAuthReadiness } from "./auth-readiness.js";
 import type { Authenticator } from "./authenticator.js";
 import { type AuthorizationOptions, createAuthorization } from "./authorization.js";
 import { createCallStates } from "./call-state.js";
@@ -11,6 +12,7 @@ import { type Judgement, createHeaderJudge } from "./header-judge.js";
 import { authIdentityKey } from "./identity.js";
 import { type PendingCondition, createRequestConditions } from "./request-conditions.js";
 import { guardRoutes } from "./route-guard.js";
+import { type AdmittedStream, type StreamLifetimeOptions, createStreamLifetimes } from "./stream-lifetime.js";
 
 /** Options of {@link createServerAuth}. */
 export interface ServerAuthOptions {
@@ -38,6 +40,16 @@ export interface ServerAuthOptions {
    * once the condition has judged the message (unary), or when the request stream is refused or done.
    */
   readonly onDecision?: DecisionListener;
+  /**
+   * How long a stream (server, client or bidi) may outlive its credential: one admitted with a token
+   * whose `exp` passes while it is open is ended with `TOKEN_EXPIRED` once `exp` plus
+   * `clockToleranceSeconds` (default 30) plus `graceSeconds` (default 0) has passed, within 1 s, after
+   * the messages already sent; one whose authenticator's `revalidate` rejects the identity (asked about
+   * once a second) is ended with that rejection. `endOnExpiry: false` turns the expiry off, `keepOpen`
+   * turns it off for some services or methods. The end emits one more decision event for the call
+   * (`allowed: false`). See {@link StreamLifetimeOptions}.
+   */
+  readonly streams?: StreamLifetimeOptions;
   /**
    * Told, once per server, of a setup that works but gives less than it should: `GATE_NOT_RUN` when
    * the interceptor sees a call that no request gate saw (`@connectrpc/connect` before 2.2, which
@@ -117,6 +129,29 @@ export interface ServerAuth {
    * call, it only judges the rule's condition over the request message, if there is one.
    */
   readonly interceptor: Interceptor;
+  /**
+   * Resolves once every authenticator that has a `status` is ready (its keys fetched): asks each one
+   * that has `prefetch` to fetch now, then waits. Call it before listening, so that the first calls
+   * are not answered `Unavailable` while the keys are still on their way.
+   *
+   * ```ts
+   * await auth.ready({ timeoutMs: 5000 }); // AuthNotReadyError (code AUTH_NOT_READY) after 5 s
+   * ```
+   *
+   * @throws AuthNotReadyError (a rejection, `code: "AUTH_NOT_READY"`) when one is still not ready after
+   * `timeoutMs` (default 10000), naming each one and the word of its last error.
+   */
+  ready(options?: ReadyOptions): Promise<void>;
+  /**
+   * The status of every authenticator that has one, by name: `{ ready, authenticators: { jwt: { ready,
+   * keysAgeMs, lastError, nextFetchAtMs } } }`; ready for a server none of whose authenticators has one.
+   */
+  status(): AuthReadinessStatus;
+  /**
+   * The readiness of the authenticators ({@link ServerAuth.ready} and {@link ServerAuth.status} are
+   * its), for the health service: `healthRoutes(router, { readiness: auth.readiness })`.
+   */
+  readonly readiness: AuthReadiness;
 }
 
 /**
@@ -135,8 +170,12 @@ export interface ServerAuth {
  * request), or that already hold an identity, are refused (`Internal`). Exceptions from user code
  * (`authenticate`, `extract`, `authenticateConnection`) are `Internal` without their cause.
  *
- * @throws TypeError without authenticators, when two of them claim the same scheme or header, or on a
- * bad `authorization` option.
+ * Open streams end with their credential (see {@link ServerAuthOptions.streams}), and the server
+ * knows whether its authenticators are ready ({@link ServerAuth.ready}, {@link ServerAuth.readiness}
+ * for grpc.health.v1).
+ *
+ * @throws TypeError without authenticators, when two of them claim the same scheme or header, two with a
+ * `status` share a name, a hook of one is not a function, or on a bad `authorization` or `streams` option.
  */
 export function createServerAuth(options: ServerAuthOptions): ServerAuth {
   const realm = options.realm;
@@ -145,11 +184,18 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
   const judge = createHeaderJudge(source, authorization, options.authenticators);
   const emit = options.onDecision === undefined ? undefined : decisionEmitter(options.onDecision, authorization);
   const withConditions = createRequestConditions(authorization, emit, realm);
+  const lifetimes = createStreamLifetimes(options.streams, {
+    authenticators: options.authenticators,
+    realm,
+    emit,
+    services: options.authorization?.services,
+  });
+  const readiness = readinessOf(options.authenticators);
   const now = emit === undefined ? () => 0 : () => performance.now();
   const onWarning = options.onWarning ?? ((w: ServerAuthWarning) => console.warn(w.message));
   let warnedGateNotRun = false;
   const calls = createCallStates<CallState>();
-  const newCall = (signal: AbortSignal): CallState => ({ signal, admitted: false, pending: undefined });
+  const newCall = (signal: AbortSignal): CallState => ({ signal, admitted: false, pending: undefined, judgement: undefined });
 
   /**
    * Admits a call judged from its headers (its identity in its context values), or refuses it. A
@@ -175,9 +221,13 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
       // Judged with the request message by the interceptor; the event waits for that.
       state.pending = { verdict: judgement, identity, durationMs: now() - started };
       state.admitted = true;
+      state.judgement = judgement;
       return undefined;
     }
-    if (identity !== undefined) values.set(authIdentityKey, identity);
+    if (identity !== undefined) {
+      values.set(authIdentityKey, identity);
+      state.judgement = judgement;
+    }
     state.admitted = true;
     if (emit !== undefined && identity !== undefined && conditions === "defer" && authorization.candidateReadsRequest(method)) {
       // Only the candidate rule reads the request: the event waits for the interceptor to judge it.
@@ -236,9 +286,16 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
       return refuse({ method: req.method, denial: fault("connectauth: the call was not admitted") }, now());
     }
     const pending = state.pending;
-    if (pending === undefined) return next(req);
+    if (!req.stream) {
+      if (pending === undefined) return next(req);
+      state.pending = undefined;
+      return withConditions(next, req, pending);
+    }
     state.pending = undefined;
-    return withConditions(next, req, pending);
+    const inner: InterceptorNext = pending === undefined ? next : (r) => withConditions(next, r, pending);
+    // A stream with an identity ends with its credential.
+    const admitted = state.judgement;
+    return admitted?.identity === undefined ? inner(req) : lifetimes(inner, req, admitted as AdmittedStream);
   }
 
   const theInterceptor = interceptor();
@@ -280,7 +337,51 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
       return gateAlone;
     },
     interceptor: theInterceptor,
+    ready(readyOptions) {
+      // Those without a status cannot be waited for: asked to fetch all the same.
+      for (const a of options.authenticators) {
+        if (a.prefetch !== undefined && a.status === undefined) {
+          void Promise.resolve()
+            .then(() => a.prefetch?.())
+            .catch(() => undefined);
+        }
+      }
+      return readiness.ready(readyOptions);
+    },
+    status: () => readiness.status(),
+    readiness,
   };
+}
+
+const hooks = ["revalidate", "status", "prefetch", "onStatusChange"] as const;
+
+/** The readiness over the authenticators that have a `status`, with their `prefetch` and `onStatusChange`. */
+function readinessOf(authenticators: readonly Authenticator[]): AuthReadiness {
+  const names = new Set<string>();
+  for (const a of authenticators) {
+    for (const hook of hooks) {
+      if (a[hook] !== undefined && typeof a[hook] !== "function") {
+        throw new TypeError(`createServerAuth: ${hook} of authenticator "${a.name}" must be a function`);
+      }
+    }
+    if (a.status === undefined) continue;
+    if (names.has(a.name)) throw new TypeError(`createServerAuth: two authenticators with a status are named "${a.name}"`);
+    names.add(a.name);
+  }
+  return createAuthReadiness(
+    authenticators.flatMap((a) => {
+      const { status, prefetch, onStatusChange } = a;
+      if (status === undefined) return [];
+      return [
+        {
+          name: a.name,
+          status: () => status.call(a),
+          ...(prefetch === undefined ? {} : { prefetch: () => prefetch.call(a) }),
+          ...(onStatusChange === undefined ? {} : { onChange: (listener: () => void) => onStatusChange.call(a, listener) }),
+        },
+      ];
+    }),
+  );
 }
 
 /** What the server keeps of one call between its gate and its interceptor. */
@@ -291,6 +392,8 @@ interface CallState {
   admitted: boolean;
   /** A condition over the request message still to judge. */
   pending: PendingCondition | undefined;
+  /** The verdict that admitted the call with an identity: what a stream's lifetime watches. */
+  judgement: Judgement | undefined;
 }
 
 function conditionNeedsInterceptor(method: DescMethod): string {
