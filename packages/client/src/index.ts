@@ -7,6 +7,12 @@ export {
   type IssuedToken,
 } from "./cached-token-source.js";
 export { withCallToken, callTokenKey } from "./call-token.js";
+export {
+  resumableStream,
+  type ResumableStreamOptions,
+  type ResumeEvent,
+  type StreamOpener,
+} from "./resumable-stream.js";
 export type { ClientAuthEvent, ClientAuthEventHandler } from "./client-auth-event.js";
 // The type of the interceptor's `dpop` option; provers come from the `@connectauth/client/dpop` entry.
 export type { DpopProver } from "./dpop-prover.js";
