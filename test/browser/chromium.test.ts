@@ -1,7 +1,9 @@
 // The browser suite: Debian's Chromium driven by playwright-core opens the example's browser page (its
 // bundle: src/web/app.ts with @connectrpc/connect-web, the generated stubs and @connectauth/client), which
 // runs the scenarios over Connect and gRPC-web against the example server; the outcomes must be the
-// contract's, the same as in Node (node-parity.test.ts). Chromium is required: without it this FAILS.
+// contract's, the same as in Node (node-parity.test.ts), DPoP calls from a non-extractable WebCrypto key
+// included (CORS lets the DPoP header through and the DPoP-Nonce header back). Chromium is required:
+// without it this FAILS.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -10,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium } from "playwright-core";
 import { type ExampleServer, startExampleServer } from "../../packages/example/src/server.js";
-import { expectedResults } from "./expected.js";
+import { expectedResults, pageServerOptions } from "./expected.js";
 
 const executablePath = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
 const flags = [
@@ -33,7 +35,7 @@ before(async () => {
     `Chromium is not installed at ${executablePath}: run \`apt-get update && apt-get install -y chromium\` ` +
       "(or set CHROMIUM_PATH). The browser suite does not skip.",
   );
-  server = await startExampleServer({ webPage: true });
+  server = await startExampleServer(pageServerOptions());
   profile = await mkdtemp(join(tmpdir(), "connectauth-chromium-"));
   // A fresh profile per run (playwright passes it as --user-data-dir).
   browser = await chromium.launchPersistentContext(profile, { executablePath, headless: true, args: flags });
@@ -47,7 +49,12 @@ after(async () => {
 test("Chromium (connect-web, Connect and gRPC-web): the scenarios end as the contract says", async () => {
   const page = await browser.newPage();
   const requests: string[] = [];
-  page.on("request", (r) => requests.push(r.url()));
+  const proofs: string[] = [];
+  page.on("request", (r) => {
+    requests.push(r.url());
+    const proof = r.headers()["dpop"];
+    if (proof !== undefined) proofs.push(proof);
+  });
   await page.goto(`${server.url}/`);
   await page.waitForFunction(() => window.connectauthResults !== undefined, undefined, { timeout: 20_000 });
   const results = await page.evaluate(() => window.connectauthResults);
@@ -61,6 +68,15 @@ test("Chromium (connect-web, Connect and gRPC-web): the scenarios end as the con
   assert.ok(
     requests.some((u) => u.endsWith("/example.v1.GreeterService/GreetStream")),
     "calls went over the network",
+  );
+  // Two DPoP scenarios, two attempts each (the nonce), on two protocols: each with its own proof.
+  assert.equal(proofs.length, 8, "the proofs went over the network");
+  assert.equal(new Set(proofs).size, proofs.length, "a new proof per request");
+  const shown = await page.content();
+  for (const proof of proofs) assert.ok(!shown.includes(proof.split(".")[1]!), "no proof on the page");
+  assert.match(
+    (await page.locator("#status").textContent()) ?? "",
+    /DPoP allowed: the DPoP calls prove a key of this page \(thumbprint [\w-]{43}\)/,
   );
 });
 

@@ -1,9 +1,16 @@
 // What every scenario of packages/example/src/web/scenarios.ts must end in, per the contract: written out
 // here, not computed, so that the browser and Node suites check the code rather than themselves.
 import type { ScenarioResult, WebProtocol } from "../../packages/example/src/web/scenarios.js";
+import type { ExampleServerOptions } from "../../packages/example/src/server.js";
 
 const stream = "OK: Hello #1, s! (from browser-user) | Hello #2, s! (from browser-user)";
+/** A DPoP call's client side: the key stays in WebCrypto; the server's nonce costs one more attempt. */
+const dpopClient = "private key extractable false (export refused), proofs 2, retries 1 (USE_DPOP_NONCE)";
 
+/**
+ * The outcomes against the example server of the browser suites: DPoP allowed, with nonces
+ * (`startExampleServer({ webPage: true, dpop: { mode: "allowed", nonce } })`), and a DPoP key on the page.
+ */
 export function expectedResults(protocols: readonly WebProtocol[] = ["connect", "grpc-web"]): ScenarioResult[] {
   return protocols.flatMap((protocol) => [
     { scenario: "public call", protocol, outcome: "OK: pong (caller: anonymous)", client: "retries 0" },
@@ -28,5 +35,24 @@ export function expectedResults(protocols: readonly WebProtocol[] = ["connect", 
       outcome: stream,
       client: "loads 2, retries 1 (TOKEN_EXPIRED)",
     },
+    {
+      scenario: "DPoP call, non-extractable key",
+      protocol,
+      outcome: "OK: Hello, dpop! (from browser-user)",
+      client: dpopClient,
+    },
+    { scenario: "DPoP server streaming", protocol, outcome: stream, client: dpopClient },
+    {
+      scenario: "DPoP-bound token sent as Bearer",
+      protocol,
+      outcome: "Unauthenticated INVALID_TOKEN -> sign_in (dpop_bound)",
+      client: "retries 0",
+    },
   ]);
+}
+
+/** The example server of the browser suites: the page, DPoP allowed, nonces from a secret of this run. */
+export function pageServerOptions(): ExampleServerOptions {
+  const secret = crypto.getRandomValues(new Uint8Array(32));
+  return { webPage: true, dpop: { mode: "allowed", nonce: { secret } } };
 }

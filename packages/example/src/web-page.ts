@@ -11,8 +11,8 @@ const webDir = fileURLToPath(new URL("./web/", import.meta.url));
  * The browser page of the example: `/` (HTML), `/app.js` (src/web/app.ts bundled by esbuild with the
  * generated stubs, @connectauth/client and @connectrpc/connect-web) and, with the development issuer,
  * `/demo/tokens` (a valid and an expired token with scope `greet`, minted per request, and the server's
- * DPoP mode; with `?jkt=<thumbprint>`, also a token bound to that key, `dpop`). Anything else goes to
- * `next`.
+ * DPoP mode; with `?jkt=<thumbprint>` and DPoP on, also a token bound to that key, `dpop`). Anything
+ * else goes to `next`.
  *
  * ```ts
  * const page = await createWebPage(devIssuer, "allowed");
@@ -54,7 +54,9 @@ export async function createWebPage(
       void Promise.all([
         devIssuer.mint({ subject: "browser-user", scopes: ["greet"], ttlSeconds: 300 }),
         devIssuer.mint({ subject: "browser-user", scopes: ["greet"], ttlSeconds: -60 }),
-        jkt === undefined ? undefined : devIssuer.mint({ subject: "browser-user", scopes: ["greet"], ttlSeconds: 300, jkt }),
+        jkt === undefined || dpop === "off"
+          ? undefined
+          : devIssuer.mint({ subject: "browser-user", scopes: ["greet"], ttlSeconds: 300, jkt }),
       ]).then(([greet, expired, bound]) => {
         res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
         res.end(JSON.stringify({ greet, expired, dpopMode: dpop, ...(bound === undefined ? {} : { dpop: bound }) }));

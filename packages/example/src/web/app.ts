@@ -1,6 +1,8 @@
 // The example's browser page: runs the shared scenarios with connect-web (Connect and gRPC-web) against
-// the server that served the page, and shows each call and its outcome.
+// the server that served the page, and shows each call and its outcome. Its DPoP key is made here,
+// non-extractable: the page can sign with it, no script can take it away.
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
+import { createDpopProver } from "@connectauth/client/dpop";
 import { type ScenarioResult, type ScenarioTokens, runScenarios } from "./scenarios.js";
 
 declare global {
@@ -17,13 +19,17 @@ function showStatus(text: string): void {
 
 async function main(): Promise<void> {
   const baseUrl = location.origin;
-  const tokens = (await (await fetch("/demo/tokens")).json()) as ScenarioTokens;
+  const keyPair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"]);
+  const jkt = await createDpopProver({ keyPair }).jkt();
+  const tokens = (await (await fetch(`/demo/tokens?jkt=${jkt}`)).json()) as ScenarioTokens & { dpopMode: string };
   const results = await runScenarios(
     (protocol, interceptors) =>
       protocol === "connect"
         ? createConnectTransport({ baseUrl, interceptors })
         : createGrpcWebTransport({ baseUrl, interceptors }),
     tokens,
+    undefined,
+    keyPair,
   );
   const body = document.querySelector("tbody");
   if (body === null) throw new Error("the page has no results table");
@@ -32,7 +38,11 @@ async function main(): Promise<void> {
     for (const text of [r.scenario, r.protocol, r.outcome, r.client]) row.insertCell().textContent = text;
     row.className = r.outcome.startsWith("OK") ? "ok" : "refused";
   }
-  showStatus(`${results.length} calls made from this browser.`);
+  const dpop =
+    tokens.dpopMode === "off"
+      ? " DPoP is off on this server (npm run serve -- --dpop allowed shows DPoP calls)."
+      : ` DPoP ${tokens.dpopMode}: the DPoP calls prove a key of this page (thumbprint ${jkt}).`;
+  showStatus(`${results.length} calls made from this browser.${dpop}`);
   window.connectauthResults = results;
 }
 

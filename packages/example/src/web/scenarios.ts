@@ -9,6 +9,7 @@ import {
   createCachedTokenSource,
   readAuthFailure,
 } from "@connectauth/client";
+import { createDpopProver } from "@connectauth/client/dpop";
 import { GreeterService } from "../gen/example/v1/greeter_pb.js";
 
 /** Tokens from the development issuer, handed to the page by the example server. */
@@ -17,6 +18,8 @@ export interface ScenarioTokens {
   readonly greet: string;
   /** Scope `greet`, already expired. */
   readonly expired: string;
+  /** Scope `greet`, bound to the page's DPoP key (`cnf.jkt`); absent when the server has DPoP off. */
+  readonly dpop?: string;
 }
 
 /** The browser protocols (gRPC needs HTTP/2 trailers, which browsers do not expose). */
@@ -37,10 +40,20 @@ export interface ScenarioResult {
 
 interface Scenario {
   readonly name: string;
-  /** The token the interceptor is given; `"stale-then-fresh"`: a caching source whose first token is expired. */
-  readonly token: "greet" | "none" | "stale-then-fresh";
+  /**
+   * The token the interceptor is given; `"stale-then-fresh"`: a caching source whose first token is
+   * expired; `"dpop"`: the bound token, with a prover of the page's key; `"dpop as bearer"`: the bound
+   * token without it (as a thief without the key would send it).
+   */
+  readonly token: "greet" | "none" | "stale-then-fresh" | "dpop" | "dpop as bearer";
   readonly call: (client: ReturnType<typeof createClient<typeof GreeterService>>) => Promise<string>;
 }
+
+const greetStream = async (c: ReturnType<typeof createClient<typeof GreeterService>>) => {
+  const got: string[] = [];
+  for await (const m of c.greetStream({ name: "s", count: 2 })) got.push(m.greeting);
+  return got.join(" | ");
+};
 
 const scenarios: readonly Scenario[] = [
   { name: "public call", token: "greet", call: async (c) => (await c.ping({})).message },
@@ -52,28 +65,43 @@ const scenarios: readonly Scenario[] = [
     token: "stale-then-fresh",
     call: async (c) => (await c.greet({ name: "again" })).greeting,
   },
+  { name: "server streaming", token: "greet", call: greetStream },
+  { name: "server streaming, expired token refreshed and retried", token: "stale-then-fresh", call: greetStream },
+];
+
+/** The DPoP scenarios, run when the server has DPoP on and the page has a key. */
+const dpopScenarios: readonly Scenario[] = [
+  { name: "DPoP call, non-extractable key", token: "dpop", call: async (c) => (await c.greet({ name: "dpop" })).greeting },
+  { name: "DPoP server streaming", token: "dpop", call: greetStream },
   {
-    name: "server streaming",
-    token: "greet",
-    call: async (c) => {
-      const got: string[] = [];
-      for await (const m of c.greetStream({ name: "s", count: 2 })) got.push(m.greeting);
-      return got.join(" | ");
-    },
-  },
-  {
-    name: "server streaming, expired token refreshed and retried",
-    token: "stale-then-fresh",
-    call: async (c) => {
-      const got: string[] = [];
-      for await (const m of c.greetStream({ name: "s", count: 2 })) got.push(m.greeting);
-      return got.join(" | ");
-    },
+    name: "DPoP-bound token sent as Bearer",
+    token: "dpop as bearer",
+    call: async (c) => (await c.greet({ name: "x" })).greeting,
   },
 ];
 
+/** Counts the DPoP proofs sent: behind the auth interceptor, nearer the transport (never keeps one). */
+const proofCounter =
+  (count: { proofs: number }): Interceptor =>
+  (next) =>
+  (req) => {
+    if (req.header.get("dpop") !== null) count.proofs++;
+    return next(req);
+  };
+
+/** What the page's DPoP key is: whether its private key can leave WebCrypto (it must not). */
+async function keyFacts(keyPair: CryptoKeyPair): Promise<string> {
+  const exported = await crypto.subtle.exportKey("jwk", keyPair.privateKey).then(
+    () => "exported",
+    () => "export refused",
+  );
+  return `private key extractable ${keyPair.privateKey.extractable} (${exported})`;
+}
+
 /**
- * Runs every scenario on every protocol and describes what happened.
+ * Runs every scenario on every protocol and describes what happened; with a DPoP key pair and a token
+ * bound to it (`tokens.dpop`), the DPoP scenarios too (a prover of that key per scenario, so each
+ * meets the server's nonce, when it has one, afresh).
  *
  * ```ts
  * const results = await runScenarios((p, interceptors) => createGrpcWebTransport({ baseUrl, interceptors }), tokens);
@@ -83,21 +111,28 @@ export async function runScenarios(
   makeTransport: TransportFactory,
   tokens: ScenarioTokens,
   protocols: readonly WebProtocol[] = ["connect", "grpc-web"],
+  dpopKeyPair?: CryptoKeyPair,
 ): Promise<ScenarioResult[]> {
   const results: ScenarioResult[] = [];
+  const withDpop = dpopKeyPair !== undefined && tokens.dpop !== undefined;
+  const key = withDpop ? await keyFacts(dpopKeyPair) : "";
   for (const protocol of protocols) {
-    for (const s of scenarios) {
+    for (const s of withDpop ? [...scenarios, ...dpopScenarios] : scenarios) {
       let loads = 0;
       const events: ClientAuthEvent[] = [];
+      const count = { proofs: 0 };
       let token: TokenInput | undefined;
       if (s.token === "greet") token = tokens.greet;
+      if (s.token === "dpop" || s.token === "dpop as bearer") token = tokens.dpop;
       if (s.token === "stale-then-fresh") {
         // The source believes the first token valid for 5 minutes; the server knows better.
         token = createCachedTokenSource({
           load: async () => ({ token: loads++ === 0 ? tokens.expired : tokens.greet, expiresIn: 300 }),
         });
       }
-      const interceptors = token === undefined ? [] : [createAuthInterceptor({ token, onEvent: (e) => events.push(e) })];
+      const dpop = s.token === "dpop" && dpopKeyPair !== undefined ? createDpopProver({ keyPair: dpopKeyPair }) : undefined;
+      const interceptors =
+        token === undefined ? [] : [createAuthInterceptor({ token, dpop, onEvent: (e) => events.push(e) }), proofCounter(count)];
       const client = createClient(GreeterService, makeTransport(protocol, interceptors));
       let outcome: string;
       try {
@@ -106,13 +141,18 @@ export async function runScenarios(
         const error = ConnectError.from(e);
         const failure = readAuthFailure(error);
         outcome = `${Code[error.code]} ${failure?.reason ?? "(not an auth failure)"} -> ${failure?.action ?? "?"}`;
+        if (s.token.startsWith("dpop") && failure?.metadata["detail"] !== undefined)
+          outcome += ` (${failure.metadata["detail"]})`;
         if (failure !== undefined && failure.requiredScopes.length > 0) outcome += ` [${failure.requiredScopes.join(" ")}]`;
       }
       const retries = events.filter((e) => e.type === "retry").map((e) => (e.type === "retry" ? e.reason : ""));
+      const retried = `retries ${retries.length}${retries.length > 0 && s.token !== "stale-then-fresh" ? ` (${retries.join(",")})` : ""}`;
       const clientSide =
         s.token === "stale-then-fresh"
           ? `loads ${loads}, retries ${retries.length} (${retries.join(",")})`
-          : `retries ${retries.length}`;
+          : s.token === "dpop"
+            ? `${key}, proofs ${count.proofs}, ${retried}`
+            : retried;
       results.push({ scenario: s.name, protocol, outcome, client: clientSide });
     }
   }
