@@ -123,6 +123,9 @@ test("connectauth dev: the server options it prints accept its tokens, and it kn
     const stdout = await running.waitFor(/Ctrl-C stops it/);
     const url = /^development issuer: (http:\/\/127\.0\.0\.1:\d+)$/m.exec(stdout)![1]!;
     assert.doesNotMatch(stdout, /npm run|greeter/);
+    assert.match(stdout, /^ {13}with a DPoP proof header: a DPoP-bound token \(token_type DPoP, cnf\.jkt of the proof's key\)$/m);
+    assert.match(stdout, /^ {4}\/\/ dpop: "required", \/\/ or "allowed"/m);
+    assert.match(stdout, /--jkt <your key's thumbprint> on token mint, --dpop-key <your private JWK file> on doctor/);
     const options = pastedOptions(stdout);
     assert.deepEqual(options.remote, { allowInsecureLoopback: true });
     assert.throws(
