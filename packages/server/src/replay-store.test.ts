@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ReplayStoreFullError, createMemoryReplayStore } from "./replay-store.js";
+import { type ReplayStore, ReplayStoreFullError, createMemoryReplayStore, immediateAddOf } from "./replay-store.js";
 
 test("a key is new once, then a replay until it expires (by the injected clock), then new again", async () => {
   let clock = 1_000_000;
@@ -80,4 +80,27 @@ test("bad options throw a TypeError; a bad add rejects with one", async () => {
   await assert.rejects(store.add("k", Number.NaN), TypeError);
   await assert.rejects(store.add("k", Number.POSITIVE_INFINITY), TypeError);
   await assert.rejects(store.add(7 as unknown as string, Date.now() + 1000), TypeError);
+});
+
+test("immediateAddOf: a memory store's add answered at once, on the same entries; no other store's", async () => {
+  const clock = 1_000_000;
+  const store = createMemoryReplayStore({ maxEntries: 2, now: () => clock });
+  const immediate = immediateAddOf(store);
+  assert.ok(immediate !== undefined, "a memory store answers at once");
+  assert.equal(immediate("a", clock + 1000), true);
+  assert.equal(await store.add("a", clock + 1000), false, "the same entries as add's");
+  assert.equal(await store.add("b", clock + 1000), true);
+  assert.equal(immediate("b", clock + 1000), false);
+  assert.throws(() => immediate("c", clock + 1000), ReplayStoreFullError, "full: thrown where add rejects");
+  assert.equal(immediateAddOf({ add: store.add }), immediate, "by its add, whatever object holds it");
+
+  const others: ReplayStore[] = [
+    { add: async () => true },
+    { add: (key, expiresAtMs) => store.add(key, expiresAtMs) }, // a wrapper may wait on something else
+  ];
+  for (const other of others) assert.equal(immediateAddOf(other), undefined);
+  const spied = createMemoryReplayStore();
+  const original = spied.add;
+  spied.add = (key, expiresAtMs) => original(key, expiresAtMs);
+  assert.equal(immediateAddOf(spied), undefined, "a memory store whose add was replaced is not taken for one");
 });

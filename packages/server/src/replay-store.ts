@@ -19,6 +19,27 @@ export interface ReplayStore {
   add(key: string, expiresAtMs: number): Promise<boolean>;
 }
 
+// The synchronous add behind each memory store's `add`, by that `add` function: a store whose `add` is
+// one of these answers at once and cannot hang. Keyed by the function, not the store: a store whose
+// `add` was replaced (a wrapper, a test's spy) is not taken for one.
+const immediateAdds = new WeakMap<ReplayStore["add"], (key: string, expiresAtMs: number) => boolean>();
+
+/**
+ * @internal The synchronous form of `store.add` when it is the `add` of a {@link createMemoryReplayStore}
+ * store (which answers at once: returns true or false, throws where `add` rejects), else `undefined`:
+ * the caller then awaits `add` and bounds the wait.
+ *
+ * ```ts
+ * const immediate = immediateAddOf(store);
+ * const added = immediate !== undefined ? immediate(key, expiresAtMs) : await withTimeout(store.add(key, expiresAtMs));
+ * ```
+ *
+ * Not checked: anything of a store that is not a memory store's (its `add` may hang: time it out).
+ */
+export function immediateAddOf(store: ReplayStore): ((key: string, expiresAtMs: number) => boolean) | undefined {
+  return immediateAdds.get(store.add);
+}
+
 /** Options of {@link createMemoryReplayStore}. */
 export interface MemoryReplayStoreOptions {
   /** The most live entries held; past it, `add` rejects with {@link ReplayStoreFullError}. Default 100_000. */
@@ -108,7 +129,7 @@ export function createMemoryReplayStore(options: MemoryReplayStoreOptions = {}):
     return true;
   };
 
-  return {
-    add: async (key, expiresAtMs) => add(key, expiresAtMs),
-  };
+  const store: ReplayStore = { add: async (key, expiresAtMs) => add(key, expiresAtMs) };
+  immediateAdds.set(store.add, add);
+  return store;
 }
