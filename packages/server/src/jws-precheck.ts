@@ -1,6 +1,7 @@
-import { type ProtectedHeaderParameters, decodeProtectedHeader } from "jose";
+import type { ProtectedHeaderParameters } from "jose";
 import { Reason } from "@connectauth/core";
 import { type AuthOutcome, rejected } from "./authenticator.js";
+import { protectedHeaderOf } from "./protected-header.js";
 
 /** What {@link precheckJws} checks. */
 export interface JwsPrecheckOptions {
@@ -17,7 +18,8 @@ const segment = /^[A-Za-z0-9_-]+$/;
 /**
  * Checks a compact JWS before any key is looked up or any signature is checked, from the raw token and
  * its decoded protected header only: size, shape (JWE and nested tokens refused), algorithm allow-list,
- * `crit`, keys embedded in the header, `typ`. Returns a rejection, or the header.
+ * `crit`, keys embedded in the header, `typ`. Returns a rejection, or the header (decoded by jose through
+ * `protectedHeaderOf`, so that `verifyJwt` finds it decoded).
  *
  * ```ts
  * const checked = precheckJws(token, { maxTokenLength: 8192, algorithms: new Set(["ES256"]) });
@@ -45,7 +47,7 @@ export function precheckJws(
   }
   let header: ProtectedHeaderParameters;
   try {
-    header = decodeProtectedHeader(token);
+    header = protectedHeaderOf(token.slice(0, firstDot)) as ProtectedHeaderParameters; // jose's decode, done once for the verification too
   } catch {
     return rejected(Reason.InvalidToken, { message: "the token's header is malformed", detail: "format" });
   }

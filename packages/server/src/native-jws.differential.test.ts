@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import * as nodeCrypto from "node:crypto";
 import fc from "fast-check";
 import { type CryptoKey, type JWK, type JWTVerifyOptions, base64url, exportJWK, jwtVerify } from "jose";
-import { type NativeCrypto, createVerifyJwt } from "./native-jws.js";
+import { createVerifyJwt } from "./native-jws.js";
+import type { NativeCrypto } from "./native-signature.js";
 
 const { subtle } = globalThis.crypto;
 const encoder = new TextEncoder();

@@ -1,8 +1,9 @@
 import { suite, test } from "node:test";
 import assert from "node:assert/strict";
 import * as nodeCrypto from "node:crypto";
-import { type CryptoKey, type JWK, SignJWT, errors, exportJWK, generateKeyPair, jwtVerify } from "jose";
-import { type NativeCrypto, createVerifyJwt, nodeCryptoOf, verifyJwt } from "./native-jws.js";
+import { type CryptoKey, type JWK, SignJWT, base64url, errors, exportJWK, generateKeyPair, jwtVerify } from "jose";
+import { createVerifyJwsPayload, createVerifyJwt, verifyJwsPayload, verifyJwt } from "./native-jws.js";
+import { type NativeCrypto, nodeCryptoOf } from "./native-signature.js";
 
 const node = { versions: { node: process.versions.node } };
 const scopeWith = (module: unknown) => ({
@@ -27,7 +28,11 @@ function spyCrypto() {
     KeyObject: { from: counted("keyObjectFrom", (key: CryptoKey) => real.KeyObject.from(key)) },
     constants: real.constants,
   };
-  return { calls, verify: createVerifyJwt({ scope: scopeWith(crypto) }) };
+  return {
+    calls,
+    verify: createVerifyJwt({ scope: scopeWith(crypto) }),
+    verifyPayload: createVerifyJwsPayload({ scope: scopeWith(crypto) }),
+  };
 }
 
 const now = new Date("2030-01-01T00:00:00Z");
@@ -185,5 +190,103 @@ suite("key conversion", () => {
     await assert.rejects(verify(before, secret, options), errors.JWSSignatureVerificationFailed);
     await assert.rejects(jwtVerify(before, secret, options), errors.JWSSignatureVerificationFailed);
     assert.deepEqual([calls.createHmac, calls.keyObjectFrom], [3, 0]);
+  });
+});
+
+suite("createVerifyJwsPayload()", () => {
+  const segment = (value: unknown) => base64url.encode(typeof value === "string" ? value : JSON.stringify(value));
+  const signed = async (alg: string, key: CryptoKey, payload: string, header: object = { alg }) => {
+    const input = `${segment(header)}.${payload}`;
+    const params =
+      alg === "ES256"
+        ? { name: "ECDSA", hash: "SHA-256" }
+        : alg === "PS256"
+          ? { name: "RSA-PSS", saltLength: 32 }
+          : { name: alg === "EdDSA" ? "Ed25519" : "RSASSA-PKCS1-v1_5" };
+    const signature = await globalThis.crypto.subtle.sign(params, key, new TextEncoder().encode(input));
+    return `${input}.${base64url.encode(new Uint8Array(signature))}`;
+  };
+  /** The outcome of a verification: the claims, or the error's class, code and message (and whether it has a cause). */
+  const outcomeOf = async (run: () => Promise<unknown>) => {
+    try {
+      return { claims: await run() };
+    } catch (e) {
+      const error = e as Error & { code?: string };
+      return { type: error.constructor.name, code: error.code, message: error.message };
+    }
+  };
+  const byJose = createVerifyJwsPayload({ native: false });
+
+  test("the claims of a valid JWS of each algorithm, its signature checked by node:crypto", async () => {
+    for (const alg of ["ES256", "RS256", "PS256", "EdDSA"]) {
+      const { calls, verifyPayload } = spyCrypto();
+      const { privateKey, publicKey } = await generateKeyPair(alg);
+      const claims = { jti: "j1", htm: "POST", iat: 1_700_000_000, nested: { a: [1, "b"] } };
+      const jws = await signed(alg, privateKey, segment(claims));
+      assert.deepEqual(await verifyPayload(jws, alg, publicKey), claims, alg);
+      assert.deepEqual(await byJose(jws, alg, publicKey), claims, `${alg} by jose`);
+      assert.deepEqual(await verifyJwsPayload(jws, alg, publicKey), claims);
+      assert.equal(calls.verify, 1, `${alg}: node:crypto decided`);
+    }
+  });
+
+  test("no claim is validated: an expired or future claims set is returned as it is", async () => {
+    const { privateKey, publicKey } = await generateKeyPair("ES256");
+    const claims = { exp: 1, nbf: 99_999_999_999, iat: "not a number", iss: 7 };
+    assert.deepEqual(await verifyJwsPayload(await signed("ES256", privateKey, segment(claims)), "ES256", publicKey), claims);
+  });
+
+  test("a bad signature is jose's JWSSignatureVerificationFailed, decided natively", async () => {
+    const { calls, verifyPayload } = spyCrypto();
+    const { publicKey } = await generateKeyPair("ES256");
+    const other = await generateKeyPair("ES256");
+    const jws = await signed("ES256", other.privateKey, segment({ sub: "alice" }));
+    await assert.rejects(verifyPayload(jws, "ES256", publicKey), errors.JWSSignatureVerificationFailed);
+    await assert.rejects(byJose(jws, "ES256", publicKey), errors.JWSSignatureVerificationFailed);
+    assert.equal(calls.verify, 1);
+  });
+
+  test("refuses every payload jose's jwtVerify refuses, with its error class, code and message", async () => {
+    const { privateKey, publicKey } = await generateKeyPair("ES256");
+    // Not a JSON object, not JSON, not UTF-8, not base64url: refused by jose whatever its base64url decoder.
+    const refusedByJose = ["W10", "bnVsbA", "IiI", "MQ", segment("{oops"), "_-8", "!!", "e3+", "e3/", "e30é"];
+    // Accepted or refused depending on the runtime's base64 decoding (padding, whitespace): as jose does here.
+    const edges = ["e30", "e30=", " e30", "e30\t"];
+    for (const payload of [...refusedByJose, ...edges]) {
+      const jws = await signed("ES256", privateKey, payload);
+      const theirs = await outcomeOf(() => jwtVerify(jws, publicKey, { algorithms: ["ES256"] }).then((r) => r.payload));
+      if (refusedByJose.includes(payload)) assert.ok(!("claims" in theirs), `jose refuses ${payload}`);
+      for (const verify of [verifyJwsPayload, byJose]) {
+        assert.deepEqual(await outcomeOf(() => verify(jws, "ES256", publicKey)), theirs, payload);
+      }
+    }
+  });
+
+  test("its errors carry no cause, and no payload text", async () => {
+    const { privateKey, publicKey } = await generateKeyPair("ES256");
+    for (const payload of [segment("not json: secret-text"), segment('["secret-text"]')]) {
+      const error = await verifyJwsPayload(await signed("ES256", privateKey, payload), "ES256", publicKey).then(
+        () => assert.fail("refused"),
+        (e: Error) => e,
+      );
+      assert.equal(error.cause, undefined);
+      assert.ok(!JSON.stringify({ ...error, message: error.message }).includes("secret-text"));
+    }
+  });
+
+  test("jose decides for a key it does not match jose on (a KeyObject), after the signature", async () => {
+    const { calls, verifyPayload } = spyCrypto();
+    const { privateKey, publicKey } = await generateKeyPair("ES256");
+    const keyObject = nodeCrypto.KeyObject.from(publicKey as unknown as nodeCrypto.webcrypto.CryptoKey);
+    const jws = await signed("ES256", privateKey, segment({ sub: "alice" }));
+    assert.deepEqual(await verifyPayload(jws, "ES256", keyObject as unknown as CryptoKey), { sub: "alice" });
+    assert.equal(calls.verify, 0, "by jose's compactVerify");
+    const bad = await signed("ES256", privateKey, "W10");
+    await assert.rejects(verifyPayload(bad, "ES256", keyObject as unknown as CryptoKey), { code: "ERR_JWT_INVALID" });
+  });
+
+  test("misuse of its options throws TypeError", () => {
+    assert.throws(() => createVerifyJwsPayload({ native: 1 as unknown as boolean }), TypeError);
+    assert.throws(() => createVerifyJwsPayload(null as unknown as object), TypeError);
   });
 });
