@@ -133,6 +133,10 @@ test("each check refuses with its fixed detail word, and no result holds proof, 
     ["iat 61 s ahead", await proofOf({ iat: nowS + 61 }), "iat"],
     ["iat a string (jose's check)", await proofOf({ iat: String(nowS) }), "iat"],
     ["exp passed (jose's check)", await proofOf({ exp: nowS - 10 }), "iat"],
+    ["exp not a number (jose's check)", await proofOf({ exp: String(nowS + 60) }), "iat"],
+    ["nbf ahead (jose's check)", await proofOf({ nbf: nowS + 10 }), "iat"],
+    ["nbf not a number (jose's check)", await proofOf({ nbf: "now" }), "iat"],
+    ["iat a string and no jti (the time claims first, as jose checked them)", await proofOf({ iat: "x", jti: 7 }), "iat"],
     ["no ath", await proofOf({ ath: undefined }), "ath"],
     ["ath of another token", await proofOf({ ath: createHash("sha256").update("other").digest("base64url") }), "ath"],
     ["ath padded", await proofOf({ ath: createHash("sha256").update(accessToken).digest("base64") }), "ath"],
@@ -322,6 +326,70 @@ test("a client's steady proofs import its key and compute its thumbprint once", 
   for (let i = 0; i < 20; i++) assert.deepEqual(await dpop.verify({ ...call, proof: await proofOf() }), { ok: true, jkt });
   assert.equal(counts.importKey, 1, "one key import");
   assert.equal(counts.digest, 1, "one thumbprint");
+  // The key is kept by the header's segment: another header (a kid added) with the same jwk is another entry.
+  assert.ok((await dpop.verify({ ...call, proof: await proofOf({}, { header: { kid: "k" } }) })).ok);
+  assert.equal(counts.importKey, 2, "a new segment, a new import");
+});
+
+test("a steady proof's header is not decoded again: only its payload is parsed", async (t) => {
+  const dpop = verifier();
+  assert.ok((await dpop.verify({ ...call, proof: await proofOf() })).ok);
+  const proofs = [await proofOf(), await proofOf()];
+  const texts: string[] = [];
+  const parse = JSON.parse;
+  t.mock.method(JSON, "parse", (text: string) => {
+    texts.push(text);
+    return parse(text);
+  });
+  for (const proof of proofs) assert.ok((await dpop.verify({ ...call, proof })).ok);
+  t.mock.restoreAll();
+  const payloads = proofs.map((proof) => Buffer.from(proof.split(".")[1]!, "base64url").toString());
+  assert.deepEqual(texts, payloads);
+});
+
+test("a header refused is refused again: only a header that passed every check is kept", async () => {
+  const dpop = verifier();
+  const bad = rawProof(rawHeader({ jwk: { ...rawJwk, use: "enc" } }), claims());
+  for (let i = 0; i < 2; i++) assertRefused(await dpop.verify({ ...call, proof: bad }), "INVALID_DPOP_PROOF", "jwk");
+  const signedByOther = await proofOf({}, { key: (await generateKeyPair("ES256")).privateKey });
+  assertRefused(await dpop.verify({ ...call, proof: signedByOther }), "INVALID_DPOP_PROOF", "signature");
+  assert.ok((await dpop.verify({ ...call, proof: await proofOf() })).ok, "its key, kept, verifies its own proofs");
+  assertRefused(await dpop.verify({ ...call, proof: signedByOther }), "INVALID_DPOP_PROOF", "signature", "and no other's");
+});
+
+test("ath is checked against each call's token: a key's last token is remembered, not trusted", async () => {
+  const dpop = verifier();
+  const other = `${accessToken}x`;
+  const otherAth = createHash("sha256").update(other).digest("base64url");
+  assert.ok((await dpop.verify({ ...call, proof: await proofOf() })).ok);
+  assertRefused(await dpop.verify({ ...call, accessToken: other, proof: await proofOf() }), "INVALID_DPOP_PROOF", "ath");
+  assert.ok((await dpop.verify({ ...call, accessToken: other, proof: await proofOf({ ath: otherAth }) })).ok);
+  assertRefused(await dpop.verify({ ...call, proof: await proofOf({ ath: otherAth }) }), "INVALID_DPOP_PROOF", "ath");
+  assert.ok((await dpop.verify({ ...call, proof: await proofOf() })).ok, "back to the first token");
+});
+
+test("htu: each request URL and htu is judged on its own (one htu, two request URLs)", async () => {
+  const dpop = verifier();
+  const elsewhere = "https://api.example.com/greeter.v1.Greeter/Other";
+  for (let i = 0; i < 2; i++) {
+    assert.ok((await dpop.verify({ ...call, proof: await proofOf() })).ok);
+    assertRefused(await dpop.verify({ ...call, url: elsewhere, proof: await proofOf() }), "INVALID_DPOP_PROOF", "htu");
+  }
+});
+
+test("the memory replay store is asked with no timer; any other store with one", async (t) => {
+  const timers = t.mock.method(globalThis, "setTimeout");
+  assert.ok((await verifier().verify({ ...call, proof: await proofOf() })).ok);
+  const memory = createMemoryReplayStore({ now: () => clock });
+  assert.ok((await verifier({ replayStore: memory }).verify({ ...call, proof: await proofOf() })).ok);
+  assert.equal(timers.mock.callCount(), 0, "a memory store cannot hang");
+  const proof = await proofOf();
+  assert.ok((await verifier({ replayStore: { add: memory.add } }).verify({ ...call, proof })).ok, "its add, held elsewhere");
+  assertRefused(await verifier({ replayStore: memory }).verify({ ...call, proof }), "INVALID_DPOP_PROOF", "jti_replay");
+  assert.equal(timers.mock.callCount(), 0);
+  const wrapped: ReplayStore = { add: (key, expiresAtMs) => memory.add(key, expiresAtMs) };
+  assert.ok((await verifier({ replayStore: wrapped }).verify({ ...call, proof: await proofOf() })).ok);
+  assert.equal(timers.mock.callCount(), 1, "a store that may hang is timed");
 });
 
 test("bad options throw a TypeError", () => {

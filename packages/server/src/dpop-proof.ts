@@ -1,17 +1,12 @@
-import {
-  type JWTPayload,
-  type ProtectedHeaderParameters,
-  base64url,
-  calculateJwkThumbprint,
-  decodeProtectedHeader,
-  importJWK,
-} from "jose";
+import { base64url } from "jose";
 import { Reason } from "@connectauth/core";
 import type { DpopNonces } from "./dpop-nonce.js";
+import { createHtuCheck, publicOriginOf } from "./dpop-htu.js";
+import { type ProofKey, createProofKeys } from "./dpop-proof-key.js";
 import { type JoseErrorCode, joseCodeOf } from "./jose-errors.js";
-import { verifyJwt } from "./native-jws.js";
+import { verifyJwsPayload } from "./native-jws.js";
 import { integerAtLeast, nonNegative } from "./option-checks.js";
-import { type ReplayStore, createMemoryReplayStore } from "./replay-store.js";
+import { type ReplayStore, createMemoryReplayStore, immediateAddOf } from "./replay-store.js";
 import { sha256Latin1 } from "./sha256.js";
 
 /** Options of {@link createDpopProofVerifier}. */
@@ -99,12 +94,11 @@ const asymmetricAlgorithms: ReadonlySet<string> = new Set([
   ...["ES256", "ES384", "ES512", "EdDSA", "Ed25519"],
   ...["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"],
 ]);
-const publicKeyTypes: ReadonlySet<unknown> = new Set(["EC", "RSA", "OKP"]);
-const privateMembers = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"] as const;
 const compactJws = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const ascii = /^[\x00-\x7f]*$/;
 const maxJtiLength = 256;
 const maxCachedKeys = 1000;
+const maxCachedTargets = 256;
 
 const messages: Record<DpopProofDetail, string> = {
   format: "the DPoP proof is not a compact JWS of an accepted form",
@@ -123,20 +117,21 @@ const messages: Record<DpopProofDetail, string> = {
 };
 
 type Refusal = Extract<DpopProofResult, { ok: false }>;
-type VerifyingKey = { readonly key: CryptoKey; readonly jkt: string };
 
 /**
  * Creates the server's check of DPoP proofs (RFC 9449 §4.3) for calls with a DPoP-bound access token:
  * the proof is a compact JWS with `typ` `dpop+jwt`, an accepted asymmetric `alg`, and a public `jwk`
- * in its header that verifies its signature (through `verifyJwt`); its `jti`, `htm`, `htu`, `iat` and
+ * in its header that verifies its signature (through `verifyJwsPayload`, jose's where not native); its `jti`, `htm`, `htu`, `iat` and
  * `ath` match the call and the token; with `nonces`, it carries a current nonce (§8); and its `jti` is
  * new for this scope and key in the replay store (§11.1), which only a proof that passed every other
  * check reaches. A refusal is a value with a fixed `detail` word; its message names no proof, token or
  * key text.
  *
- * Each imported key and its RFC 7638 thumbprint are kept in a bounded map (1,000 keys) keyed by the
- * algorithm and the JWK's JSON text, so a client's steady calls cost a map look-up and the signature
- * check, with no key import or thumbprint after the first.
+ * A proof's key is kept once its header has passed every check, in a bounded map (1,000 keys) keyed by
+ * the header's base64url segment, which every proof of one client key repeats (`dpop-proof-key.ts`): a
+ * client's steady proofs cost a map look-up, the signature check and the payload's decode, with no
+ * header decode, key import or thumbprint after the first. The `ath` of the last access token seen with
+ * a key is kept beside it, and the normalised `htu` of the last 256 request URLs and proof `htu`s.
  *
  * ```ts
  * const dpop = createDpopProofVerifier({ nonces, publicOrigin: "https://api.example.com" });
@@ -156,7 +151,6 @@ type VerifyingKey = { readonly key: CryptoKey; readonly jkt: string };
 export function createDpopProofVerifier(options: DpopProofOptions = {}): DpopProofVerifier {
   const algorithms = algorithmsOf(options.algorithms);
   const allowed: ReadonlySet<string> = new Set(algorithms);
-  const verifyOptions = { typ: "dpop+jwt", algorithms: [...algorithms] };
   const now = options.now ?? Date.now;
   if (typeof now !== "function") throw new TypeError(`${what}: now must be a function`);
   const window = options.iatWindowSeconds ?? 60;
@@ -173,27 +167,12 @@ export function createDpopProofVerifier(options: DpopProofOptions = {}): DpopPro
   if (nonces !== undefined && (typeof nonces?.current !== "function" || typeof nonces.check !== "function")) {
     throw new TypeError(`${what}: nonces must have current and check methods (createDpopNonces)`);
   }
-  const publicOrigin = options.publicOrigin === undefined ? undefined : originOf(options.publicOrigin);
-  const keys = new Map<string, VerifyingKey>();
+  const publicOrigin = options.publicOrigin === undefined ? undefined : publicOriginOf(options.publicOrigin, what);
+  const keys = createProofKeys(allowed, maxCachedKeys);
+  const htuMatches = createHtuCheck(publicOrigin, maxCachedTargets);
 
-  const keyOf = async (alg: string, jwk: Record<string, unknown>): Promise<VerifyingKey | undefined> => {
-    const text = `${alg}\n${JSON.stringify(jwk)}`;
-    const cached = keys.get(text);
-    if (cached !== undefined) return cached;
-    let verifying: VerifyingKey;
-    try {
-      const key = await importJWK(jwk, alg);
-      if (!isPublicKey(key)) return undefined;
-      verifying = { key, jkt: await calculateJwkThumbprint(jwk) };
-    } catch {
-      return undefined; // jose's and WebCrypto's errors name the key's members: not passed on
-    }
-    if (keys.size >= maxCachedKeys) keys.delete(keys.keys().next().value as string);
-    keys.set(text, verifying);
-    return verifying;
-  };
-
-  const record = async (key: string, expiresAtMs: number): Promise<boolean | undefined> => {
+  // A store that may hang (any but a memory store's), its wait bounded by replayTimeoutMs.
+  const recordTimed = async (key: string, expiresAtMs: number): Promise<boolean | undefined> => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<undefined>((resolve) => {
       timer = setTimeout(resolve, replayTimeoutMs, undefined);
@@ -214,39 +193,23 @@ export function createDpopProofVerifier(options: DpopProofOptions = {}): DpopPro
       const t = now();
       const { proof } = input;
       if (typeof proof !== "string" || proof.length > maxProofLength || !compactJws.test(proof)) return refuse("format");
-      let header: ProtectedHeaderParameters;
+      const segment = proof.slice(0, proof.indexOf("."));
+      const found = keys.get(segment) ?? (await keys.load(segment));
+      if (typeof found === "string") return refuse(found);
+      let payload: Record<string, unknown>;
       try {
-        header = decodeProtectedHeader(proof);
-      } catch {
-        return refuse("format");
-      }
-      if (typeof header.typ !== "string" || normalizeTyp(header.typ) !== "dpop+jwt") return refuse("typ");
-      const { alg } = header;
-      if (typeof alg !== "string" || !allowed.has(alg)) return refuse("alg");
-      const jwk: unknown = header.jwk;
-      if (!isPublicJwk(jwk, alg)) return refuse("jwk");
-      if (header.crit !== undefined || header.b64 !== undefined) return refuse("format");
-      const verifying = await keyOf(alg, jwk);
-      if (verifying === undefined) return refuse("jwk");
-      let payload: JWTPayload;
-      try {
-        ({ payload } = await verifyJwt(proof, verifying.key, {
-          ...verifyOptions,
-          currentDate: new Date(t),
-          clockTolerance: tolerance,
-        }));
+        payload = await verifyJwsPayload(proof, found.alg, found.key);
       } catch (error) {
         return refuse(detailOfJoseError(error));
       }
+      if (!timesFit(payload, Math.floor(t / 1000), tolerance)) return refuse("iat");
       const { jti, iat } = payload;
       if (typeof jti !== "string" || jti === "" || jti.length > maxJtiLength) return refuse("jti");
       const htm = payload["htm"];
       if (typeof htm !== "string" || htm !== input.httpMethod) return refuse("htm");
-      const htu = payload["htu"];
-      const target = targetOf(input.url, publicOrigin);
-      if (typeof htu !== "string" || target === undefined || targetOf(htu, undefined, true) !== target) return refuse("htu");
+      if (!htuMatches(payload["htu"], input.url)) return refuse("htu");
       if (typeof iat !== "number" || !Number.isFinite(iat) || Math.abs(iat - t / 1000) > span) return refuse("iat");
-      const ath = athOf(input.accessToken);
+      const ath = athWith(found, input.accessToken);
       if (ath === undefined || payload["ath"] !== ath) return refuse("ath");
       if (nonces !== undefined) {
         const nonce = payload["nonce"];
@@ -254,10 +217,15 @@ export function createDpopProofVerifier(options: DpopProofOptions = {}): DpopPro
           return { ...refuse("nonce", Reason.UseDpopNonce), nonce: await nonces.current() };
         }
       }
-      const added = await record(`${input.scope}\n${verifying.jkt}\n${jti}`, (iat + span) * 1000);
+      const replayKey = `${input.scope}\n${found.jkt}\n${jti}`;
+      const immediate = immediateAddOf(store); // a memory store answers at once: no timer, no promise
+      const added =
+        immediate === undefined
+          ? await recordTimed(replayKey, (iat + span) * 1000)
+          : addedNow(immediate, replayKey, (iat + span) * 1000);
       if (added === undefined) return refuse("replay_store", Reason.ReplayStoreUnavailable);
       if (!added) return refuse("jti_replay");
-      return { ok: true, jkt: verifying.jkt };
+      return { ok: true, jkt: found.jkt };
     },
   };
 }
@@ -281,44 +249,6 @@ function algorithmsOf(value: readonly string[] | undefined): readonly string[] {
   return Object.freeze([...new Set<string>(value)]);
 }
 
-function originOf(value: string): string {
-  let url: URL | undefined;
-  try {
-    url = typeof value === "string" ? new URL(value) : undefined;
-  } catch {
-    url = undefined;
-  }
-  if (
-    url === undefined ||
-    (url.protocol !== "https:" && url.protocol !== "http:") ||
-    url.username !== "" ||
-    url.password !== "" ||
-    url.pathname !== "/" ||
-    url.search !== "" ||
-    url.hash !== "" ||
-    /[?#]/.test(value)
-  ) {
-    throw new TypeError(`${what}: publicOrigin must be an http(s) origin, e.g. "https://api.example.com"`);
-  }
-  return url.origin;
-}
-
-/**
- * The origin and path of an http(s) URL after WHATWG normalisation (query and fragment dropped), with
- * its origin replaced by `origin` when given; `undefined` for anything else. `strict` refuses userinfo.
- */
-function targetOf(value: string, origin: string | undefined, strict = false): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return undefined;
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:") return undefined;
-  if (strict && (url.username !== "" || url.password !== "")) return undefined;
-  return (origin ?? url.origin) + url.pathname;
-}
-
 /** base64url(SHA-256(ASCII token)), or `undefined` for a token that is not ASCII (then no `ath` matches). */
 function athOf(token: string): string | undefined {
   if (typeof token !== "string" || !ascii.test(token)) return undefined;
@@ -328,26 +258,36 @@ function athOf(token: string): string | undefined {
   return base64url.encode(bytes);
 }
 
-/** A JSON object that may be a public key for `alg`: an asymmetric kty, no private member, its `use` and `alg` fitting. */
-function isPublicJwk(jwk: unknown, alg: string): jwk is Record<string, unknown> {
-  if (typeof jwk !== "object" || jwk === null || Array.isArray(jwk)) return false;
-  const k = jwk as Record<string, unknown>;
-  if (!publicKeyTypes.has(k["kty"]) || privateMembers.some((m) => Object.hasOwn(k, m))) return false;
-  return (k["use"] === undefined || k["use"] === "sig") && (k["alg"] === undefined || k["alg"] === alg);
+/** {@link athOf}, kept beside the proof key for the last token seen with it (a client sends one token many times). */
+function athWith(key: ProofKey, token: string): string | undefined {
+  const last = key.lastAth;
+  if (last !== undefined && last.token === token) return last.ath;
+  const ath = athOf(token);
+  if (typeof token === "string") key.lastAth = { token, ath };
+  return ath;
 }
 
-function isPublicKey(key: CryptoKey | Uint8Array): key is CryptoKey {
-  if (key instanceof Uint8Array || key.type !== "public") return false;
-  const { modulusLength } = key.algorithm as Partial<RsaHashedKeyAlgorithm>;
-  return modulusLength === undefined || modulusLength >= 2048; // as jose requires of RSA keys when verifying
+/** A memory store's answer: its synchronous `add`'s, or `undefined` where it throws (full). */
+function addedNow(add: (key: string, expiresAtMs: number) => boolean, key: string, expiresAtMs: number): boolean | undefined {
+  try {
+    return add(key, expiresAtMs);
+  } catch {
+    return undefined;
+  }
 }
 
-function normalizeTyp(value: string): string {
-  const lower = value.toLowerCase();
-  return lower.startsWith("application/") ? lower.slice("application/".length) : lower;
+/**
+ * jose's checks of the time claims, as `jwtVerify` made them of a proof (`currentDate` now, the clock
+ * tolerance): `iat`, `nbf` and `exp` are numbers when present, `nbf` is not after now, `exp` not before.
+ */
+function timesFit(payload: Record<string, unknown>, nowS: number, tolerance: number): boolean {
+  const { iat, nbf, exp } = payload;
+  if (iat !== undefined && typeof iat !== "number") return false;
+  if (nbf !== undefined && (typeof nbf !== "number" || nbf > nowS + tolerance)) return false;
+  return exp === undefined || (typeof exp === "number" && exp > nowS - tolerance);
 }
 
-// jose's errors of verifyJwt, by their code (they carry the payload: read for the code and claim only).
+// jose's errors of verifyJwsPayload, by their code (read for the code and claim only).
 function detailOfJoseError(error: unknown): DpopProofDetail {
   const code: JoseErrorCode | undefined = joseCodeOf(error);
   switch (code) {
@@ -355,13 +295,6 @@ function detailOfJoseError(error: unknown): DpopProofDetail {
       return "signature";
     case "ERR_JOSE_ALG_NOT_ALLOWED":
       return "alg";
-    case "ERR_JWT_EXPIRED":
-      return "iat";
-    case "ERR_JWT_CLAIM_VALIDATION_FAILED": {
-      const claim = (error as { claim?: unknown }).claim;
-      if (claim === "typ") return "typ";
-      return claim === "iat" || claim === "exp" || claim === "nbf" ? "iat" : "format";
-    }
     case "ERR_JWS_INVALID":
     case "ERR_JWT_INVALID":
       return "format";
