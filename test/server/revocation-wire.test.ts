@@ -1,7 +1,8 @@
 // Revocation and DPoP replay across a fleet over the wire: servers on 127.0.0.1 (HTTP/2 cleartext)
 // with the example's routes, each with its own createRedisRevocationList (and createRedisReplayStore)
 // on one real redis-server, through node-redis and ioredis, called over Connect, gRPC and gRPC-web.
-// A token revoked through one server (or `connectauth revoke`) is refused by the others within 1 s;
+// A token revoked through one server (or `connectauth revoke`) is refused by the others within 1 s, and
+// a stream it opened is ended;
 // Redis stopped: REVOCATION_UNAVAILABLE (Unavailable, HTTP 503 on Connect, no challenge) once the list
 // is stale in closed mode, served from the mirror in open mode; restarted: serving again within 2 s;
 // and a DPoP proof used on one server is a replay on the other.
@@ -179,6 +180,46 @@ for (const kind of redisClientKinds) {
         const local = await greet(a.url, protocol, bearer(token));
         assert.equal(local !== "ok" && local.detail, "revoked", "the server it went through refuses it at once");
         assert.equal(await greet(b.url, protocol, bearer(kept)), "ok", "another token of the same subject");
+      }
+    });
+
+    test("an open stream ends with INVALID_TOKEN revoked within about a second of its token's revocation, over every protocol", async () => {
+      const prefix = newPrefix(kind);
+      const a = await startInstance(kind, prefix);
+      const b = await startInstance(kind, prefix);
+      await Promise.all([a.list.caughtUp(), b.list.caughtUp()]);
+      const token = await tokenFor({ sub: "streamer", iat: Math.floor(Date.now() / 1000) - 5 });
+      const streams = protocols.map(async (protocol) => {
+        const received: string[] = [];
+        let first: () => void = () => {};
+        const started = new Promise<void>((resolve) => {
+          first = resolve;
+        });
+        const done = (async () => {
+          try {
+            for await (const m of clientOf(b.url, protocol, bearer(token)).greetStream({ count: 100, intervalMs: 100 })) {
+              received.push(m.greeting);
+              first();
+            }
+            return undefined;
+          } catch (e) {
+            return ConnectError.from(e);
+          }
+        })();
+        await started;
+        return { protocol, received, done };
+      });
+      const open = await Promise.all(streams);
+      const revokedAt = performance.now();
+      await a.list.revoke({ issuer, subject: "streamer", before: Math.floor(Date.now() / 1000) });
+      for (const { protocol, received, done } of open) {
+        const error = await done;
+        const ms = performance.now() - revokedAt;
+        assert.ok(error !== undefined, `${protocol}: the stream ended with an error`);
+        const failure = readAuthFailure(error);
+        assert.deepEqual([error.code, failure?.reason, failure?.metadata["detail"]], [16, "INVALID_TOKEN", "revoked"], protocol);
+        assert.ok(ms < 2500, `${protocol}: ended ${ms} ms after the revocation`);
+        assert.ok(received.length < 100, `${protocol}: ended before the handler finished (${received.length} messages)`);
       }
     });
 
