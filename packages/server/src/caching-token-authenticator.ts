@@ -73,24 +73,25 @@ export function createCachingTokenAuthenticator(options: CachingTokenAuthenticat
     return { outcome, subject, expiresAtMs, stillTrusted };
   }
 
-  async function verifyToken(token: string): Promise<Verified> {
+  // The token's outcome, refused if the list says so; with no list (or a rejection) as it is.
+  const judged = ({ outcome, subject }: Verified): AuthOutcome =>
+    subject === undefined || revocation === undefined ? outcome : (revocationRefusal(revocation, subject) ?? outcome);
+
+  // One cache look-up, then the list: a cached token is checked against the list on every call.
+  async function verifyToken(token: string): Promise<AuthOutcome> {
     if (token.length > maxTokenLength) {
-      return { outcome: rejected(Reason.InvalidToken, { message: "the token is too large", detail: "too_large" }) };
+      return rejected(Reason.InvalidToken, { message: "the token is too large", detail: "too_large" });
     }
-    if (cache === undefined) return verified(token);
+    if (cache === undefined) return judged(await verified(token));
     const key = cache.keyOf(token);
     const hit = cache.get(key);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) return judged(hit);
     const result = await verified(token);
     if (result.outcome.ok && result.expiresAtMs !== undefined) {
       cache.set(key, { outcome: result.outcome, subject: result.subject }, result.expiresAtMs, result.stillTrusted);
     }
-    return result;
+    return judged(result);
   }
-
-  // The token's outcome, refused if the list says so; with no list (or a rejection) as it is.
-  const judged = ({ outcome, subject }: Verified): AuthOutcome =>
-    subject === undefined || revocation === undefined ? outcome : (revocationRefusal(revocation, subject) ?? outcome);
 
   const hooks: Partial<Authenticator> = { ...options.status };
   if (revocation !== undefined && subjects !== undefined) {
@@ -104,9 +105,7 @@ export function createCachingTokenAuthenticator(options: CachingTokenAuthenticat
     return {
       name: options.name,
       schemes: ["bearer"],
-      async authenticate({ value }) {
-        return judged(await verifyToken(value));
-      },
+      authenticate: ({ value }) => verifyToken(value),
       ...hooks,
     };
   }
@@ -118,9 +117,10 @@ export function createCachingTokenAuthenticator(options: CachingTokenAuthenticat
       const presented = dpop.present(credentials, call);
       if ("ok" in presented) return presented;
       const token = await verifyToken(credentials.value);
-      const outcome = await dpop.bind(judged(token), presented);
+      const outcome = await dpop.bind(token, presented);
       // A DPoP call's identity is a new object (with its confirmation): revalidate() knows it too.
-      if (outcome.ok && token.subject !== undefined) subjects?.set(outcome.identity, token.subject);
+      const subject = token.ok ? subjects?.get(token.identity) : undefined;
+      if (outcome.ok && subject !== undefined) subjects?.set(outcome.identity, subject);
       return outcome;
     },
     ...hooks,
