@@ -24,6 +24,7 @@ import { errorCode } from "./cached-token-source.js";
 import { callTokenKey } from "./call-token.js";
 import { resume } from "./first-message.js";
 import type { DpopProver } from "./dpop-prover.js";
+import { withSource } from "./interceptor-source.js";
 
 /** Options of {@link createAuthInterceptor}. */
 export interface AuthInterceptorOptions {
@@ -91,6 +92,8 @@ export interface AuthInterceptorOptions {
  * });
  * ```
  *
+ * The state of its token source (fresh, refreshing, failing…) is read with `tokenSourceStateOf(interceptor)`.
+ *
  * Not checked: what the token says (it is opaque to a client), its length, and the TLS of an `https:` URL
  * (the transport's).
  *
@@ -156,7 +159,7 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): Intercep
       return retryOnce(error, req, callSource, token, onEvent, attempt);
     }
   };
-  return dpop ? (next) => intercept(dpop(next)) : intercept;
+  return withSource(dpop ? (next) => intercept(dpop(next)) : intercept, source);
 }
 
 /**
