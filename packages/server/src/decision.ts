@@ -7,7 +7,8 @@ import type { AuthIdentity } from "./identity.js";
 
 /**
  * One auth decision of the server: emitted exactly once per call, allowed or denied, by the gate (or
- * by the interceptor when the gate did not run, or when the method's condition reads the request). It
+ * by the interceptor when the gate did not run, or when the method's condition reads the request), and
+ * once more for a stream that the server ends because its credential expired or was revoked. It
  * never holds the credential nor anything read from it other than the subject: the credential is named
  * by {@link DecisionEvent.tokenHash} only.
  */

@@ -38,6 +38,7 @@ export interface ServerAuthOptions {
    *
    * For a rule whose CEL condition reads the request message, the event is emitted by the interceptor
    * once the condition has judged the message (unary), or when the request stream is refused or done.
+   * A stream that the server ends with its credential (see `streams`) has one more event, at its end.
    */
   readonly onDecision?: DecisionListener;
   /**
