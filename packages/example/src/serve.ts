@@ -1,7 +1,9 @@
 // npm run serve -- [--port N] [--host H] [--issuer I --audience A --jwks-url U [--algorithms ES256,RS256]]
 //                  [--dpop required|allowed [--dpop-nonce] [--dpop-nonce-secret S]] [--clock-tolerance S]
+//                  [--redis redis://HOST:PORT [--revocation-staleness S]]
 // Starts the Greeter server alone. Without issuer flags it runs the embedded development issuer and
 // prints a token to call it with. The flags are read by serve-flags.ts; a bad one exits 2.
+import { redactedRedisUrl } from "./redis-fleet.js";
 import { readServeFlags } from "./serve-flags.js";
 import { startExampleServer } from "./server.js";
 
@@ -22,6 +24,12 @@ try {
 }
 console.log(`listening on ${server.url}`);
 console.log(`browser page: open ${server.url}/ in a browser`);
+console.log(`health: grpc.health.v1.Health/Check at ${server.url} (public; SERVING once keys and revocations are ready)`);
+if (flags.options.redis !== undefined) {
+  console.log(
+    `fleet: revocations${server.dpop === "off" ? "" : " and DPoP proofs"} shared through Redis at ${redactedRedisUrl(flags.options.redis.url)}`,
+  );
+}
 if (server.dpop !== "off") {
   console.log(
     `DPoP ${server.dpop}${flags.nonce}: tokens bound to a key (cnf.jkt) go as "Authorization: DPoP" with a proof per call`,

@@ -1,18 +1,21 @@
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
-import { cors } from "@connectrpc/connect";
+import { type ConnectRouter, cors } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import {
   type Authenticator,
   type DpopMode,
   type DpopOptions,
   type JwtKeySource,
+  Health,
   createJwtAuthenticator,
   createServerAuth,
+  healthRoutes,
 } from "@connectauth/server";
 import { type DevIssuer, createDevIssuer } from "@connectauth/node/dev";
 import { greeterRoutes } from "./greeter-service.js";
+import { type ExampleRedis, type ExampleRedisOptions, connectExampleRedis } from "./redis-fleet.js";
 import type { NodeHandler } from "./node-handler.js";
 import { GreeterService } from "./gen/example/v1/greeter_pb.js";
 import { createWebPage } from "./web-page.js"; // the browser page
@@ -50,6 +53,13 @@ export interface ExampleServerOptions {
   readonly dpop?: DpopMode | DpopOptions;
   /** The JWT authenticator's `clockToleranceSeconds`. Default: the authenticator's (30). */
   readonly clockToleranceSeconds?: number;
+  /**
+   * A fleet on Redis: the JWT authenticator's revocation list is `createRedisRevocationList` on this
+   * Redis (node-redis), and with `dpop` its replay store is `createRedisReplayStore`, so that servers
+   * given the same Redis refuse each other's revoked tokens and replayed proofs. Default: none (no
+   * revocation list, DPoP proofs remembered in memory). Not with `auth: { kind: "authenticators" }`.
+   */
+  readonly redis?: ExampleRedisOptions;
 }
 
 /** A running example server. */
@@ -60,6 +70,9 @@ export interface ExampleServer {
   readonly devIssuer: DevIssuer | undefined;
   /** The DPoP mode of its JWT authenticator, `"off"` without `dpop`. */
   readonly dpop: DpopMode | "off";
+  /** `"redis"` with the `redis` option (revocations and DPoP proofs shared), else `"none"`. */
+  readonly fleet: "redis" | "none";
+  /** Closes the server and, with `redis`, its Redis connections. */
   close(): Promise<void>;
 }
 
@@ -69,16 +82,20 @@ export const defaultExternalAlgorithms = ["ES256", "ES384", "RS256", "PS256", "E
 /**
  * Starts the Greeter server on one port for all of Connect, gRPC and gRPC-web, over HTTP/2 cleartext
  * (prior knowledge) and HTTP/1.1, with CORS for browsers (`authorization` and `dpop` allowed,
- * `www-authenticate` and `dpop-nonce` exposed).
+ * `www-authenticate` and `dpop-nonce` exposed). It also serves `grpc.health.v1.Health` (Check, List,
+ * Watch; public by a rule set in code): SERVING once the authenticator's keys are fetched and, with
+ * `redis`, its revocation list is caught up; NOT_SERVING otherwise.
  *
  * ```ts
  * const server = await startExampleServer({ dpop: { mode: "allowed", nonce: { secret } } });
  * const token = await server.devIssuer!.mint({ subject: "alice", scopes: ["greet"], jkt });
  * ```
  *
- * Not checked: that the port is free before the dev issuer is made (listening fails first).
+ * Not checked: that the port is free before the dev issuer is made (listening fails first), nor that
+ * Redis can be reached at start (the health service says NOT_SERVING until the list is caught up).
  *
- * @throws TypeError for `dpop` with `auth: { kind: "authenticators" }`, and what `createJwtAuthenticator`
+ * @throws TypeError for `dpop` or `redis` with `auth: { kind: "authenticators" }`, `redis.url` that is
+ *   not a redis:// or rediss:// URL, and what `createJwtAuthenticator`
  *   throws for its options (`dpop`, `clockToleranceSeconds`, `algorithms`), before anything listens.
  */
 export async function startExampleServer(options: ExampleServerOptions = {}): Promise<ExampleServer> {
@@ -89,7 +106,9 @@ export async function startExampleServer(options: ExampleServerOptions = {}): Pr
       "startExampleServer: dpop and clockToleranceSeconds are for the example's JWT authenticator, not your own",
     );
   }
-  const jwtOptions = { dpop: options.dpop, clockToleranceSeconds: options.clockToleranceSeconds };
+  if (config.kind === "authenticators" && options.redis !== undefined) {
+    throw new TypeError("startExampleServer: redis is for the example's JWT authenticator, not your own");
+  }
   const dpopMode = options.dpop === undefined ? "off" : typeof options.dpop === "string" ? options.dpop : options.dpop.mode;
   const sockets = new Set<net.Socket>();
   // The handler needs the issuer URL, which needs the port: it is set once the server listens.
@@ -125,13 +144,17 @@ export async function startExampleServer(options: ExampleServerOptions = {}): Pr
   const { port } = server.address() as net.AddressInfo;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
 
-  const close = () =>
-    new Promise<void>((resolve) => {
+  let redis: ExampleRedis | undefined;
+  const close = async () => {
+    await new Promise<void>((resolve) => {
       for (const s of sockets) s.destroy();
       server.close(() => resolve());
     });
+    await redis?.close();
+  };
   let devIssuer: DevIssuer | undefined;
   try {
+    if (options.redis !== undefined) redis = await connectExampleRedis(options.redis, options.dpop !== undefined);
     devIssuer = await setUp();
   } catch (e) {
     await close(); // options the authenticator refused (a TypeError): nothing stays listening
@@ -160,15 +183,27 @@ export async function startExampleServer(options: ExampleServerOptions = {}): Pr
       keys = new URL(config.jwksUrl);
       algorithms = config.algorithms ?? defaultExternalAlgorithms;
     }
+    const jwtOptions = {
+      dpop: withReplayStore(options.dpop, redis),
+      clockToleranceSeconds: options.clockToleranceSeconds,
+      revocation: redis?.revocations,
+    };
     const auth = createServerAuth({
       authenticators: ownAuthenticators ?? [
         createJwtAuthenticator({ issuer, audience, algorithms, keys, remote: { allowInsecureLoopback: true }, ...jwtOptions }),
       ],
       realm: "greeter",
-      // The rules live in greeter.proto; listing the service compiles its conditions at start.
-      authorization: { services: [GreeterService] },
+      // The Greeter's rules live in greeter.proto; listing the services compiles their conditions at
+      // start. The health service is public by a rule in code: a load balancer asks it with no token.
+      authorization: { services: [GreeterService, Health], rules: { [Health.typeName]: { public: true } } },
     });
-    const connect = connectNodeAdapter(auth.install({ routes: greeterRoutes }));
+    const routes = auth.install({
+      routes: (router: ConnectRouter) => {
+        greeterRoutes(router);
+        healthRoutes(router, { readiness: auth.readiness, services: [GreeterService.typeName] });
+      },
+    });
+    const connect = connectNodeAdapter(routes);
     handler = withCors(withDevIssuerRoutes(connect, devIssuer));
     // --- the browser page, only when asked for ---
     if (options.webPage === true) {
@@ -178,7 +213,14 @@ export async function startExampleServer(options: ExampleServerOptions = {}): Pr
     return devIssuer;
   }
 
-  return { url, devIssuer, dpop: dpopMode, close };
+  return { url, devIssuer, dpop: dpopMode, fleet: redis === undefined ? "none" : "redis", close };
+}
+
+/** The `dpop` option with the fleet's Redis replay store (unless one was given), or as it was. */
+function withReplayStore(dpop: DpopMode | DpopOptions | undefined, redis: ExampleRedis | undefined) {
+  if (dpop === undefined || redis?.replayStore === undefined) return dpop;
+  const options = typeof dpop === "string" ? { mode: dpop } : dpop;
+  return { replayStore: redis.replayStore, ...options };
 }
 
 function withDevIssuerRoutes(next: NodeHandler, devIssuer: DevIssuer | undefined): NodeHandler {
