@@ -3,9 +3,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
-import { createCachedTokenSource } from "@connectauth/client";
 import { createDpopProver } from "@connectauth/client/dpop";
-import { describeTokenState } from "../../packages/example/src/web/token-state.js";
 import { runScenarios, type ScenarioTokens } from "../../packages/example/src/web/scenarios.js";
 import { type ExampleServer, startExampleServer } from "../../packages/example/src/server.js";
 import { expectedResults, pageServerOptions } from "./expected.js";
@@ -31,29 +29,4 @@ test("Node (connect-node, Connect and gRPC-web over HTTP/1.1): the scenarios end
     keyPair,
   );
   assert.deepEqual(results, expectedResults());
-});
-
-test("Node: the page's token source lines, as the page words them (fresh from /demo/tokens, failing with the next try)", async () => {
-  const t = Date.UTC(2030, 0, 1, 12, 0, 0);
-  const now = () => t;
-  const source = createCachedTokenSource({
-    now,
-    load: async () => ({
-      token: ((await (await fetch(`${server.url}/demo/tokens`)).json()) as ScenarioTokens).greet,
-      expiresIn: 300,
-    }),
-  });
-  const lines = [describeTokenState(source.state())];
-  source.onStateChange((s) => lines.push(describeTokenState(s)));
-  await source.getToken();
-  assert.deepEqual(lines, ["empty", "refreshing", "fresh, expires 12:05:00 UTC"]);
-  const failing = createCachedTokenSource({
-    now,
-    backoffMs: 2_000,
-    load: async () => {
-      throw Object.assign(new Error("no issuer"), { code: "ECONNREFUSED" });
-    },
-  });
-  await assert.rejects(failing.getToken(), /no issuer/);
-  assert.equal(describeTokenState(failing.state()), "failing (ECONNREFUSED), next try 12:00:02 UTC");
 });

@@ -2,17 +2,13 @@
 // the server that served the page, and shows each call and its outcome. Its DPoP key is made here,
 // non-extractable: the page can sign with it, no script can take it away.
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
-import { createCachedTokenSource } from "@connectauth/client";
 import { createDpopProver } from "@connectauth/client/dpop";
 import { type ScenarioResult, type ScenarioTokens, runScenarios } from "./scenarios.js";
-import { describeTokenState } from "./token-state.js";
 
 declare global {
   interface Window {
     /** Set when every scenario ran: read by the browser test suite. */
     connectauthResults?: ScenarioResult[] | { error: string };
-    /** Every line the token source's state showed, in order: read by the browser test suite. */
-    connectauthTokenStates?: string[];
   }
 }
 
@@ -21,30 +17,8 @@ function showStatus(text: string): void {
   if (status !== null) status.textContent = text;
 }
 
-/**
- * The page's own caching token source (a token of /demo/tokens, 5 minutes), its state shown in
- * #token-state and updated on each change.
- */
-async function watchTokenSource(): Promise<void> {
-  const shown: string[] = [];
-  window.connectauthTokenStates = shown;
-  const source = createCachedTokenSource({
-    load: async () => ({ token: ((await (await fetch("/demo/tokens")).json()) as ScenarioTokens).greet, expiresIn: 300 }),
-  });
-  const show = (): void => {
-    const line = describeTokenState(source.state());
-    shown.push(line);
-    const el = document.querySelector("#token-state");
-    if (el !== null) el.textContent = `token source: ${line}`;
-  };
-  source.onStateChange(show);
-  show();
-  await source.getToken();
-}
-
 async function main(): Promise<void> {
   const baseUrl = location.origin;
-  await watchTokenSource();
   const keyPair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"]);
   const jkt = await createDpopProver({ keyPair }).jkt();
   const tokens = (await (await fetch(`/demo/tokens?jkt=${jkt}`)).json()) as ScenarioTokens & { dpopMode: string };
