@@ -24,7 +24,6 @@ import { errorCode } from "./cached-token-source.js";
 import { callTokenKey } from "./call-token.js";
 import { resume } from "./first-message.js";
 import type { DpopProver } from "./dpop-prover.js";
-import { withSource } from "./interceptor-source.js";
 
 /** Options of {@link createAuthInterceptor}. */
 export interface AuthInterceptorOptions {
@@ -92,8 +91,6 @@ export interface AuthInterceptorOptions {
  * });
  * ```
  *
- * The state of its token source (fresh, refreshing, failing…) is read with `tokenSourceStateOf(interceptor)`.
- *
  * Not checked: what the token says (it is opaque to a client), its length, and the TLS of an `https:` URL
  * (the transport's).
  *
@@ -159,7 +156,7 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): Intercep
       return retryOnce(error, req, callSource, token, onEvent, attempt);
     }
   };
-  return withSource(dpop ? (next) => intercept(dpop(next)) : intercept, source);
+  return dpop ? (next) => intercept(dpop(next)) : intercept;
 }
 
 /**

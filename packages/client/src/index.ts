@@ -1,7 +1,6 @@
 export { createAuthInterceptor, type AuthInterceptorOptions } from "./auth-interceptor.js";
 export { type TokenSource, type TokenInput, toTokenSource } from "./token-source.js";
 export type { TokenSourceState } from "./token-source.js";
-export { tokenSourceStateOf, type TokenSourceStateView } from "./interceptor-source.js";
 export {
   createCachedTokenSource,
   type CachedTokenSource,

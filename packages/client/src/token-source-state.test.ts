@@ -1,8 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createCachedTokenSource } from "./cached-token-source.js";
-import { createAuthInterceptor } from "./auth-interceptor.js";
-import { tokenSourceStateOf } from "./interceptor-source.js";
 import type { TokenSourceState } from "./token-source.js";
 
 function clock(start = 1_000_000) {
@@ -127,27 +125,4 @@ test("onStateChange: the returned function removes the listener; a listener that
   assert.equal(await source.getToken(), "tok-2");
   assert.deepEqual(seen, ["refreshing", "fresh"]);
   assert.equal(source.state().status, "fresh");
-});
-
-test("tokenSourceStateOf: the interceptor's source state, read only; none for other interceptors or stateless sources", async () => {
-  const l = loader();
-  const source = createCachedTokenSource({ load: l.load });
-  const auth = createAuthInterceptor({ token: source });
-  const view = tokenSourceStateOf(auth);
-  assert.ok(view !== undefined);
-  assert.deepEqual(Object.keys(view).sort(), ["onStateChange", "state"], "no getToken on the view");
-  const seen: string[] = [];
-  const off = view.onStateChange((s) => seen.push(s.status));
-  assert.equal(view.state().status, "empty");
-  await source.getToken();
-  assert.equal(view.state().status, "fresh");
-  off();
-  source.invalidate();
-  assert.deepEqual(seen, ["refreshing", "fresh"]);
-  assert.equal(tokenSourceStateOf(createAuthInterceptor({ token: "static-token" })), undefined);
-  assert.equal(tokenSourceStateOf(createAuthInterceptor({ token: () => "fn-token" })), undefined);
-  assert.equal(
-    tokenSourceStateOf((next) => next),
-    undefined,
-  );
 });
