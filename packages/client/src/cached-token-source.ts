@@ -1,5 +1,5 @@
 import { tokenHash } from "@connectauth/core";
-import type { TokenSource, TokenSourceState } from "./token-source.js";
+import type { TokenSource } from "./token-source.js";
 import { type ClientAuthEvent, type ClientAuthEventHandler, emit } from "./client-auth-event.js";
 
 /** A token and how long it lives, as a token endpoint answers. */
@@ -38,23 +38,11 @@ export interface CachedTokenSourceOptions {
   readonly onEvent?: ClientAuthEventHandler;
 }
 
-/**
- * A {@link TokenSource} that caches, refreshes ahead of time, can be told to forget its token and says how
- * it is doing ({@link TokenSourceState}).
- */
+/** A {@link TokenSource} that caches, refreshes ahead of time and can be told to forget its token. */
 export interface CachedTokenSource extends TokenSource {
   getToken(): Promise<string>;
   invalidate(rejected?: string): void;
   observe(handler: ClientAuthEventHandler): void;
-  /** The state now: `empty`, `fresh`, `expiring` (due for refresh or expired), `refreshing` or `failing`. */
-  state(): TokenSourceState;
-  /**
-   * Calls `listener` with the new state once per change: when a fetch starts, when it ends (`fresh`, or
-   * `failing` with its reason and next try), and when an invalidation drops the token. Time alone (a
-   * token becoming due or expiring) changes `state()` but sends no event: the source has no timers.
-   * Returns the function that removes the listener; what a listener throws is ignored.
-   */
-  onStateChange(listener: (state: TokenSourceState) => void): () => void;
 }
 
 interface Held {
@@ -73,8 +61,6 @@ interface Held {
  *   there is only ever one load at a time.
  * - A failed load makes the waiting calls fail, and no new load starts before a back-off (1 s, doubling,
  *   up to 60 s): calls in that time fail at once with the same error, instead of hammering the issuer.
- * - `state()` says which of these it is in, and `onStateChange` tells of each change (see
- *   {@link TokenSourceState}): never with a token or an error's message.
  *
  * ```ts
  * const source = createCachedTokenSource({
@@ -110,22 +96,6 @@ export function createCachedTokenSource(options: CachedTokenSourceOptions): Cach
   let failures = 0;
   let retryAt = -Infinity;
   let lastError: unknown;
-  let reason = "";
-  const listeners = new Set<(state: TokenSourceState) => void>();
-  const state = (): TokenSourceState => {
-    const t = now();
-    return {
-      status: inFlight ? "refreshing" : failures ? "failing" : !held ? "empty" : t < held.refreshAt ? "fresh" : "expiring",
-      ...(held && { expiresAt: held.expiresAt }),
-      ...(failures > 0 && !inFlight && { reason, retryAt }),
-    };
-  };
-  // Called where the state changes, and only there: a fetch starts (none was in flight), a fetch ends, an
-  // invalidation drops the held token (its expiresAt goes). Listeners are called as event handlers are.
-  const changed = (): void => {
-    const s = state();
-    for (const l of listeners) emit(l as unknown as ClientAuthEventHandler, s as never);
-  };
 
   const refresh = (trigger: "initial" | "proactive" | "expired" | "invalidated"): Promise<string> => {
     const started = now();
@@ -149,16 +119,13 @@ export function createCachedTokenSource(options: CachedTokenSourceOptions): Cach
         failures++;
         retryAt = now() + Math.min(maxBackoffMs, backoffMs * 2 ** (failures - 1));
         lastError = error;
-        reason = errorCode(error);
-        onEvent({ type: "refresh", ok: false, trigger, durationMs: now() - started, error: reason });
+        onEvent({ type: "refresh", ok: false, trigger, durationMs: now() - started, error: errorCode(error) });
         throw error;
       } finally {
         inFlight = undefined;
-        changed();
       }
     })();
     inFlight = p;
-    changed();
     return p;
   };
 
@@ -187,13 +154,7 @@ export function createCachedTokenSource(options: CachedTokenSourceOptions): Cach
       if (held !== undefined && (rejected === undefined || rejected === held.token)) {
         held = undefined;
         invalidated = true;
-        changed();
       }
-    },
-    state,
-    onStateChange(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
     },
   };
 }

@@ -1,6 +1,5 @@
 export { createAuthInterceptor, type AuthInterceptorOptions } from "./auth-interceptor.js";
 export { type TokenSource, type TokenInput, toTokenSource } from "./token-source.js";
-export type { TokenSourceState } from "./token-source.js";
 export {
   createCachedTokenSource,
   type CachedTokenSource,

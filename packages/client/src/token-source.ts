@@ -25,44 +25,6 @@ export interface TokenSource {
    * the interceptor then sends them as `DPoP` with a proof, unless its own `dpop` option says otherwise.
    */
   readonly dpop?: DpopProver;
-  /**
-   * How this source is doing, now (see {@link TokenSourceState}). The caching and OAuth2 sources have it;
-   * a fixed string or a function given as the token has none.
-   */
-  state?(): TokenSourceState;
-  /**
-   * Adds a listener of this source's state, called with the new state each time it changes; returns the
-   * function that removes it. A listener that throws is ignored.
-   */
-  onStateChange?(listener: (state: TokenSourceState) => void): () => void;
-}
-
-/**
- * The state of a token source, as `state()` of `createCachedTokenSource` (and so `createOAuth2TokenSource`)
- * reports it. It never holds a token, nor an error's message.
- *
- * - `empty`: no token held and none being fetched: before the first call, or after an invalidation (a
- *   token past its expiry is `expiring` until the next call fetches).
- * - `fresh`: a token held, not yet due for refresh.
- * - `expiring`: a token held, due for refresh (or expired); the next call fetches a new one.
- * - `refreshing`: a fetch in flight.
- * - `failing`: the last fetch failed; `reason` says why as a stable code (the failure's `code` or name,
- *   as `metadata.cause` of `TOKEN_UNAVAILABLE` has it, e.g. `OAUTH_RESPONSE_BODY_ERROR invalid_client`),
- *   and `retryAt` when the next fetch may start (the back-off; it starts with the first call after).
- *
- * ```ts
- * const { status, retryAt } = source.state();
- * if (status === "failing") banner(`sign-in service unreachable, retry at ${new Date(retryAt)}`);
- * ```
- */
-export interface TokenSourceState {
-  readonly status: "empty" | "fresh" | "expiring" | "refreshing" | "failing";
-  /** The expiry of the held token in ms since the epoch (`Infinity` for one without); none: no token. */
-  readonly expiresAt?: number;
-  /** `failing`: the failure's stable code, never its message. */
-  readonly reason?: string;
-  /** `failing`: the earliest time of the next fetch, in ms since the epoch. */
-  readonly retryAt?: number;
 }
 
 /**
