@@ -221,3 +221,42 @@ describe("npm run serve -- --redis: bad values exit 2 naming the flag, never the
     });
   }
 });
+
+/** Runs `npm start` (demo.ts) as a process with `env`; its exit code and stdout. */
+function demo(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "packages/example/src/demo.ts"], {
+      cwd: repoRoot,
+      env,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (t: string) => (out += t));
+    child.once("exit", (c) => resolve({ code: c, stdout: out }));
+  });
+}
+
+test("npm start with redis-server on the PATH: B refuses the token revoked on A, on every protocol", async () => {
+  const { code, stdout } = await demo(process.env);
+  assert.equal(code, 0, stdout);
+  assert.match(stdout, /^fleet on Redis: instances A and B share revocations through redis:\/\/127\.0\.0\.1:\d+$/m);
+  for (const protocol of protocols) {
+    const row = `^Greet \\(token revoked on instance A, called on B\\) +${protocol} +Unauthenticated \\(16\\) +INVALID_TOKEN \\(revoked\\) +as expected$`;
+    assert.match(stdout, new RegExp(row, "m"));
+  }
+  assert.match(stdout, /^B refused the token revoked on A, on every protocol\.$/m);
+});
+
+test("npm start without redis-server: one line on how to install it, and exit 0", async () => {
+  const { mkdtemp } = await import("node:fs/promises");
+  const { tmpdir } = await import("node:os");
+  const empty = await mkdtemp(`${tmpdir()}/no-redis-`);
+  const { code, stdout } = await demo({ ...process.env, PATH: empty });
+  assert.equal(code, 0, stdout);
+  assert.match(stdout, /^All 24 calls ended as the contract says\.$/m);
+  assert.match(
+    stdout,
+    /^fleet on Redis: skipped, no redis-server on the PATH \(install it to see a fleet: apt install redis-server/m,
+  );
+  assert.doesNotMatch(stdout, /token revoked on instance A/);
+});

@@ -14,6 +14,7 @@ import {
   healthRoutes,
 } from "@connectauth/server";
 import { type DevIssuer, createDevIssuer } from "@connectauth/node/dev";
+import type { RedisRevocationList } from "@connectauth/node/redis";
 import { greeterRoutes } from "./greeter-service.js";
 import { type ExampleRedis, type ExampleRedisOptions, connectExampleRedis } from "./redis-fleet.js";
 import type { NodeHandler } from "./node-handler.js";
@@ -72,6 +73,8 @@ export interface ExampleServer {
   readonly dpop: DpopMode | "off";
   /** `"redis"` with the `redis` option (revocations and DPoP proofs shared), else `"none"`. */
   readonly fleet: "redis" | "none";
+  /** With `redis`: the shared revocation list (`revoke` here is refused by every server on that Redis). */
+  readonly revocations: RedisRevocationList | undefined;
   /** Closes the server and, with `redis`, its Redis connections. */
   close(): Promise<void>;
 }
@@ -213,7 +216,14 @@ export async function startExampleServer(options: ExampleServerOptions = {}): Pr
     return devIssuer;
   }
 
-  return { url, devIssuer, dpop: dpopMode, fleet: redis === undefined ? "none" : "redis", close };
+  return {
+    url,
+    devIssuer,
+    dpop: dpopMode,
+    fleet: redis === undefined ? "none" : "redis",
+    revocations: redis?.revocations,
+    close,
+  };
 }
 
 /** The `dpop` option with the fleet's Redis replay store (unless one was given), or as it was. */
