@@ -44,7 +44,8 @@ const privateMembers = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"] as const;
  * @internal Creates the bounded map (`maxEntries`, the oldest dropped first) of a verifier's proof keys,
  * keyed by the proof's protected-header segment. Every proof of one client key carries the same segment
  * (its `typ`, `alg` and `jwk`), so a client's steady proofs cost one map look-up: no header decode, no key
- * import, no thumbprint, and none of the header checks again, which only a segment that passed them all
+ * import, no thumbprint (one per segment, however many of its first proofs arrive at once), and none of
+ * the header checks again, which only a segment that passed them all
  * is kept for: `typ` `dpop+jwt` (RFC 8725 §3.11's comparison), `alg` in `algorithms`, a public `jwk` for
  * it (an asymmetric `kty`, no private member, `use` and `alg` fitting, imported by jose as a public key,
  * RSA of 2048 bits or more), no `crit`, no `b64`.
@@ -58,32 +59,44 @@ const privateMembers = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"] as const;
  */
 export function createProofKeys(algorithms: ReadonlySet<string>, maxEntries: number): ProofKeys {
   const keys = new Map<string, ProofKey>();
+  // Loads under way, so that a client's first calls at once import its key once (as many as are in flight).
+  const loading = new Map<string, Promise<ProofKey | ProofHeaderRefusal>>();
+
+  const load = async (segment: string): Promise<ProofKey | ProofHeaderRefusal> => {
+    let header: ProtectedHeaderParameters;
+    try {
+      header = decodeProtectedHeader({ protected: segment });
+    } catch {
+      return "format";
+    }
+    if (typeof header.typ !== "string" || normalizeTyp(header.typ) !== "dpop+jwt") return "typ";
+    const { alg } = header;
+    if (typeof alg !== "string" || !algorithms.has(alg)) return "alg";
+    const jwk: unknown = header.jwk;
+    if (!isPublicJwk(jwk, alg)) return "jwk";
+    if (header.crit !== undefined || header.b64 !== undefined) return "format";
+    let found: ProofKey;
+    try {
+      const key = await importJWK(jwk, alg);
+      if (!isPublicKey(key)) return "jwk";
+      found = { alg, key, jkt: await calculateJwkThumbprint(jwk) };
+    } catch {
+      return "jwk"; // jose's and WebCrypto's errors name the key's members: not passed on
+    }
+    if (keys.size >= maxEntries) keys.delete(keys.keys().next().value as string);
+    keys.set(segment, found);
+    return found;
+  };
+
   return {
     get: (segment) => keys.get(segment),
-    async load(segment) {
-      let header: ProtectedHeaderParameters;
-      try {
-        header = decodeProtectedHeader({ protected: segment });
-      } catch {
-        return "format";
+    load(segment) {
+      let pending = loading.get(segment);
+      if (pending === undefined) {
+        pending = load(segment).finally(() => loading.delete(segment));
+        loading.set(segment, pending);
       }
-      if (typeof header.typ !== "string" || normalizeTyp(header.typ) !== "dpop+jwt") return "typ";
-      const { alg } = header;
-      if (typeof alg !== "string" || !algorithms.has(alg)) return "alg";
-      const jwk: unknown = header.jwk;
-      if (!isPublicJwk(jwk, alg)) return "jwk";
-      if (header.crit !== undefined || header.b64 !== undefined) return "format";
-      let found: ProofKey;
-      try {
-        const key = await importJWK(jwk, alg);
-        if (!isPublicKey(key)) return "jwk";
-        found = { alg, key, jkt: await calculateJwkThumbprint(jwk) };
-      } catch {
-        return "jwk"; // jose's and WebCrypto's errors name the key's members: not passed on
-      }
-      if (keys.size >= maxEntries) keys.delete(keys.keys().next().value as string);
-      keys.set(segment, found);
-      return found;
+      return pending;
     },
   };
 }

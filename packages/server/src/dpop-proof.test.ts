@@ -331,6 +331,24 @@ test("a client's steady proofs import its key and compute its thumbprint once", 
   assert.equal(counts.importKey, 2, "a new segment, a new import");
 });
 
+test("a client's first proofs, arriving at once, import its key once", async (t) => {
+  const subtle = globalThis.crypto.subtle;
+  const original = subtle.importKey.bind(subtle) as (...args: unknown[]) => Promise<unknown>;
+  let imports = 0;
+  t.mock.method(subtle, "importKey", (...args: unknown[]) => {
+    imports++;
+    return original(...args);
+  });
+  const dpop = verifier();
+  const proofs = await Promise.all(Array.from({ length: 8 }, () => proofOf()));
+  const results = await Promise.all(proofs.map((proof) => dpop.verify({ ...call, proof })));
+  assert.deepEqual(
+    results.map((r) => r.ok),
+    proofs.map(() => true),
+  );
+  assert.equal(imports, 1);
+});
+
 test("a steady proof's header is not decoded again: only its payload is parsed", async (t) => {
   const dpop = verifier();
   assert.ok((await dpop.verify({ ...call, proof: await proofOf() })).ok);
