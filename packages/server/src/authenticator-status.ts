@@ -2,7 +2,16 @@ import type { AuthenticatorStatus } from "./auth-readiness.js";
 import type { KeySourceStatus } from "./key-source-status.js";
 import type { RevocationList } from "./revocation-list.js";
 
-/** @internal The readiness hooks of an authenticator (`status`, `prefetch`, `onStatusChange`). */
+/**
+ * @internal The readiness hooks of an authenticator (`status`, `prefetch`, `onStatusChange`), put on
+ * it as they are.
+ *
+ * ```ts
+ * const authenticator: Authenticator = { name, schemes, authenticate, ...authenticatorStatusHooks(keys, list) };
+ * ```
+ *
+ * Not checked: anything by itself (see {@link authenticatorStatusHooks}).
+ */
 export interface AuthenticatorStatusHooks {
   status(): AuthenticatorStatus;
   prefetch(): Promise<void>;

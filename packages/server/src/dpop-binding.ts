@@ -134,6 +134,9 @@ export type DpopPresentation =
  * ```ts
  * const context: DpopBindingContext = { what: "createJwtAuthenticator", now: Date.now, clockToleranceSeconds: 30 };
  * ```
+ *
+ * Not checked here: the tolerances (the issuers' options checked them); an issuer missing from the
+ * map gets the smallest tolerance of the map.
  */
 export interface DpopBindingContext {
   readonly what: string;

@@ -37,6 +37,8 @@ export type TokenVerification = {
  * const verify = createIssuerVerifier(options, context);
  * verify.keys?.status(); // { ready: true }
  * ```
+ *
+ * Not checked: anything of a token by these two (they describe the issuer).
  */
 export type IssuerVerifier = ((token: string) => Promise<TokenVerification>) & {
   readonly keys: KeySourceStatus | undefined;

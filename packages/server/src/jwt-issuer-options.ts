@@ -29,7 +29,8 @@ export interface JwtIssuerOptions {
   readonly remote?: RemoteKeyOptions;
   /**
    * Seconds of clock skew tolerated for `exp`, `nbf` and `iat`: an `iat` later than now plus this is
-   * `TOKEN_NOT_YET_VALID` (`detail: "iat"`). Default 30.
+   * `TOKEN_NOT_YET_VALID` (`detail: "iat"`). With `dpop`, also added to the proofs' `iat` window, on
+   * both sides. Default 30.
    */
   readonly clockToleranceSeconds?: number;
   /** The oldest token accepted, in seconds since its `iat` (then required). Default: no limit. */
