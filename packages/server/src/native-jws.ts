@@ -144,8 +144,8 @@ export function createVerifyJwt(options: CreateVerifyJwtOptions = {}): typeof jw
 
 /**
  * @internal Verifies a JWT exactly as jose's `jwtVerify` does (same arguments, results and errors), with
- * the signature checked by `node:crypto` where the runtime has it ({@link createVerifyJwt}). The one
- * seam through which the server verifies JWS signatures.
+ * the signature checked by `node:crypto` where the runtime has it ({@link createVerifyJwt}). With
+ * {@link verifyJwsPayload} (DPoP proofs), the seams through which the server verifies JWS signatures.
  *
  * ```ts
  * const { payload, protectedHeader, key } = await verifyJwt(token, getKey, { algorithms: ["ES256"] });
