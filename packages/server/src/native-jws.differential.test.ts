@@ -7,7 +7,7 @@ import * as nodeCrypto from "node:crypto";
 import fc from "fast-check";
 import { type CryptoKey, type JWK, type JWTVerifyOptions, base64url, exportJWK, jwtVerify } from "jose";
 import { createVerifyJwt } from "./native-jws.js";
-import type { NativeCrypto } from "./native-signature.js";
+import type { NativeCrypto } from "./node-crypto.js";
 
 const { subtle } = globalThis.crypto;
 const encoder = new TextEncoder();

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as nodeCrypto from "node:crypto";
 import { type CryptoKey, type JWK, SignJWT, base64url, errors, exportJWK, generateKeyPair, jwtVerify } from "jose";
 import { createVerifyJwsPayload, createVerifyJwt, verifyJwsPayload, verifyJwt } from "./native-jws.js";
-import { type NativeCrypto, nodeCryptoOf } from "./native-signature.js";
+import { type NativeCrypto, nodeCryptoOf } from "./node-crypto.js";
 
 const node = { versions: { node: process.versions.node } };
 const scopeWith = (module: unknown) => ({

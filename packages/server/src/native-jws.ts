@@ -1,6 +1,7 @@
 import { type JWTVerifyOptions, UnsecuredJWT, base64url, compactVerify, errors, jwtVerify } from "jose";
 import { boundedMemo } from "./bounded-memo.js";
-import { type SignatureCheck, createSignatureCheck, isPlainObject, nodeCryptoOf } from "./native-signature.js";
+import { type SignatureCheck, createSignatureCheck, isPlainObject } from "./native-signature.js";
+import { nodeCryptoOf } from "./node-crypto.js";
 import { protectedHeaderOf } from "./protected-header.js";
 
 // base64url('{"alg":"none"}'): the header of the unsecured JWT that has jose validate the claims.

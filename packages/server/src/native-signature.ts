@@ -1,79 +1,7 @@
-// The signature check of the native JWS path (native-jws.ts): node:crypto found at run time, and what
-// it takes of each algorithm and key to decide exactly as jose and WebCrypto do.
+// The signature check of the native JWS path (native-jws.ts): what node:crypto (node-crypto.ts) takes of
+// each algorithm and key to decide exactly as jose and WebCrypto do.
 import { base64url } from "jose";
-
-/** A key as `node:crypto` holds it (a `KeyObject`), as far as this module reads it. */
-interface NativeKey {
-  readonly type: string;
-  readonly asymmetricKeyType?: string;
-  readonly asymmetricKeyDetails?: { readonly namedCurve?: string; readonly modulusLength?: number };
-  readonly symmetricKeySize?: number;
-}
-
-/**
- * @internal The part of `node:crypto` the native path uses (typed here: this isomorphic package has no
- * Node types).
- *
- * ```ts
- * const crypto = nodeCryptoOf(globalThis); // NativeCrypto | undefined
- * ```
- */
-export interface NativeCrypto {
-  verify(
-    algorithm: string | null,
-    data: Uint8Array,
-    key: NativeKey | { key: NativeKey; dsaEncoding?: string; padding?: number; saltLength?: number },
-    signature: Uint8Array,
-  ): boolean;
-  createHmac(algorithm: string, key: NativeKey | Uint8Array): { update(data: Uint8Array): { digest(): Uint8Array } };
-  timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean;
-  createPublicKey(key: { key: object; format: "jwk" }): NativeKey;
-  readonly KeyObject: { from(key: CryptoKey): NativeKey };
-  readonly constants: { readonly RSA_PKCS1_PSS_PADDING: number };
-}
-
-type WithBuiltins = {
-  process?: { versions?: { node?: unknown; bun?: unknown }; getBuiltinModule?: (id: string) => unknown };
-  Deno?: unknown;
-};
-
-function isNativeCrypto(value: unknown): value is NativeCrypto {
-  const c = value as Partial<NativeCrypto> | null | undefined;
-  return (
-    typeof c?.verify === "function" &&
-    typeof c.createHmac === "function" &&
-    typeof c.timingSafeEqual === "function" &&
-    typeof c.createPublicKey === "function" &&
-    typeof c.KeyObject?.from === "function" &&
-    typeof c.constants?.RSA_PKCS1_PSS_PADDING === "number"
-  );
-}
-
-/**
- * @internal The `node:crypto` of Node, found at run time through `process.getBuiltinModule` (as
- * `nativeSha256` finds `crypto.hash`) so that this isomorphic module imports nothing from `node:*`;
- * `undefined` where there is none (browsers, workers, Node < 20.16) and in Deno and Bun, whose
- * `node:crypto` is not the one the differential test holds to jose's behaviour.
- *
- * ```ts
- * nodeCryptoOf(globalThis); // node:crypto on Node ≥ 20.16
- * nodeCryptoOf({}); // undefined
- * ```
- *
- * Not checked: the module's behaviour, beyond the presence of the functions used.
- */
-export function nodeCryptoOf(scope: unknown): NativeCrypto | undefined {
-  try {
-    const { process, Deno } = (scope ?? {}) as WithBuiltins;
-    if (Deno !== undefined || typeof process?.versions?.node !== "string" || process.versions.bun !== undefined) {
-      return undefined;
-    }
-    const crypto = process.getBuiltinModule?.("node:crypto");
-    return isNativeCrypto(crypto) ? crypto : undefined;
-  } catch {
-    return undefined;
-  }
-}
+import type { NativeCrypto, NativeKey } from "./node-crypto.js";
 
 /** How `node:crypto` checks one JWS algorithm, and what jose requires of its key. */
 type NativeAlgorithm =
@@ -239,7 +167,7 @@ export type SignatureCheck = (
 ) => boolean | undefined;
 
 /**
- * @internal Creates the native signature check with this `node:crypto` ({@link nodeCryptoOf}). Keys are
+ * @internal Creates the native signature check with this `node:crypto` (`nodeCryptoOf`). Keys are
  * converted once per key object: a CryptoKey with `KeyObject.from`, a JWK with `createPublicKey`.
  *
  * ```ts
