@@ -1,3 +1,5 @@
+// Longer than most files: the classification of every kind of rule change, one small function each,
+// read best side by side; the report is audit-diff-report.ts, the acknowledgements audit-diff-acknowledged.ts.
 import type { DescService } from "@bufbuild/protobuf";
 import { type ClaimMatch, type EffectiveRule, type RuleRequirements, type RuleResolver, ruleOf } from "@connectauth/core";
 import { describeRule } from "./audit-report.js";

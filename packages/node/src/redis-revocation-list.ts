@@ -1,3 +1,5 @@
+// Longer than most files: one state machine (catch-up, numbered writes, self-ping, staleness, epoch
+// write-back) whose transitions read best together; the Redis calls are in redis-client.ts.
 import { randomUUID } from "node:crypto";
 import {
   type Revocation,

@@ -1,3 +1,5 @@
+// Longer than most files: it is the one place where the gate, the interceptor and install() meet, and
+// the per-call state, readiness and stream lifetimes are wired to them; each part lives in its own module.
 import type { ConnectRouter, HandlerContext, Interceptor, StreamRequest, UnaryRequest } from "@connectrpc/connect";
 import type { DescMethod } from "@bufbuild/protobuf";
 import { validateUniversalHandlerOptions } from "@connectrpc/connect/protocol";

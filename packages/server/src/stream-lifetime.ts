@@ -1,3 +1,5 @@
+// Longer than most files: the end of a stream on expiry or revalidation for the three stream kinds
+// (request side, response side, both), with the timer's life tied to the call's.
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import type { ConnectError, Interceptor, StreamRequest } from "@connectrpc/connect";
 import { Reason } from "@connectauth/core";
