@@ -4,7 +4,7 @@
 // the nonce secret; and no token, proof or key text in anything a client or a listener sees.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import * as http2 from "node:http2";
 import { Code, type ConnectError, type Interceptor, type Transport, createClient } from "@connectrpc/connect";
 import {
@@ -13,7 +13,6 @@ import {
   createGrpcTransport,
   createGrpcWebTransport,
 } from "@connectrpc/connect-node";
-import { type CryptoKey, type JWK, SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
 import { readAuthFailure } from "@connectauth/core";
 import {
   type DecisionEvent,
@@ -31,23 +30,13 @@ import { failure } from "../support/failure.js";
 import { type Listening, listenOnLoopback } from "../support/listen.js";
 import { type TestSigner, createTestSigner } from "../support/tokens.js";
 import { rawUnary } from "./adapters/raw-wire.js";
+import { type ProofKey, proofKey, signProof } from "../../packages/server/src/test-support/dpop.js";
 
 const issuer = "https://issuer.test";
 const audience = "greeter";
 const algorithms = ["ES256", "EdDSA"];
 const algs = 'algs="ES256 EdDSA"';
 const nonceSecret = `nonce-secret-${randomUUID()}`; // 49 bytes, shared by the two nonce servers only
-
-interface ProofKey {
-  readonly privateKey: CryptoKey;
-  readonly jwk: JWK;
-  readonly jkt: string;
-}
-async function proofKey(): Promise<ProofKey> {
-  const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
-  const jwk = await exportJWK(publicKey);
-  return { privateKey, jwk, jkt: await calculateJwkThumbprint(jwk) };
-}
 
 let signer: TestSigner;
 let key: ProofKey; // the client's key: the tokens are bound to it
@@ -61,11 +50,8 @@ function proofFor(
   claims: Record<string, unknown> = {},
   by: ProofKey = key,
 ): Promise<string> {
-  const ath = createHash("sha256").update(token).digest("base64url");
   const iat = Math.floor(Date.now() / 1000);
-  return new SignJWT({ htm: request.method, htu: request.url, iat, jti: randomUUID(), ath, ...claims })
-    .setProtectedHeader({ alg: "ES256", typ: "dpop+jwt", jwk: by.jwk })
-    .sign(by.privateKey);
+  return signProof(by, token, { htm: request.method, htu: request.url, iat, jti: randomUUID(), ...claims });
 }
 
 /** How a test client sends its credential: the scheme, the token, and its proofs for each request. */

@@ -8,7 +8,7 @@
 // and a DPoP proof used on one server is a replay on the other.
 import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import * as http2 from "node:http2";
 import { ConnectError, type Interceptor, createClient } from "@connectrpc/connect";
 import {
@@ -17,7 +17,6 @@ import {
   createGrpcWebTransport,
   connectNodeAdapter,
 } from "@connectrpc/connect-node";
-import { type CryptoKey, type JWK, SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
 import { readAuthFailure } from "@connectauth/core";
 import { nodeContextValues } from "@connectauth/node";
 import {
@@ -36,6 +35,7 @@ import { runCli } from "../support/run-cli.js";
 import { type TestSigner, createTestSigner } from "../support/tokens.js";
 import { type Protocol, protocols } from "../support/wire.js";
 import { emptyUnaryRequest, http2Post } from "./adapters/raw-wire.js";
+import { type ProofKey, proofKey, signProof } from "../../packages/server/src/test-support/dpop.js";
 
 const issuer = "https://issuer.test";
 const audience = "greeter";
@@ -359,22 +359,8 @@ for (const kind of redisClientKinds) {
   });
 }
 
-interface ProofKey {
-  readonly privateKey: CryptoKey;
-  readonly jwk: JWK;
-  readonly jkt: string;
-}
-async function proofKey(): Promise<ProofKey> {
-  const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
-  const jwk = await exportJWK(publicKey);
-  return { privateKey, jwk, jkt: await calculateJwkThumbprint(jwk) };
-}
-
 /** A DPoP proof of a Greet call at the fleet's public origin. */
 function proofFor(key: ProofKey, token: string): Promise<string> {
-  const ath = createHash("sha256").update(token).digest("base64url");
   const htu = `${publicOrigin}/${GreeterService.typeName}/Greet`;
-  return new SignJWT({ htm: "POST", htu, iat: Math.floor(Date.now() / 1000), jti: randomUUID(), ath })
-    .setProtectedHeader({ alg: "ES256", typ: "dpop+jwt", jwk: key.jwk })
-    .sign(key.privateKey);
+  return signProof(key, token, { htm: "POST", htu, iat: Math.floor(Date.now() / 1000), jti: randomUUID() });
 }

@@ -1,11 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { createContextValues } from "@connectrpc/connect";
-import { type CryptoKey, type JWK, SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
 import { type AuthCall, type AuthOutcome, accepted, rejected } from "./authenticator.js";
 import { type DpopBinding, type DpopPresentation, createDpopBinding } from "./dpop-binding.js";
 import { headerValueCountKey } from "./protocol.js";
+import { type ProofKey, proofKey, signProof } from "./test-support/dpop.js";
 
 const what = "createJwtAuthenticator";
 const now = Date.UTC(2026, 0, 1);
@@ -15,26 +14,13 @@ const url = "https://api.test/example.v1.GreeterService/Greet";
 const token = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl";
 const secret = "a-nonce-secret-of-at-least-32-bytes!";
 
-interface ProofKey {
-  readonly privateKey: CryptoKey;
-  readonly jwk: JWK;
-  readonly jkt: string;
-}
-async function proofKey(): Promise<ProofKey> {
-  const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
-  const jwk = await exportJWK(publicKey);
-  return { privateKey, jwk, jkt: await calculateJwkThumbprint(jwk) };
-}
 const key = await proofKey();
 const otherKey = await proofKey();
 
 let jtis = 0;
 /** A DPoP proof (RFC 9449 §4.2) for `url` by POST, for `token`, unless the claims say otherwise. */
 function proof(claims: Record<string, unknown> = {}, by: ProofKey = key): Promise<string> {
-  const ath = createHash("sha256").update(token).digest("base64url");
-  return new SignJWT({ htm: "POST", htu: url, iat: nowS, jti: `jti-${++jtis}`, ath, ...claims })
-    .setProtectedHeader({ alg: "ES256", typ: "dpop+jwt", jwk: by.jwk })
-    .sign(by.privateKey);
+  return signProof(by, token, { htm: "POST", htu: url, iat: nowS, jti: `jti-${++jtis}`, ...claims });
 }
 
 function call(headers: [string, string][], count?: number): AuthCall {
