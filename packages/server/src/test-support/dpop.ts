@@ -1,6 +1,5 @@
 // DPoP (RFC 9449) proofs for tests: a proof key (ES256) and the one function that signs proofs with it.
-import { createHash } from "node:crypto";
-import { type CryptoKey, type JWK, SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
+import { type CryptoKey, type JWK, SignJWT, base64url, calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
 
 /** A client's DPoP key: the private key that signs, its public JWK, and that JWK's thumbprint (cnf.jkt). */
 export interface ProofKey {
@@ -32,7 +31,8 @@ export async function proofKey(): Promise<ProofKey> {
  * const proof = await signProof(key, token, { htm: "POST", htu: url, iat: nowS, jti: "j1" });
  * ```
  */
-export function signProof(by: ProofKey, token: string, claims: Record<string, unknown>): Promise<string> {
-  const ath = createHash("sha256").update(token).digest("base64url");
+export async function signProof(by: ProofKey, token: string, claims: Record<string, unknown>): Promise<string> {
+  // WebCrypto, as in every runtime the package claims; computed apart from the server's own hashing.
+  const ath = base64url.encode(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token))));
   return new SignJWT({ ath, ...claims }).setProtectedHeader({ alg: "ES256", typ: "dpop+jwt", jwk: by.jwk }).sign(by.privateKey);
 }
