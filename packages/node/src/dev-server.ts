@@ -3,8 +3,8 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { timingSafeEqual } from "node:crypto";
-import { EmbeddedJWK, calculateJwkThumbprint, jwtVerify } from "jose";
-import { type ReplayStore, createMemoryReplayStore } from "@connectauth/server";
+import { createMemoryReplayStore } from "@connectauth/server";
+import { type DpopProofVerifier, createDpopProofVerifier } from "@connectauth/server/protocol";
 import { type DevIssuer, createDevIssuer, isJwkThumbprint } from "./dev-issuer.js";
 
 /**
@@ -64,8 +64,9 @@ export interface DevServer {
  * DPoP (RFC 9449 §5): a token request with one valid `DPoP` proof gets a token bound to the proof's key
  * (`token_type: "DPoP"`, `cnf.jkt` its thumbprint), as `createOAuth2TokenSource({ dpop })` of
  * `@connectauth/client/oauth2` asks; an invalid proof is a 400 `invalid_dpop_proof`. The proof is checked
- * with jose: `typ` `dpop+jwt`, an asymmetric `alg`, a public `jwk` that verifies it, `htm` `POST`, `htu`
- * the token endpoint, `iat` within 60 s, and its `jti` once (in memory).
+ * as `@connectauth/server` checks proofs (`typ` `dpop+jwt`, an asymmetric `alg`, a public `jwk` that
+ * verifies it, `htm` `POST`, `htu` the token endpoint, `iat` within 60 s, its `jti` once, in memory),
+ * with no `ath`: a token request has no access token.
  *
  * ```ts
  * import { startDevServer } from "@connectauth/node/dev";
@@ -117,7 +118,13 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${(server.address() as AddressInfo).port}`;
   const issuer = await createDevIssuer({ issuer: url, audience, now });
   const tokenEndpoint = `${url}/token`;
-  const replayStore = createMemoryReplayStore({ maxEntries: 10_000, now });
+  // The server's own proof checks, with no access token (so no ath) and a window of 60 s.
+  const proofs = createDpopProofVerifier({
+    algorithms: dpopAlgorithms,
+    iatWindowSeconds: 60,
+    replayStore: createMemoryReplayStore({ maxEntries: 10_000, now }),
+    now,
+  });
   const discovery = {
     ...issuer.discovery,
     token_endpoint: tokenEndpoint,
@@ -152,7 +159,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
         return send(res, 400, { error: "unsupported_grant_type" });
       }
       // RFC 9449 §5: a token request with a DPoP proof gets a token bound to its key, or a 400.
-      const jkt = await dpopKeyOf(req, { tokenEndpoint, replayStore, now });
+      const jkt = await dpopKeyOf(req, tokenEndpoint, proofs);
       if (jkt === null) {
         return send(res, 400, { error: "invalid_dpop_proof", error_description: "the DPoP proof is not valid for this request" });
       }
@@ -200,51 +207,20 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
 
 /** The proof algorithms the token endpoint takes: asymmetric JWS algorithms only (RFC 9449 §4.2). */
 const dpopAlgorithms = ["ES256", "ES384", "EdDSA", "Ed25519", "RS256", "PS256"] as const;
-/** How far a proof's `iat` may be from now, in seconds. */
-const dpopWindowSeconds = 60;
-
 /**
- * The thumbprint (RFC 7638) of the key of a token request's DPoP proof (RFC 9449 §4.3, with jose):
- * `undefined` without a `DPoP` header, `null` for anything but one valid proof of this request.
+ * The thumbprint (RFC 7638) of the key of a token request's DPoP proof: `undefined` without a `DPoP`
+ * header, `null` for anything but one proof of this request that passes the server's checks.
  */
 async function dpopKeyOf(
   req: http.IncomingMessage,
-  context: { readonly tokenEndpoint: string; readonly replayStore: ReplayStore; readonly now: () => number },
+  tokenEndpoint: string,
+  proofs: DpopProofVerifier,
 ): Promise<string | null | undefined> {
-  const proofs = req.headersDistinct["dpop"];
-  if (proofs === undefined) return undefined;
-  if (proofs.length !== 1) return null;
-  const nowMs = context.now();
-  let verified;
-  try {
-    // EmbeddedJWK takes the key from the header, and refuses a private one.
-    verified = await jwtVerify(proofs[0], EmbeddedJWK, {
-      typ: "dpop+jwt",
-      algorithms: [...dpopAlgorithms],
-      currentDate: new Date(nowMs),
-    });
-  } catch {
-    return null;
-  }
-  const { payload, protectedHeader } = verified;
-  const { htm, htu, iat, jti } = payload as Record<string, unknown>;
-  if (htm !== "POST" || typeof htu !== "string" || !sameTarget(htu, context.tokenEndpoint)) return null;
-  if (typeof iat !== "number" || Math.abs(iat - nowMs / 1000) > dpopWindowSeconds) return null;
-  if (typeof jti !== "string" || jti === "" || jti.length > 256 || protectedHeader.jwk === undefined) return null;
-  const jkt = await calculateJwkThumbprint(protectedHeader.jwk, "sha256");
-  const fresh = await context.replayStore.add(`${jkt}\n${jti}`, nowMs + 2 * dpopWindowSeconds * 1000).catch(() => false); // a full store refuses the proof
-  return fresh ? jkt : null;
-}
-
-/** Whether a proof's `htu` names `endpoint`: same origin and path, query and fragment ignored (RFC 9449 §4.3). */
-function sameTarget(htu: string, endpoint: string): boolean {
-  try {
-    const a = new URL(htu);
-    const b = new URL(endpoint);
-    return a.origin === b.origin && a.pathname === b.pathname;
-  } catch {
-    return false;
-  }
+  const headers = req.headersDistinct["dpop"];
+  if (headers === undefined) return undefined;
+  if (headers.length !== 1) return null;
+  const checked = await proofs.verify({ proof: headers[0]!, httpMethod: "POST", url: tokenEndpoint, scope: "token" });
+  return checked.ok ? checked.jkt : null;
 }
 
 /** The client of a token request: `client_secret_basic` (RFC 6749 §2.3.1) or `client_secret_post`. */

@@ -386,6 +386,13 @@ test("ath is checked against each call's token: a key's last token is remembered
   assert.ok((await dpop.verify({ ...call, proof: await proofOf() })).ok, "back to the first token");
 });
 
+test("a proof with no access token (a token request, RFC 9449 §5) must carry no ath", async () => {
+  const dpop = verifier();
+  const { accessToken: _, ...tokenRequest } = call;
+  assert.ok((await dpop.verify({ ...tokenRequest, proof: await proofOf({ ath: undefined }) })).ok);
+  assertRefused(await dpop.verify({ ...tokenRequest, proof: await proofOf() }), "INVALID_DPOP_PROOF", "ath");
+});
+
 test("htu: each request URL and htu is judged on its own (one htu, two request URLs)", async () => {
   const dpop = verifier();
   const elsewhere = "https://api.example.com/greeter.v1.Greeter/Other";

@@ -39,8 +39,11 @@ export interface DpopProofInput {
   readonly httpMethod: string;
   /** The request URL as the server received it (absolute). */
   readonly url: string;
-  /** The access token presented with the proof, for `ath`. */
-  readonly accessToken: string;
+  /**
+   * The access token presented with the proof, for `ath`. Absent for a proof that comes with no access
+   * token (a token request, RFC 9449 §5): then the proof must carry no `ath`.
+   */
+  readonly accessToken?: string;
   /** The replay scope, e.g. the token's issuer: a `jti` is accepted once per scope and key. */
   readonly scope: string;
 }
@@ -209,8 +212,12 @@ export function createDpopProofVerifier(options: DpopProofOptions = {}): DpopPro
       if (typeof htm !== "string" || htm !== input.httpMethod) return refuse("htm");
       if (!htuMatches(payload["htu"], input.url)) return refuse("htu");
       if (typeof iat !== "number" || !Number.isFinite(iat) || Math.abs(iat - t / 1000) > span) return refuse("iat");
-      const ath = athWith(found, input.accessToken);
-      if (ath === undefined || payload["ath"] !== ath) return refuse("ath");
+      if (input.accessToken === undefined) {
+        if (payload["ath"] !== undefined) return refuse("ath");
+      } else {
+        const ath = athWith(found, input.accessToken);
+        if (ath === undefined || payload["ath"] !== ath) return refuse("ath");
+      }
       if (nonces !== undefined) {
         const nonce = payload["nonce"];
         if (typeof nonce !== "string" || !(await nonces.check(nonce))) {

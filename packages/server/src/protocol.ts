@@ -43,3 +43,16 @@ export {
   type RevocationListStatus,
   type RevocationSubject,
 } from "./revocation-list.js";
+
+/**
+ * The checks of one DPoP proof (RFC 9449 §4.3), for a server of ours that takes proofs outside the
+ * authenticators: the development issuer's token endpoint (`@connectauth/node/dev`), whose proofs carry
+ * no access token. Apps set `dpop` on a JWT authenticator instead.
+ */
+export {
+  createDpopProofVerifier,
+  type DpopProofOptions,
+  type DpopProofInput,
+  type DpopProofResult,
+  type DpopProofVerifier,
+} from "./dpop-proof.js";
