@@ -218,8 +218,9 @@ async function dpopKeyOf(
 ): Promise<string | null | undefined> {
   const headers = req.headersDistinct["dpop"];
   if (headers === undefined) return undefined;
-  if (headers.length !== 1) return null;
-  const checked = await proofs.verify({ proof: headers[0]!, httpMethod: "POST", url: tokenEndpoint, scope: "token" });
+  const [proof] = headers;
+  if (headers.length !== 1 || proof === undefined) return null;
+  const checked = await proofs.verify({ proof, httpMethod: "POST", url: tokenEndpoint, scope: "token" });
   return checked.ok ? checked.jkt : null;
 }
 
