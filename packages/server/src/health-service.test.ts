@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "./gen/grpc/health/v1/health_pb.js";
 import { type HealthReadiness, type HealthServiceOptions, createHealthService, healthRoutes } from "./health-service.js";
+import { parseReadinessHeader, readinessHeader } from "./readiness-header.js";
 
 const { SERVING, NOT_SERVING, SERVICE_UNKNOWN } = ServingStatus;
 
@@ -91,6 +92,7 @@ describe("createHealthService", () => {
       /checks must be an object of functions/,
     );
     assert.throws(() => createHealthService({ readiness, now: 5 as never }), /now must be a function/);
+    assert.throws(() => createHealthService({ readiness, readinessHeader: "no" as never }), /readinessHeader must be a boolean/);
   });
 
   test("Check: NOT_SERVING until the authenticators are ready, overall and per listed service; an unknown name is NotFound", async () => {
@@ -132,6 +134,48 @@ describe("createHealthService", () => {
     }
     const client = healthClient({ readiness, checks: { ok: () => true, alsoOk: async () => true } });
     assert.equal((await client.check({})).status, SERVING);
+  });
+
+  test("Check tells why in the connectauth-readiness header: each authenticator's word and each check's, fixed words only", async () => {
+    const authenticators: Record<string, { ready: boolean; lastError?: string }> = {
+      jwt: { ready: false, lastError: "network" },
+      partner: { ready: false },
+      apikey: { ready: true },
+      "https://issuer.example/": { ready: false, lastError: "https://jwks.example/?key=secret" },
+    };
+    const readiness = { ...manualReadiness(), status: () => ({ ready: false, authenticators }) };
+    const header = async (options: Partial<HealthServiceOptions> = {}) => {
+      let seen: string | null = null;
+      const res = await healthClient({ readiness, checks: { db: () => true, cache: () => false }, ...options }).check(
+        {},
+        { onHeader: (h) => (seen = h.get(readinessHeader)) },
+      );
+      assert.equal(res.status, NOT_SERVING);
+      return seen as string | null;
+    };
+    const value = await header();
+    assert.equal(
+      value,
+      "auth:jwt=network, auth:partner=not_fetched, auth:apikey=ready, auth:_=unknown, check:db=ok, check:cache=failed",
+    );
+    assert.ok(!value?.includes("secret") && !value?.includes("example"), "no URL, no name that is not a plain word");
+    assert.deepEqual(parseReadinessHeader(value).slice(0, 2), [
+      { kind: "auth", name: "jwt", word: "network" },
+      { kind: "auth", name: "partner", word: "not_fetched" },
+    ]);
+    assert.equal(await header({ readinessHeader: false }), null, "readinessHeader: false sends none");
+    let plain: string | null = "unset";
+    await healthClient({ readiness: manualReadiness(true) }).check({}, { onHeader: (h) => (plain = h.get(readinessHeader)) });
+    assert.equal(plain, null, "nothing to tell (no authenticator status, no check): no header");
+  });
+
+  test("parseReadinessHeader keeps the items that fit the grammar, in order, and drops the rest", () => {
+    assert.deepEqual(parseReadinessHeader(null), []);
+    assert.deepEqual(parseReadinessHeader(""), []);
+    assert.deepEqual(parseReadinessHeader("auth:jwt=ready,check:db=failed , bogus, auth:a b=ready, auth:x=Network, other:y=ok"), [
+      { kind: "auth", name: "jwt", word: "ready" },
+      { kind: "check", name: "db", word: "failed" },
+    ]);
   });
 
   test("the checks run at most once per 500 ms by the clock, shared by every call", async () => {

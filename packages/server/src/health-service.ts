@@ -1,14 +1,18 @@
 import { Code, ConnectError, type ConnectRouter, type ServiceImpl } from "@connectrpc/connect";
 import type { AuthReadinessStatus } from "./auth-readiness.js";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "./gen/grpc/health/v1/health_pb.js";
+import { formatReadinessHeader, readinessHeader } from "./readiness-header.js";
 
 /**
  * What the health service reads of the authenticators' readiness: what `createAuthReadiness` returns
  * (and what `createServerAuth` exposes).
  */
 export interface HealthReadiness {
-  /** Whether every authenticator can decide on credentials now. */
-  status(): Pick<AuthReadinessStatus, "ready">;
+  /**
+   * Whether every authenticator can decide on credentials now; with `authenticators`, each one's
+   * status by name (its `ready` and `lastError` word go into {@link readinessHeader}).
+   */
+  status(): Pick<AuthReadinessStatus, "ready"> & Partial<Pick<AuthReadinessStatus, "authenticators">>;
   /** Calls `listener` on every change of readiness; returns the unsubscribe. */
   onChange(listener: () => void): () => void;
   /** Asks the authenticators that are not ready to fetch now. Optional. */
@@ -34,6 +38,13 @@ export interface HealthServiceOptions {
   readonly checks?: Readonly<Record<string, () => boolean | Promise<boolean>>>;
   /** The clock of the checks' 500 ms, in milliseconds. Default `Date.now`. */
   readonly now?: () => number;
+  /**
+   * Whether Check answers with the {@link readinessHeader} header: why the server is (not) ready, in
+   * fixed words (`auth:jwt=network, check:database=ok`), never a URL, a key or a message. Default
+   * `true`; `false` when who may ask the health service must not learn the names of your
+   * authenticators and checks.
+   */
+  readonly readinessHeader?: boolean;
 }
 
 const what = "createHealthService";
@@ -48,8 +59,8 @@ const maxListed = 100;
  * gRPC's standard health service (`grpc.health.v1.Health`, as grpc/grpc-proto defines it) that knows
  * about auth: SERVING once the authenticators are ready (their keys fetched) and your own checks
  * pass, NOT_SERVING otherwise, so that a load balancer stops sending calls that could only fail with
- * `Unavailable`. Check answers the overall health (`""`) and each listed service's (the same status);
- * an unknown name is `NotFound`. Watch sends the current status, then each change within 1 s, until
+ * `Unavailable`. Check answers the overall health (`""`) and each listed service's (the same status),
+ * with the {@link readinessHeader} header (why, in fixed words); an unknown name is `NotFound`. Watch sends the current status, then each change within 1 s, until
  * the call ends. List answers every known name. Asked while not ready, each call also asks the
  * authenticators to fetch their keys (within their backoff), and a Watch makes them retry in the
  * background while they are down.
@@ -60,30 +71,34 @@ const maxListed = 100;
  * // connectauth's rules must let it through: rules: { "grpc.health.v1.Health": { public: true } }
  * ```
  *
- * Not checked: who calls it (make it public in connectauth's rules, or give it a rule of its own), and
- * that the listed services are served.
+ * Not checked: who calls it (make it public in connectauth's rules, or give it a rule of its own; the
+ * readiness header names your authenticators and checks, `readinessHeader: false` drops it), and that
+ * the listed services are served.
  *
  * @throws TypeError when `readiness` has no `status` and `onChange` functions, `services` is not a list
- * of distinct non-empty names, a check is not a function, or `now` is not a function.
+ * of distinct non-empty names, a check is not a function, `now` is not a function, or
+ * `readinessHeader` is not a boolean.
  */
 export function createHealthService(options: HealthServiceOptions): ServiceImpl<typeof Health> {
-  const { readiness, known, checks, now } = checkOptions(options);
-  let lastRun: { readonly at: number; readonly passed: Promise<boolean> } | undefined;
-  const checksPass = (): Promise<boolean> => {
-    if (checks.length === 0) return Promise.resolve(true);
+  const { readiness, known, checks, now, header } = checkOptions(options);
+  let lastRun: { readonly at: number; readonly results: Promise<readonly boolean[]> } | undefined;
+  /** Each check's answer, in the order of `checks`: run at most once per 500 ms. */
+  const checkResults = (): Promise<readonly boolean[]> => {
+    if (checks.length === 0) return Promise.resolve([]);
     const at = now();
     if (lastRun === undefined || at - lastRun.at >= checkEvery) {
-      lastRun = { at, passed: Promise.all(checks.map(runCheck)).then((all) => all.every((ok) => ok)) };
+      lastRun = { at, results: Promise.all(checks.map(([, check]) => runCheck(check))) };
     }
-    return lastRun.passed;
+    return lastRun.results;
   };
-  const authReady = (): boolean => {
+  const authStatus = (): ReturnType<HealthReadiness["status"]> => {
     try {
-      return readiness.status().ready === true;
+      return readiness.status();
     } catch {
-      return false;
+      return { ready: false };
     }
   };
+  const authReady = (): boolean => authStatus().ready === true;
   // Asked while not ready: the authenticators fetch now (within their backoff), so that a server no one
   // sends calls to still gets its keys.
   const fetchIfNotReady = () => {
@@ -92,14 +107,22 @@ export function createHealthService(options: HealthServiceOptions): ServiceImpl<
         .then(() => readiness.prefetch?.())
         .catch(() => undefined);
   };
-  const serving = async (): Promise<ServingStatus> =>
-    authReady() && (await checksPass()) ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+  const statusOf = (ready: boolean, results: readonly boolean[]) =>
+    ready && results.every((ok) => ok) ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+  const serving = async (): Promise<ServingStatus> => statusOf(authReady(), await checkResults());
 
   return {
-    async check(request) {
+    async check(request, context) {
       if (!known.has(request.service)) throw new ConnectError("unknown service", Code.NotFound);
       fetchIfNotReady();
-      return { status: await serving() };
+      const auth = authStatus();
+      const results = await checkResults();
+      if (header) {
+        const named = checks.map(([name], i) => [name, results[i] === true] as const);
+        const value = formatReadinessHeader(auth.authenticators ?? {}, named);
+        if (value !== "") context.responseHeader.set(readinessHeader, value);
+      }
+      return { status: statusOf(auth.ready === true, results) };
     },
     async list() {
       if (known.size > maxListed) throw new ConnectError("too many services", Code.ResourceExhausted);
@@ -220,7 +243,13 @@ function untilAborted(signal: AbortSignal): Promise<void> {
 }
 
 function checkOptions(options: HealthServiceOptions) {
-  const { readiness, services = [], checks = {}, now = Date.now } = options ?? ({} as HealthServiceOptions);
+  const {
+    readiness,
+    services = [],
+    checks = {},
+    now = Date.now,
+    readinessHeader: header = true,
+  } = options ?? ({} as HealthServiceOptions);
   if (typeof readiness?.status !== "function" || typeof readiness.onChange !== "function") {
     throw new TypeError(`${what}: readiness needs status and onChange functions (createAuthReadiness makes one)`);
   }
@@ -236,5 +265,6 @@ function checkOptions(options: HealthServiceOptions) {
     throw new TypeError(`${what}: checks must be an object of functions`);
   }
   if (typeof now !== "function") throw new TypeError(`${what}: now must be a function`);
-  return { readiness, known: known as ReadonlySet<string>, checks: Object.values(checks), now };
+  if (typeof header !== "boolean") throw new TypeError(`${what}: readinessHeader must be a boolean`);
+  return { readiness, known: known as ReadonlySet<string>, checks: Object.entries(checks), now, header };
 }

@@ -56,3 +56,9 @@ export {
   type DpopProofResult,
   type DpopProofVerifier,
 } from "./dpop-proof.js";
+
+/**
+ * The `connectauth-readiness` header of a health Check (`createHealthService`): why the server is (not)
+ * ready, in fixed words, and its reader, for `connectauth doctor`.
+ */
+export { parseReadinessHeader, readinessHeader, type ReadinessItem } from "./readiness-header.js";
