@@ -192,6 +192,7 @@ test("doctor: a token file's final newline is not part of the token; the JSON ha
     assert.deepEqual(Object.keys(diagnosis).sort(), [
       "call",
       "dpop",
+      "health",
       "notes",
       "schema",
       "target",

@@ -3,8 +3,10 @@
 // (transport-verdicts.ts, call-verdicts.ts); the first verdict that names a cause ends the walk.
 import { type CallOutcome, callOutcome } from "./call-outcome.js";
 import { callVerdict } from "./call-verdicts.js";
-import { callNotes, transportNotes } from "./doctor-notes.js";
+import { callNotes, healthNotes, transportNotes } from "./doctor-notes.js";
 import { type DpopFacts, type DpopKey, boundKeyOf } from "./dpop-key.js";
+import { type HealthFacts, probeHealth } from "./health-probe.js";
+import { healthVerdict } from "./health-verdicts.js";
 import { type Protocol, rawUnaryCall } from "./raw-call.js";
 import { type TokenFacts, tokenFacts } from "./token-facts.js";
 import { type TransportFacts, probeTransport } from "./transport-probe.js";
@@ -52,25 +54,34 @@ export interface Diagnosis {
   /** The token decoded without verification; `null` when none was given. */
   readonly token: TokenFacts | null;
   readonly transport: TransportFacts;
+  /**
+   * What `grpc.health.v1.Health/Check` said before the call, with its verdict (`server_not_ready`, or
+   * `ok` for SERVING; `null` when there is nothing to judge: see `notes`); `null` when the transport
+   * checks stopped before.
+   */
+  readonly health: (HealthFacts & { readonly verdict: DiagnosisVerdict | null }) | null;
   /** `null` when the transport checks stopped before the call. */
   readonly call: CallOutcome | null;
   /** The DPoP key of the call and the one the token is bound to (thumbprints only). */
   readonly dpop: DpopFacts;
   /** Observations that are not the verdict (warnings, e.g. "expires in 20 s"). */
   readonly notes: readonly string[];
-  readonly verdict: {
-    readonly id: VerdictId;
-    readonly ok: boolean;
-    /** One sentence: what is wrong. */
-    readonly summary: string;
-    /** The concrete fix. Empty when ok. */
-    readonly fix: string;
-  };
+  readonly verdict: DiagnosisVerdict;
+}
+
+/** A verdict as a {@link Diagnosis} carries it. */
+export interface DiagnosisVerdict {
+  readonly id: VerdictId;
+  readonly ok: boolean;
+  /** One sentence: what is wrong. */
+  readonly summary: string;
+  /** The concrete fix. Empty when ok. */
+  readonly fix: string;
 }
 
 /**
  * Diagnoses one call: probes the transport, decodes the token (untrusted) against the local clock,
- * makes the call with an empty request (with a DPoP proof per attempt when given a key, and once more
+ * asks the server's `grpc.health.v1` Check (without the token, within 2 s), makes the call with an empty request (with a DPoP proof per attempt when given a key, and once more
  * with the server's nonce when it asks for one), and explains the answer. Never holds the token, a
  * proof or the key in its result (only the token's short hash and thumbprints). Talks to `baseUrl` only.
  *
@@ -111,12 +122,35 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
   const notes = transportNotes(url, transport);
   const stopped = transportVerdict({ url, protocol, httpVersion: options.httpVersion, transport });
   if (stopped !== undefined) {
-    return result({ target: { ...target, httpVersion: null }, token, transport, call: null, dpop, notes, verdict: stopped });
+    return result({
+      target: { ...target, httpVersion: null },
+      token,
+      transport,
+      health: null,
+      call: null,
+      dpop,
+      notes,
+      verdict: stopped,
+    });
   }
-
-  // 2. The call, with the token (if any) as Bearer, or as DPoP with a proof, over the HTTP version the server speaks.
-  notes.push(...callNotes(url, token, dpop));
   const httpVersion = options.httpVersion ?? (transport.http2 ? "2" : "1.1");
+
+  // 2. The server's health, as a load balancer asks it (no credential), over the call's transport.
+  const { ca, timeoutMs } = options;
+  const facts = await probeHealth({
+    baseUrl: options.baseUrl,
+    service: method.split("/")[0] ?? "",
+    protocol,
+    httpVersion,
+    ca,
+    timeoutMs,
+  });
+  const judged = healthVerdict(facts);
+  const health = { ...facts, verdict: judged === undefined ? null : verdictOf(judged) };
+  notes.push(...healthNotes(facts));
+
+  // 3. The call, with the token (if any) as Bearer, or as DPoP with a proof, over the HTTP version the server speaks.
+  notes.push(...callNotes(url, token, dpop));
   const { dpopKey } = options;
   const send = (nonce: string | undefined) =>
     rawUnaryCall({
@@ -144,6 +178,7 @@ export async function diagnose(options: DiagnoseOptions): Promise<Diagnosis> {
     target: { ...target, httpVersion },
     token,
     transport,
+    health,
     call,
     dpop,
     notes,
@@ -158,9 +193,15 @@ function result(d: Omit<Diagnosis, "schema" | "verdict"> & { readonly verdict: V
     target: d.target,
     token: d.token,
     transport: d.transport,
+    health: d.health,
     call: d.call,
     dpop: d.dpop,
     notes: d.notes,
-    verdict: { id: d.verdict.id, ok: d.verdict.id === "ok", summary: d.verdict.summary, fix: d.verdict.fix },
+    verdict: verdictOf(d.verdict),
   };
+}
+
+/** A verdict with its `ok` flag. */
+function verdictOf(v: Verdict): DiagnosisVerdict {
+  return { id: v.id, ok: v.id === "ok", summary: v.summary, fix: v.fix };
 }

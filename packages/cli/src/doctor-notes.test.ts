@@ -1,6 +1,7 @@
 import { suite, test } from "node:test";
 import assert from "node:assert/strict";
-import { callNotes, transportNotes } from "./doctor-notes.js";
+import { callNotes, healthNotes, transportNotes } from "./doctor-notes.js";
+import type { HealthFacts } from "./health-probe.js";
 import type { TokenFacts } from "./token-facts.js";
 import { plaintextTransport } from "./test-support/transport-facts.js";
 
@@ -94,5 +95,37 @@ suite("callNotes()", () => {
       `token: bound to the key ${b} (cnf.jkt), not to the --dpop-key (${a}).`,
     ]);
     assert.match(callNotes(local, token, facts(a, null)).join(), /^token: bound to no key \(no cnf\.jkt\)/);
+  });
+});
+
+suite("healthNotes()", () => {
+  const facts = (more: Partial<HealthFacts>): HealthFacts => ({
+    status: null,
+    service: "example.v1.GreeterService",
+    serviceStatus: null,
+    error: null,
+    readiness: [],
+    ...more,
+  });
+  test("nothing when the health service answered SERVING or NOT_SERVING (the verdict says those)", () => {
+    assert.deepEqual(healthNotes(facts({ status: "SERVING" })), []);
+    assert.deepEqual(healthNotes(facts({ status: "NOT_SERVING" })), []);
+  });
+  test("no health service: one quiet note", () => {
+    for (const error of ["Unimplemented", "NotFound"]) {
+      assert.deepEqual(healthNotes(facts({ error })), ["no health service (grpc.health.v1); skipped."]);
+    }
+  });
+  test("refused by auth: not public, and how to make it", () => {
+    for (const error of ["Unauthenticated", "PermissionDenied"]) {
+      assert.match(
+        healthNotes(facts({ error })).join(),
+        new RegExp(`^the health service is not public: .*\\(${error}\\).*public: true`),
+      );
+    }
+  });
+  test("another failure or status: said, and skipped", () => {
+    assert.deepEqual(healthNotes(facts({ error: "DeadlineExceeded" })), ["the health check failed (DeadlineExceeded); skipped."]);
+    assert.deepEqual(healthNotes(facts({ status: "UNKNOWN" })), ["grpc.health.v1 says UNKNOWN; skipped."]);
   });
 });

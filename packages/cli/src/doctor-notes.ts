@@ -1,6 +1,7 @@
 import { isLoopbackUrl } from "@connectauth/core";
 import { humanDuration } from "./duration.js";
 import type { DpopFacts } from "./dpop-key.js";
+import type { HealthFacts } from "./health-probe.js";
 import type { TokenFacts } from "./token-facts.js";
 import type { TransportFacts } from "./transport-probe.js";
 
@@ -72,4 +73,32 @@ function dpopNotes({ keyJkt, tokenJkt }: DpopFacts): string[] {
     return [`token: bound to the key ${tokenJkt} (cnf.jkt), not to the --dpop-key (${keyJkt}).`];
   }
   return [];
+}
+
+/**
+ * The observations of `connectauth doctor` on the health Check that are not a verdict: no health
+ * service (a quiet skip), one that refuses a Check without a credential (not public), a Check that
+ * failed otherwise, or a status that is neither SERVING nor NOT_SERVING. Never a failure of the call.
+ *
+ * ```ts
+ * healthNotes({ ...health, status: null, error: "Unimplemented" }); // ["no health service (grpc.health.v1); skipped."]
+ * ```
+ *
+ * Not checked: whether the server should have a health service.
+ */
+export function healthNotes(h: HealthFacts): string[] {
+  switch (h.error) {
+    case null:
+      return h.status === "SERVING" || h.status === "NOT_SERVING" ? [] : [`grpc.health.v1 says ${h.status}; skipped.`];
+    case "Unimplemented":
+    case "NotFound":
+      return ["no health service (grpc.health.v1); skipped."];
+    case "Unauthenticated":
+    case "PermissionDenied":
+      return [
+        `the health service is not public: a Check without a credential was refused (${h.error}), so load balancers cannot ask it. Make it public: rules: { "grpc.health.v1.Health": { public: true } }.`,
+      ];
+    default:
+      return [`the health check failed (${h.error}); skipped.`];
+  }
 }

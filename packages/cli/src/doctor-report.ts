@@ -4,7 +4,8 @@ import type { TokenFacts } from "./token-facts.js";
 import { humanDuration } from "./duration.js";
 
 /**
- * The readable report of a {@link Diagnosis}: transport, token, call, notes, then the verdict and fix.
+ * The readable report of a {@link Diagnosis}: transport, health, token, call, notes, then the verdict
+ * and fix.
  *
  * ```ts
  * io.stdout.write(formatDiagnosis(await diagnose(options), styleFor(io)));
@@ -35,6 +36,7 @@ export function formatDiagnosis(d: Diagnosis, s: Style): string {
       out.push(`  ${t.http1 ? s.green("✓") : s.red("✗")} HTTP/1.1   ${t.http2 ? s.green("✓") : s.red("✗")} HTTP/2`);
     }
   }
+  if (d.health !== null) out.push("", s.bold("health"), ...healthLines(d.health, s));
   out.push("", s.bold("token"));
   out.push(...(d.token === null ? ["  none sent"] : tokenLines(d.token, s)));
   if (d.dpop.keyJkt !== null || d.dpop.tokenJkt !== null) out.push("", s.bold("dpop"), ...dpopLines(d.dpop, s));
@@ -65,6 +67,16 @@ export function formatDiagnosis(d: Diagnosis, s: Style): string {
     out.push(`${s.bold("fix:")} ${d.verdict.fix}`);
   }
   return `${out.join("\n")}\n`;
+}
+
+/** The lines of the health Check: its verdict (and fix) and the readiness words; a skip says "see notes". */
+function healthLines(h: NonNullable<Diagnosis["health"]>, s: Style): string[] {
+  if (h.verdict === null) return [`  ${s.dim("skipped (see notes)")}`];
+  const lines = h.verdict.ok
+    ? [`  ${s.green("✓")} ${h.verdict.summary}`]
+    : [`  ${s.red("✗")} ${s.bold(h.verdict.id)}  ${h.verdict.summary}`, `    ${s.dim("fix".padEnd(10))} ${h.verdict.fix}`];
+  for (const i of h.readiness) lines.push(`    ${s.dim(`${i.kind} ${i.name}`.padEnd(10))} ${i.word}`);
+  return lines;
 }
 
 /** The lines describing the DPoP of the call: thumbprints, and whether a nonce was followed. */

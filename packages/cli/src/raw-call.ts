@@ -86,7 +86,17 @@ function dpopInterceptor(dpop: NonNullable<RawUnaryCallOptions["dpop"]>): Interc
   };
 }
 
-function transportOf(o: RawUnaryCallOptions): Transport {
+/**
+ * The transport of doctor's calls: the protocol, HTTP version and extra CA asked for, binary format,
+ * and the DPoP interceptor when `dpop` is given (the diagnosed call and its health Check share it).
+ *
+ * ```ts
+ * createClient(Health, transportOf({ baseUrl, protocol: "grpc", httpVersion: "2" })).check({});
+ * ```
+ *
+ * Not checked: that gRPC gets HTTP/2 (the transport verdicts say so before any call).
+ */
+export function transportOf(o: Pick<RawUnaryCallOptions, "baseUrl" | "protocol" | "httpVersion" | "ca" | "dpop">): Transport {
   const tls = o.ca === undefined ? {} : { ca: o.ca };
   const interceptors = o.dpop === undefined ? [] : [dpopInterceptor(o.dpop)];
   const common = { baseUrl: o.baseUrl, useBinaryFormat: true, interceptors } as const;

@@ -8,6 +8,8 @@ import { create } from "@bufbuild/protobuf";
 import { ErrorInfoSchema, type Reason, createAuthError } from "@connectauth/core";
 import { callOutcome } from "./call-outcome.js";
 import type { DpopFacts } from "./dpop-key.js";
+import type { HealthFacts } from "./health-probe.js";
+import { healthVerdict } from "./health-verdicts.js";
 import { type CallSituation, callVerdict } from "./call-verdicts.js";
 import type { TokenFacts } from "./token-facts.js";
 import type { TransportFacts } from "./transport-probe.js";
@@ -575,6 +577,71 @@ suite("callVerdict() without a connectauth reason", () => {
     assert.equal(s.call.reason, undefined);
     assert.deepEqual(s.call.metadata, {});
     expect(callVerdict(s), "auth_failure_without_details", /PermissionDenied without a connectauth reason/, /connectauth/);
+  });
+});
+
+// --- health ---
+
+const health = (more: Partial<HealthFacts>): HealthFacts => ({
+  status: "NOT_SERVING",
+  service: "example.v1.GreeterService",
+  serviceStatus: "NOT_SERVING",
+  error: null,
+  readiness: [],
+  ...more,
+});
+const auth = (name: string, word: string) => ({ kind: "auth" as const, name, word });
+
+suite("healthVerdict()", () => {
+  test("server_not_ready: the keys, by authenticator and word, before the revocation list and the checks", () => {
+    expect(
+      healthVerdict(health({ readiness: [auth("jwt", "network"), auth("partner", "ready"), auth("b2b", "not_fetched")] })),
+      "server_not_ready",
+      /^the server cannot reach its keys \(grpc\.health\.v1 says NOT_SERVING\): jwt: network \(the JWKS request failed before any answer: refused, reset or DNS\); b2b: not_fetched \(not fetched yet\)\.$/,
+      /reach its JWKS URL.*retry later/,
+    );
+    expect(
+      healthVerdict(health({ readiness: [auth("jwt", "mine_down")] })),
+      "server_not_ready",
+      /its keys .*: jwt: mine_down\.$/,
+      /JWKS/,
+    );
+    expect(
+      healthVerdict(
+        health({ readiness: [auth("jwt", "revocation_unreachable"), { kind: "check", name: "db", word: "failed" }] }),
+      ),
+      "server_not_ready",
+      /^the server's revocation list is not caught up .*: jwt: revocation_unreachable\.$/,
+      /Redis/,
+    );
+    expect(
+      healthVerdict(health({ readiness: [auth("jwt", "ready"), { kind: "check", name: "db", word: "failed" }] })),
+      "server_not_ready",
+      /^the server's own health checks fail \(grpc\.health\.v1 says NOT_SERVING\): db\.$/,
+      /checks/,
+    );
+  });
+
+  test("server_not_ready without the readiness header (another server, or readinessHeader: false), overall or for the service", () => {
+    expect(healthVerdict(health({})), "server_not_ready", /^the server says it is not ready/, /auth\.status\(\)/);
+    expect(
+      healthVerdict(health({ status: "SERVING", serviceStatus: "NOT_SERVING" })),
+      "server_not_ready",
+      /not ready/,
+      /depends on/,
+    );
+  });
+
+  test("ok when SERVING (the service too when it is listed); nothing to judge otherwise", () => {
+    expect(
+      healthVerdict(health({ status: "SERVING", serviceStatus: "SERVING" })),
+      "ok",
+      /for example\.v1\.GreeterService too/,
+      /^$/,
+    );
+    expect(healthVerdict(health({ status: "SERVING", serviceStatus: null })), "ok", /SERVING\)\.$/, /^$/);
+    assert.equal(healthVerdict(health({ status: null, serviceStatus: null, error: "Unimplemented" })), undefined);
+    assert.equal(healthVerdict(health({ status: "UNKNOWN", serviceStatus: null })), undefined);
   });
 });
 

@@ -1,5 +1,6 @@
 // The verdicts of `connectauth doctor`: their stable ids, and the shape of the tables that choose one
-// (transport-verdicts.ts before the call, call-verdicts.ts after it). Each row of a table is a verdict,
+// (transport-verdicts.ts before the call, health-verdicts.ts of the health Check before it, call-verdicts.ts
+// after it). Each row of a table is a verdict,
 // the condition under which it applies and what it says; the tables are pure (no I/O, no clock), and
 // diagnose.ts is the walk that gathers the facts they judge.
 
@@ -17,6 +18,7 @@ export const verdicts = [
   "plaintext_to_tls",
   "certificate_error",
   "http_version_mismatch",
+  "server_not_ready",
   "missing_credentials",
   "credentials_dropped",
   "malformed_credentials",
