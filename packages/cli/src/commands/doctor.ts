@@ -11,8 +11,9 @@ const help = `usage: connectauth doctor <base-url> <package.Service/Method> [--t
        [--protocol connect|grpc|grpc-web] [--http-version 1.1|2] [--ca F] [--timeout MS] [--json]
 
 Diagnoses one call, in this order, and stops at the first cause it can name: the transport (is it
-listening, TLS or plaintext, the certificate, HTTP/1.1 and HTTP/2), the token (decoded, not
-verified, against this machine's clock), then a unary call with an empty request and the server's
+listening, TLS or plaintext, the certificate, HTTP/1.1 and HTTP/2), the server's grpc.health.v1
+Check (without the token; NOT_SERVING is said before the call, never instead of it), the token
+(decoded, not verified, against this machine's clock), then a unary call with an empty request and the server's
 answer. Prints the verdict and the fix. The token is never printed (only its short hash), nor the
 DPoP key or its proofs (only thumbprints). Exit code 0 when the call passes, 1 when it does not, 2 on
 a usage error.
