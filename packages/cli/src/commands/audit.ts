@@ -16,6 +16,7 @@ import { auditServices } from "../audit-report.js";
 import { WorkspaceBuildError, buildBufGitRef, buildBufWorkspace } from "../buf-workspace.js";
 import type { CommandIo } from "../command.js";
 import { stableJson } from "../json.js";
+import { flag } from "../option-values.js";
 
 const help = `usage: connectauth audit [image.binpb] [--json] [--strict] [--known-scopes a,b]
        connectauth audit [image.binpb] --against <base> [--json] [--strict] [--acknowledged FILE]
@@ -58,8 +59,8 @@ examples:
 `;
 
 const options = {
-  json: { type: "boolean", default: false },
-  strict: { type: "boolean", default: false },
+  json: flag,
+  strict: flag,
   "known-scopes": { type: "string", multiple: true },
   against: { type: "string" },
   acknowledged: { type: "string" },

@@ -2,6 +2,7 @@ import { devDefaults, startDevServer } from "@connectauth/node/dev";
 import { defineCommand } from "../command-line.js";
 import { processInterrupt } from "../interrupt.js";
 import { lifetimeWarning } from "../lifetime-cap.js";
+import { wholeNumberOf } from "../option-values.js";
 
 const help = `usage: connectauth dev [--port N] [--host H] [--audience A] [--client-id ID] [--client-secret S]
                        [--scope "a b"] [--ttl SECONDS]
@@ -55,14 +56,10 @@ export const devCommand = defineCommand({
   help,
   config: { options },
   async run({ values, fail }, io) {
-    const port = Number(values.port);
-    const ttl = Number(values.ttl);
-    if (!/^\d+$/.test(values.port) || port > 65535) {
-      return fail(`--port must be a port number from 0 to 65535 (0: any free port), not "${values.port}"`);
-    }
-    if (!/^\d+$/.test(values.ttl) || ttl <= 0) {
-      return fail(`--ttl must be a positive whole number of seconds, not "${values.ttl}"`);
-    }
+    const port = wholeNumberOf(values.port, 0, 65535);
+    if (port === undefined) return fail(`--port must be a port number from 0 to 65535 (0: any free port), not "${values.port}"`);
+    const ttl = wholeNumberOf(values.ttl, 1);
+    if (ttl === undefined) return fail(`--ttl must be a positive whole number of seconds, not "${values.ttl}"`);
     const warning = lifetimeWarning(ttl);
     if (warning !== undefined) io.stderr.write(`connectauth dev: warning: --ttl ${ttl}: ${warning}\n`);
     const scopes = values.scope.split(" ").filter((s) => s !== "");

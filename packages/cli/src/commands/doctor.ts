@@ -3,6 +3,7 @@ import { defineCommand } from "../command-line.js";
 import { diagnose } from "../diagnose.js";
 import { type DpopKey, readDpopKey } from "../dpop-key.js";
 import { stableJson } from "../json.js";
+import { flag, wholeNumberOf } from "../option-values.js";
 import { formatDiagnosis } from "../doctor-report.js";
 import { type Protocol, protocols } from "../raw-call.js";
 import { styleFor } from "../style.js";
@@ -43,7 +44,7 @@ const options = {
   "http-version": { type: "string" },
   ca: { type: "string" },
   timeout: { type: "string" },
-  json: { type: "boolean", default: false },
+  json: flag,
 } as const;
 
 /**
@@ -69,9 +70,8 @@ export const doctorCommand = defineCommand({
     if (!protocols.includes(v.protocol as Protocol)) return fail(`--protocol must be one of ${protocols.join(", ")}`);
     const httpVersion = v["http-version"];
     if (httpVersion !== undefined && httpVersion !== "1.1" && httpVersion !== "2") return fail("--http-version must be 1.1 or 2");
-    const timeoutMs = v.timeout === undefined ? undefined : Number(v.timeout);
-    if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0))
-      return fail("--timeout must be a positive integer (ms)");
+    const timeoutMs = v.timeout === undefined ? undefined : wholeNumberOf(v.timeout, 1);
+    if (v.timeout !== undefined && timeoutMs === undefined) return fail("--timeout must be a positive integer (ms)");
     if (v["dpop-key"] !== undefined && v.token === undefined && v["token-file"] === undefined)
       return fail("--dpop-key needs a token to prove: give --token or --token-file");
     let token = v.token;

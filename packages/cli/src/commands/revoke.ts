@@ -6,6 +6,7 @@ import { normalizeRevocation, revocationEndMs } from "@connectauth/server/protoc
 import { defineCommand } from "../command-line.js";
 import type { CommandIo } from "../command.js";
 import { stableJson } from "../json.js";
+import { flag, wholeNumberOf } from "../option-values.js";
 
 const defaultPrefix = "connectauth:revocations:";
 const defaultTimeoutMs = 5000;
@@ -60,8 +61,8 @@ const options = {
   expires: { type: "string" },
   prefix: { type: "string", default: defaultPrefix },
   timeout: { type: "string", default: String(defaultTimeoutMs) },
-  list: { type: "boolean", default: false },
-  json: { type: "boolean", default: false },
+  list: flag,
+  json: flag,
 } as const;
 
 const command = "connectauth revoke";
@@ -87,8 +88,8 @@ export const revokeCommand = defineCommand({
   async run({ values, fail }, io) {
     const url = redisUrlOf(values.redis ?? io.env["CONNECTAUTH_REDIS_URL"]);
     if (typeof url === "string") return fail(url);
-    if (!/^[1-9]\d*$/.test(values.timeout)) return fail(`--timeout must be a whole number of ms > 0, not "${values.timeout}"`);
-    const timeoutMs = Number(values.timeout);
+    const timeoutMs = wholeNumberOf(values.timeout, 1);
+    if (timeoutMs === undefined) return fail(`--timeout must be a whole number of ms > 0, not "${values.timeout}"`);
     const kinds = (["jti", "subject", "client", "token-file"] as const).filter((k) => values[k] !== undefined);
     if (values.list) {
       if (kinds.length > 0 || values.before !== undefined || values.expires !== undefined) {

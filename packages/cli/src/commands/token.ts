@@ -4,6 +4,7 @@ import { defineCommand } from "../command-line.js";
 import type { CommandGroup } from "../command.js";
 import { tokenLines } from "../doctor-report.js";
 import { stableJson } from "../json.js";
+import { flag, wholeNumberOf } from "../option-values.js";
 import { lifetimeWarning, serverMaxLifetimeSeconds } from "../lifetime-cap.js";
 import { styleFor } from "../style.js";
 import { tokenFacts } from "../token-facts.js";
@@ -56,7 +57,7 @@ const mintOptions = {
   jkt: { type: "string" },
 } as const;
 
-const decodeOptions = { file: { type: "string" }, json: { type: "boolean", default: false } } as const;
+const decodeOptions = { file: { type: "string" }, json: flag } as const;
 
 /**
  * `connectauth token mint`: asks a running `connectauth dev` issuer for a token (its development mint)
@@ -78,9 +79,9 @@ export const mintCommand = defineCommand({
   config: { options: mintOptions },
   async run({ values, fail }, io) {
     if (values.sub === undefined || values.sub === "") return fail("--sub is required: the token's subject, e.g. --sub alice");
-    if (!/^-?\d+$/.test(values.ttl))
+    const ttl = wholeNumberOf(values.ttl, -Number.MAX_SAFE_INTEGER);
+    if (ttl === undefined)
       return fail(`--ttl must be a whole number of seconds (negative: already expired), not "${values.ttl}"`);
-    const ttl = Number(values.ttl);
     if (values.jkt !== undefined && !isJwkThumbprint(values.jkt))
       return fail(
         `--jkt must be the SHA-256 JWK thumbprint of the DPoP key (43 base64url characters, RFC 7638), not "${values.jkt}"`,
