@@ -24,6 +24,7 @@ import { errorCode } from "./cached-token-source.js";
 import { callTokenKey } from "./call-token.js";
 import { resume } from "./first-message.js";
 import type { DpopProver } from "./dpop-prover.js";
+import { withSource } from "./interceptor-source.js";
 
 /** Options of {@link createAuthInterceptor}. */
 export interface AuthInterceptorOptions {
@@ -91,6 +92,9 @@ export interface AuthInterceptorOptions {
  * });
  * ```
  *
+ * The state of its token source (empty, refreshing, fresh, failing) is read with
+ * `tokenSourceStateOf(interceptor)`: the interceptor is recorded when made, nothing is added to its calls.
+ *
  * Not checked: what the token says (it is opaque to a client), its length, and the TLS of an `https:` URL
  * (the transport's).
  *
@@ -128,8 +132,8 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): Intercep
       throw error instanceof ConnectError ? error : tokenUnavailableError(errorCode(error));
     }
     setToken(req, token, onEvent);
-    const kind = req.method.methodKind;
-    if (!retry || kind === "client_streaming" || kind === "bidi_streaming") {
+    // Client and bidi streams are never retried: their input cannot be replayed.
+    if (!retry || (req.stream && req.method.methodKind !== "server_streaming")) {
       return next(req);
     }
     if (!req.stream) {
@@ -156,7 +160,7 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): Intercep
       return retryOnce(error, req, callSource, token, onEvent, attempt);
     }
   };
-  return dpop ? (next) => intercept(dpop(next)) : intercept;
+  return withSource(dpop ? (next) => intercept(dpop(next)) : intercept, source);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { tokenHash } from "@connectauth/core";
-import type { TokenSource } from "./token-source.js";
+import type { TokenSource, TokenSourcePeek } from "./token-source.js";
 import { type ClientAuthEvent, type ClientAuthEventHandler, emit } from "./client-auth-event.js";
 
 /** A token and how long it lives, as a token endpoint answers. */
@@ -43,6 +43,7 @@ export interface CachedTokenSource extends TokenSource {
   getToken(): Promise<string>;
   invalidate(rejected?: string): void;
   observe(handler: ClientAuthEventHandler): void;
+  peek(): TokenSourcePeek;
 }
 
 interface Held {
@@ -83,7 +84,8 @@ export function createCachedTokenSource(options: CachedTokenSourceOptions): Cach
   const backoffMs = duration(options, "backoffMs", 1_000);
   const maxBackoffMs = duration(options, "maxBackoffMs", 60_000);
   const { load } = options;
-  const handlers = new Set<ClientAuthEventHandler>(options.onEvent === undefined ? [] : [options.onEvent]);
+  const handlers = new Set<ClientAuthEventHandler>();
+  if (options.onEvent !== undefined) handlers.add(options.onEvent);
   const onEvent = (event: ClientAuthEvent): void => {
     for (const h of handlers) emit(h, event);
   };
@@ -99,7 +101,7 @@ export function createCachedTokenSource(options: CachedTokenSourceOptions): Cach
 
   const refresh = (trigger: "initial" | "proactive" | "expired" | "invalidated"): Promise<string> => {
     const started = now();
-    const p = (async () => {
+    inFlight = (async () => {
       try {
         // Through a microtask, so that a load that throws synchronously still settles this promise.
         const issued = normalize(await Promise.resolve().then(load));
@@ -125,8 +127,7 @@ export function createCachedTokenSource(options: CachedTokenSourceOptions): Cach
         inFlight = undefined;
       }
     })();
-    inFlight = p;
-    return p;
+    return inFlight;
   };
 
   return {
@@ -156,15 +157,17 @@ export function createCachedTokenSource(options: CachedTokenSourceOptions): Cach
         invalidated = true;
       }
     },
+    // Read by watchTokenSource, which keeps the state machine out of this source (and of its bundle).
+    peek: () => [held?.expiresAt, inFlight, retryAt, lastError],
   };
 }
 
-function normalize(issued: IssuedToken | string): IssuedToken {
-  const token = typeof issued === "string" ? issued : issued?.token;
-  if (typeof token !== "string" || token === "") {
+function normalize(loaded: IssuedToken | string): IssuedToken {
+  const issued = typeof loaded === "string" ? { token: loaded } : loaded;
+  if (typeof issued?.token !== "string" || issued.token === "") {
     throw new TypeError("connectauth: load returned no token");
   }
-  return typeof issued === "string" ? { token } : issued;
+  return issued;
 }
 
 /** A stable, secret-free name for an error: its `code` if it has a string one, else its name. */

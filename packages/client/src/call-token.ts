@@ -8,9 +8,8 @@ import { type TokenInput, type TokenSource, toTokenSource } from "./token-source
  * const values = createContextValues().set(callTokenKey, toTokenSource("other-token"));
  * ```
  */
-export const callTokenKey = createContextKey<TokenSource | undefined>(undefined, {
-  description: "connectauth call token",
-});
+// No description: the key is never printed, and the browser bundle has a budget.
+export const callTokenKey = createContextKey<TokenSource | undefined>(undefined);
 
 /**
  * Context values that make one call use another token (or token source) than the interceptor's: e.g. a

@@ -1,5 +1,12 @@
 export { createAuthInterceptor, type AuthInterceptorOptions } from "./auth-interceptor.js";
-export { type TokenSource, type TokenInput, toTokenSource } from "./token-source.js";
+export { type TokenSource, type TokenInput, type TokenSourcePeek, toTokenSource } from "./token-source.js";
+export {
+  watchTokenSource,
+  tokenSourceStateOf,
+  type TokenSourceState,
+  type TokenSourceStateListener,
+  type TokenSourceStateView,
+} from "./token-source-state.js";
 export {
   createCachedTokenSource,
   type CachedTokenSource,

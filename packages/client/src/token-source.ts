@@ -25,7 +25,34 @@ export interface TokenSource {
    * the interceptor then sends them as `DPoP` with a proof, unless its own `dpop` option says otherwise.
    */
   readonly dpop?: DpopProver;
+  /**
+   * The source's raw state now, for `watchTokenSource` (which words it as a `TokenSourceState`): the held
+   * token's expiry, the load in flight, the back-off's end and the last load's error (see
+   * {@link TokenSourcePeek}). The caching sources have it (`createCachedTokenSource`, and so
+   * `createOAuth2TokenSource`); it never holds the token.
+   */
+  peek?(): TokenSourcePeek;
 }
+
+/**
+ * What a caching source's `peek()` gives, positionally so that the source stays small: the held token's
+ * expiry in ms since the epoch (`Infinity` for one without; `undefined`: no token held), the load in flight
+ * (`undefined`: none), when the next load may start after a failure (`-Infinity` when the last load did
+ * not fail) and the last load's error (kept after a success: read it only when the back-off is finite).
+ *
+ * ```ts
+ * const [expiresAt, loading, retryAt] = source.peek?.() ?? [];
+ * ```
+ *
+ * Not checked: anything about the error, which may quote a response: never show it, name it with a
+ * stable code.
+ */
+export type TokenSourcePeek = readonly [
+  expiresAt: number | undefined,
+  loading: Promise<string> | undefined,
+  retryAt: number,
+  error: unknown,
+];
 
 /**
  * What the client interceptor accepts as its token: a fixed string, a function returning the token
@@ -55,7 +82,7 @@ export function toTokenSource(input: TokenInput): TokenSource {
   if (typeof input === "function") {
     return { getToken: async () => input() };
   }
-  if (typeof input === "object" && input !== null && typeof input.getToken === "function") {
+  if (typeof input?.getToken === "function") {
     return input;
   }
   throw new TypeError("connectauth: token must be a string, a function or a TokenSource");
