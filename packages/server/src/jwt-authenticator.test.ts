@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { createContextValues } from "@connectrpc/connect";
 import { type CryptoKey, SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair, type JWTPayload } from "jose";
 import type { AuthCall, AuthOutcome } from "./authenticator.js";
-import { createJwtAuthenticator } from "./jwt-authenticator.js";
+import { type JwtAuthenticatorOptions, createJwtAuthenticator } from "./jwt-authenticator.js";
 import { createMultiIssuerJwtAuthenticator } from "./multi-issuer-jwt-authenticator.js";
 import { type RevocationList, type RevocationSubject, createMemoryRevocationList, revocationDigest } from "./revocation-list.js";
 
@@ -22,7 +22,22 @@ function sign(claims: JWTPayload, opts: { key?: CryptoKey; kid?: string; alg?: s
     .sign(opts.key ?? es.privateKey);
 }
 
-const jwt = createJwtAuthenticator({ issuer, audience, algorithms: ["ES256"], keys: jwks, now: () => now });
+/** The issuer every authenticator here trusts, its ES256 keys from `jwks`. */
+const issuerOptions = { issuer, audience, algorithms: ["ES256"], keys: jwks };
+/** What every single-issuer authenticator here starts from: `issuerOptions` and the fixed clock. */
+const options = { ...issuerOptions, now: () => now };
+/** A JWT authenticator on `options` with these changed or added. */
+const jwtWith = (changes: Partial<JwtAuthenticatorOptions>) => createJwtAuthenticator({ ...options, ...changes });
+const jwt = jwtWith({});
+/** Keys from `jwks` through a getter that counts its lookups (a cache hit makes none). */
+const counting = () => {
+  const counter = { lookups: 0 };
+  const keys = async (...args: Parameters<ReturnType<typeof import("jose").createLocalJWKSet>>) => {
+    counter.lookups++;
+    return (await import("jose")).createLocalJWKSet(jwks)(...args);
+  };
+  return { counter, keys };
+};
 const verify = (token: string) => jwt.authenticate({ scheme: "bearer", value: token });
 
 function assertRejected(outcome: AuthOutcome, reason: string, detail?: string) {
@@ -66,28 +81,14 @@ test("the lifetime cap counts from now too: a late iat does not stretch it", asy
 });
 
 test("an iat later than now plus the clock tolerance is TOKEN_NOT_YET_VALID, with or without a max age", async () => {
-  const aged = createJwtAuthenticator({
-    issuer,
-    audience,
-    algorithms: ["ES256"],
-    keys: jwks,
-    maxTokenAgeSeconds: 3600,
-    now: () => now,
-  });
+  const aged = jwtWith({ maxTokenAgeSeconds: 3600 });
   for (const jwtOf of [jwt, aged]) {
     const run = async (claims: JWTPayload) => jwtOf.authenticate({ scheme: "bearer", value: await sign(claims) });
     assertRejected(await run({ iat: nowS + 30 + 5, exp: nowS + 300 }), "TOKEN_NOT_YET_VALID", "iat");
     assertRejected(await run({ iat: nowS + 3600, exp: nowS + 3900 }), "TOKEN_NOT_YET_VALID", "iat");
     assert.ok((await run({ iat: nowS + 25, exp: nowS + 300 })).ok, "within the tolerance");
   }
-  const strict = createJwtAuthenticator({
-    issuer,
-    audience,
-    algorithms: ["ES256"],
-    keys: jwks,
-    clockToleranceSeconds: 0,
-    now: () => now,
-  });
+  const strict = jwtWith({ clockToleranceSeconds: 0 });
   assertRejected(
     await strict.authenticate({ scheme: "bearer", value: await sign({ iat: nowS + 1 }) }),
     "TOKEN_NOT_YET_VALID",
@@ -110,14 +111,10 @@ test("rejects bad signatures, unknown keys, disallowed algorithms and garbage", 
 });
 
 test("a key source that fails is KEYS_UNAVAILABLE, not a token fault", async () => {
-  const down = createJwtAuthenticator({
-    issuer,
-    audience,
-    algorithms: ["ES256"],
+  const down = jwtWith({
     keys: async () => {
       throw new TypeError("fetch failed");
     },
-    now: () => now,
   });
   assertRejected(await down.authenticate({ scheme: "bearer", value: await sign({}) }), "KEYS_UNAVAILABLE");
 });
@@ -130,7 +127,7 @@ test("no outcome holds the token", async () => {
 });
 
 test("misconfiguration fails at creation with TypeError", () => {
-  const base = { issuer, audience, algorithms: ["ES256"], keys: jwks };
+  const base = issuerOptions;
   assert.throws(() => createJwtAuthenticator({ ...base, issuer: "" }), TypeError);
   assert.throws(() => createJwtAuthenticator({ ...base, audience: [] }), TypeError);
   assert.throws(() => createJwtAuthenticator({ ...base, algorithms: [] }), TypeError);
@@ -173,14 +170,7 @@ test("no HMAC with an asymmetric key, ever: refused at creation, and at run time
 });
 
 test("the RFC 9068 profile requires typ at+jwt and its claims", async () => {
-  const profiled = createJwtAuthenticator({
-    issuer,
-    audience,
-    algorithms: ["ES256"],
-    keys: jwks,
-    profile: "rfc9068",
-    now: () => now,
-  });
+  const profiled = jwtWith({ profile: "rfc9068" });
   const at = (claims: JWTPayload, typ = "at+jwt") =>
     new SignJWT({ iss: issuer, aud: audience, sub: "alice", iat: nowS, exp: nowS + 300, client_id: "app", jti: "j1", ...claims })
       .setProtectedHeader({ alg: "ES256", kid: "k1", typ })
@@ -201,34 +191,23 @@ test("the RFC 9068 profile requires typ at+jwt and its claims", async () => {
 
 test("the verified-token cache: a hit skips the key lookup, and lives no longer than exp nor the TTL", async () => {
   let clock = now;
-  let lookups = 0;
-  const local = createJwtAuthenticator({ issuer, audience, algorithms: ["ES256"], keys: jwks, now: () => now });
-  const cached = createJwtAuthenticator({
-    issuer,
-    audience,
-    algorithms: ["ES256"],
-    keys: async (header, token) => {
-      lookups++;
-      return (await import("jose")).createLocalJWKSet(jwks)(header, token);
-    },
-    cache: { ttlSeconds: 60 },
-    clockToleranceSeconds: 0,
-    now: () => clock,
-  });
+  const { counter, keys } = counting();
+  const local = jwtWith({});
+  const cached = jwtWith({ keys, cache: { ttlSeconds: 60 }, clockToleranceSeconds: 0, now: () => clock });
   const run = async (token: string) => cached.authenticate({ scheme: "bearer", value: token });
   const long = await sign({ exp: nowS + 300 });
   assert.ok((await run(long)).ok);
   assert.ok((await run(long)).ok);
-  assert.equal(lookups, 1, "the second call is a cache hit");
+  assert.equal(counter.lookups, 1, "the second call is a cache hit");
   clock = now + 61_000; // past the TTL: verified again
   assert.ok((await run(long)).ok);
-  assert.equal(lookups, 2);
+  assert.equal(counter.lookups, 2);
   const short = await sign({ exp: nowS + 10 });
   clock = now;
   assert.ok((await run(short)).ok);
   clock = now + 11_000; // past exp: not served from the cache, and refused
   assertRejected(await run(short), "TOKEN_EXPIRED");
-  assert.equal(lookups, 4);
+  assert.equal(counter.lookups, 4);
   // A token differing from a cached one in its payload only is not a hit.
   const [h, , s] = long.split(".");
   clock = now;
@@ -241,30 +220,21 @@ test("the verified-token cache: a hit skips the key lookup, and lives no longer 
 });
 
 test("the cache answers for the exact token once verified only: never a rejected one nor a value around a verified one", async () => {
-  let lookups = 0;
-  const counted = createJwtAuthenticator({
-    issuer,
-    audience,
-    algorithms: ["ES256"],
-    keys: async (header, token) => {
-      lookups++;
-      return (await import("jose")).createLocalJWKSet(jwks)(header, token);
-    },
-    now: () => now,
-  });
+  const { counter, keys } = counting();
+  const counted = jwtWith({ keys });
   const run = (value: string) => counted.authenticate({ scheme: "bearer", value });
   const token = await sign({ scope: "greet" });
   assert.ok((await run(token)).ok);
   assert.ok((await run(token)).ok);
-  assert.equal(lookups, 1, "the second call is answered by the cache, inside authenticate");
+  assert.equal(counter.lookups, 1, "the second call is answered by the cache, inside authenticate");
   for (const around of [`x${token}`, `${token}x`, token.replace(/\.[^.]*$/, ".AAAA")]) {
     assertRejected(await run(around), "INVALID_TOKEN");
   }
   const forged = await sign({ scope: "greet" }, { key: other.privateKey });
-  const before = lookups;
+  const before = counter.lookups;
   assertRejected(await run(forged), "INVALID_TOKEN", "signature");
   assertRejected(await run(forged), "INVALID_TOKEN", "signature");
-  assert.equal(lookups - before, 2, "a rejection is not cached");
+  assert.equal(counter.lookups - before, 2, "a rejection is not cached");
 });
 
 // DPoP (RFC 9449): the binding's checks have their own suite (dpop-binding.test.ts); here, the authenticators' option.
@@ -283,7 +253,7 @@ async function dpopCall(token: string): Promise<AuthCall> {
 
 test("dpop: off by default; on, the authenticator takes bearer and dpop and asks for what its mode takes", () => {
   assert.deepEqual([jwt.schemes, jwt.challenge], [["bearer"], undefined]);
-  const base = { issuer, audience, algorithms: ["ES256"], keys: jwks };
+  const base = issuerOptions;
   const required = createJwtAuthenticator({ ...base, dpop: { mode: "required", algorithms: ["ES256", "EdDSA"] } });
   assert.deepEqual(
     [required.schemes, required.challenge],
@@ -307,31 +277,21 @@ test("dpop: off by default; on, the authenticator takes bearer and dpop and asks
 });
 
 test("dpop: a bound token with its proof is accepted with its confirmation, the token verified once (cached)", async () => {
-  let lookups = 0;
-  const options = {
-    issuer,
-    audience,
-    algorithms: ["ES256"],
-    keys: async (...args: Parameters<ReturnType<typeof import("jose").createLocalJWKSet>>) => {
-      lookups++;
-      return (await import("jose")).createLocalJWKSet(jwks)(...args);
-    },
-    now: () => now,
-  };
-  const single = createJwtAuthenticator({ ...options, dpop: "required" });
-  const multi = createMultiIssuerJwtAuthenticator({ issuers: [options], dpop: "required", now: () => now });
+  const { counter, keys } = counting();
+  const single = jwtWith({ keys, dpop: "required" });
+  const multi = createMultiIssuerJwtAuthenticator({ issuers: [{ ...issuerOptions, keys }], dpop: "required", now: () => now });
   for (const authenticator of [single, multi]) {
-    lookups = 0;
+    counter.lookups = 0;
     const token = await sign({ scope: "greet", cnf: { jkt } });
     for (let i = 0; i < 2; i++) {
       const outcome = await authenticator.authenticate({ scheme: "dpop", value: token }, await dpopCall(token));
       assert.ok(outcome.ok, JSON.stringify(outcome));
       assert.deepEqual(outcome.identity.confirmation, { jkt });
     }
-    assert.equal(lookups, 1, "the second call's token is answered by the cache; its proof is checked anew");
+    assert.equal(counter.lookups, 1, "the second call's token is answered by the cache; its proof is checked anew");
     // The same token as Bearer: refused before any verification where DPoP is required.
     assertRejected(await authenticator.authenticate({ scheme: "bearer", value: token }), "INVALID_TOKEN", "dpop_required");
-    assert.equal(lookups, 1);
+    assert.equal(counter.lookups, 1);
     // A proof is never cached: the same proof again is a replay.
     const call = await dpopCall(token);
     assert.ok((await authenticator.authenticate({ scheme: "dpop", value: token }, call)).ok);
@@ -340,14 +300,7 @@ test("dpop: a bound token with its proof is accepted with its confirmation, the 
 });
 
 test("dpop allowed: a bearer token without cnf.jkt passes, one with it is dpop_bound; too large is refused with DPoP", async () => {
-  const allowed = createJwtAuthenticator({
-    issuer,
-    audience,
-    algorithms: ["ES256"],
-    keys: jwks,
-    now: () => now,
-    dpop: "allowed",
-  });
+  const allowed = jwtWith({ dpop: "allowed" });
   assert.ok((await allowed.authenticate({ scheme: "bearer", value: await sign({}) })).ok);
   assertRejected(
     await allowed.authenticate({ scheme: "bearer", value: await sign({ cnf: { jkt } }) }),
@@ -361,30 +314,15 @@ test("dpop allowed: a bearer token without cnf.jkt passes, one with it is dpop_b
 });
 
 // Revocation: the list is checked on every call, after the token is verified or found in the cache.
-const counting = () => {
-  const counter = { lookups: 0 };
-  const keys = async (...args: Parameters<ReturnType<typeof import("jose").createLocalJWKSet>>) => {
-    counter.lookups++;
-    return (await import("jose")).createLocalJWKSet(jwks)(...args);
-  };
-  return { counter, keys };
-};
 const bearer = (authenticator: { authenticate: typeof jwt.authenticate }, value: string) =>
   authenticator.authenticate({ scheme: "bearer", value });
 
 test("revocation: a revoked token is refused even when it is in the verified-token cache, others are not", async () => {
   const revocations = createMemoryRevocationList({ now: () => now });
   const { counter, keys } = counting();
-  const single = createJwtAuthenticator({
-    issuer,
-    audience,
-    algorithms: ["ES256"],
-    keys,
-    now: () => now,
-    revocation: revocations,
-  });
+  const single = jwtWith({ keys, revocation: revocations });
   const multi = createMultiIssuerJwtAuthenticator({
-    issuers: [{ issuer, audience, algorithms: ["ES256"], keys }],
+    issuers: [{ ...issuerOptions, keys }],
     now: () => now,
     revocation: revocations,
   });
@@ -403,27 +341,13 @@ test("revocation: a revoked token is refused even when it is in the verified-tok
   // The same jti from another issuer is another token.
   const revokedB = createMemoryRevocationList({ now: () => now });
   await revokedB.revoke({ issuer: "https://other.test", jti: "shared" });
-  const other = createJwtAuthenticator({
-    issuer,
-    audience,
-    algorithms: ["ES256"],
-    keys: jwks,
-    now: () => now,
-    revocation: revokedB,
-  });
+  const other = jwtWith({ revocation: revokedB });
   assert.ok((await bearer(other, await sign({ jti: "shared" }))).ok);
 });
 
 test("revocation: a token without jti is revoked by the digest of its signing input, under any of its signatures", async () => {
   const revocations = createMemoryRevocationList({ now: () => now });
-  const authenticator = createJwtAuthenticator({
-    issuer,
-    audience,
-    algorithms: ["ES256"],
-    keys: jwks,
-    now: () => now,
-    revocation: revocations,
-  });
+  const authenticator = jwtWith({ revocation: revocations });
   const claims = { sub: "svc", iat: nowS - 5 };
   const token = await sign(claims);
   const resigned = await sign(claims); // ECDSA: another signature over the same header.payload
@@ -439,14 +363,7 @@ test("revocation: a token without jti is revoked by the digest of its signing in
 
 test("revocation: by subject and by client, the tokens issued before the instant, not those after", async () => {
   const revocations = createMemoryRevocationList({ now: () => now });
-  const authenticator = createJwtAuthenticator({
-    issuer,
-    audience,
-    algorithms: ["ES256"],
-    keys: jwks,
-    now: () => now,
-    revocation: revocations,
-  });
+  const authenticator = jwtWith({ revocation: revocations });
   const old = await sign({ sub: "alice", iat: nowS - 60 });
   const fresh = await sign({ sub: "alice", iat: nowS });
   const bob = await sign({ sub: "bob", iat: nowS - 60 });
@@ -477,14 +394,7 @@ test("revocation: a list that cannot be trusted is REVOCATION_UNAVAILABLE withou
     list: async () => [],
     status: () => ({ ready: false, lastError: "unreachable" }),
   };
-  const authenticator = createJwtAuthenticator({
-    issuer,
-    audience,
-    algorithms: ["ES256"],
-    keys: jwks,
-    now: () => now,
-    revocation: list,
-  });
+  const authenticator = jwtWith({ revocation: list });
   const token = await sign({ jti: "j-1", client_id: "app", iat: nowS - 1 });
   for (const a of ["unavailable", "throw", "maybe"]) {
     answer = a;
@@ -509,13 +419,13 @@ test("revocation: a list that cannot be trusted is REVOCATION_UNAVAILABLE withou
   assertRejected(await bearer(authenticator, await sign({ exp: nowS - 3600 })), "TOKEN_EXPIRED");
   assert.equal(subjects.length, asked);
   assert.throws(
-    () => createJwtAuthenticator({ issuer, audience, algorithms: ["ES256"], keys: jwks, revocation: {} as never }),
+    () => createJwtAuthenticator({ ...issuerOptions, revocation: {} as never }),
     /^TypeError: createJwtAuthenticator: revocation must be a RevocationList/,
   );
   assert.throws(
     () =>
       createMultiIssuerJwtAuthenticator({
-        issuers: [{ issuer, audience, algorithms: ["ES256"], keys: jwks }],
+        issuers: [issuerOptions],
         revocation: { check() {} } as never,
       }),
     /^TypeError: createMultiIssuerJwtAuthenticator: revocation must be a RevocationList/,
@@ -525,12 +435,7 @@ test("revocation: a list that cannot be trusted is REVOCATION_UNAVAILABLE withou
 test("revocation with DPoP: a revoked bound token is refused with a DPoP challenge, its proof not recorded", async () => {
   const revocations = createMemoryRevocationList({ now: () => now });
   const added: string[] = [];
-  const authenticator = createJwtAuthenticator({
-    issuer,
-    audience,
-    algorithms: ["ES256"],
-    keys: jwks,
-    now: () => now,
+  const authenticator = jwtWith({
     revocation: revocations,
     dpop: { mode: "required", replayStore: { add: async (key) => added.push(key) > 0 } },
   });
@@ -546,20 +451,8 @@ test("revocation with DPoP: a revoked bound token is refused with a DPoP challen
 test("revalidate: an identity it accepted holds until its token is revoked; one it did not accept is refused", async () => {
   const revocations = createMemoryRevocationList({ now: () => now });
   assert.equal(jwt.revalidate, undefined, "no list, nothing to revalidate");
-  const single = createJwtAuthenticator({
-    issuer,
-    audience,
-    algorithms: ["ES256"],
-    keys: jwks,
-    now: () => now,
-    revocation: revocations,
-    dpop: "allowed",
-  });
-  const multi = createMultiIssuerJwtAuthenticator({
-    issuers: [{ issuer, audience, algorithms: ["ES256"], keys: jwks }],
-    now: () => now,
-    revocation: revocations,
-  });
+  const single = jwtWith({ revocation: revocations, dpop: "allowed" });
+  const multi = createMultiIssuerJwtAuthenticator({ issuers: [issuerOptions], now: () => now, revocation: revocations });
   for (const [i, authenticator] of [single, multi].entries()) {
     const first = await bearer(authenticator, await sign({ sub: `user-${i}` }));
     const cached = await bearer(authenticator, await sign({ sub: `user-${i}` }));
@@ -584,7 +477,7 @@ test("revalidate: an identity it accepted holds until its token is revoked; one 
 });
 
 test("dpop: a proof's iat may be off by the window plus the issuer's clockToleranceSeconds", async () => {
-  const base = { issuer, audience, algorithms: ["ES256"], keys: jwks, now: () => now };
+  const base = options;
   const proofAt = async (token: string, iat: number): Promise<AuthCall> => {
     const ath = createHash("sha256").update(token).digest("base64url");
     const proof = await new SignJWT({ htm: "POST", htu: url, iat, jti: `t${++jti}`, ath })
