@@ -28,6 +28,7 @@ const allImports = `export { createAuthInterceptor, createCachedTokenSource, wit
 const minimalImports = `export { createAuthInterceptor, readAuthFailure } from "@connectauth/client";`;
 const oauth2Imports = `export { createOAuth2TokenSource } from "@connectauth/client/oauth2";`;
 const dpopImports = `export { createDpopProver } from "@connectauth/client/dpop";`;
+const stateImports = `export { tokenSourceStateOf } from "@connectauth/client";`;
 
 async function gzippedSize(contents: string, external: string[] = []): Promise<number> {
   const result = await build({
@@ -52,6 +53,7 @@ const bench: BenchModule = async () => {
   const minimal = await added(minimalImports);
   const withOAuth2 = await added(allImports + oauth2Imports);
   const withDpop = await added(pageImports + dpopImports);
+  const withState = await added(pageImports + stateImports);
   const standalone = await gzippedSize(allImports, ["@connectrpc/*", "@bufbuild/*"]);
   const row = (name: string, bytes: number, what: string, target?: string): BenchResult => ({
     name: `client size: ${name}`,
@@ -75,6 +77,11 @@ const bench: BenchModule = async () => {
       "the example's page with the DPoP entry (the prover, its layer, jose's signing), added to a connect-web app, for information",
       withDpop,
       `page + dpop (DPoP adds ${withDpop - page} B)`,
+    ),
+    row(
+      "the example's page with token-source state (tokenSourceStateOf), added to a connect-web app, for information",
+      withState,
+      `page + state (the state adds ${withState - page} B)`,
     ),
   ];
 };
