@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium } from "playwright-core";
 import { type ExampleServer, startExampleServer } from "../../packages/example/src/server.js";
-import { expectedResults, pageServerOptions } from "./expected.js";
+import { expectedResults, expectedTokenStates, pageServerOptions, withoutTime } from "./expected.js";
 
 const executablePath = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
 const flags = [
@@ -78,10 +78,19 @@ test("Chromium (connect-web, Connect and gRPC-web): the scenarios end as the con
     (await page.locator("#status").textContent()) ?? "",
     /DPoP allowed: the DPoP calls prove a key of this page \(thumbprint [\w-]{43}\)/,
   );
+  // The caching sources' state, shown in #token-state on each change: what it showed, in order.
+  const states = await page.evaluate(() => window.connectauthTokenStates);
+  assert.deepEqual(states?.map(withoutTime), expectedTokenStates());
+  assert.match(
+    (await page.locator("#token-state").textContent()) ?? "",
+    /^token source of server streaming, expired token refreshed and retried \(grpc-web\): fresh, expires \d\d:\d\d:\d\d UTC$/,
+  );
+  assert.ok(!(states ?? []).some((l) => l.includes(".")), "no token (a JWT has dots) in any line");
 });
 
 declare global {
   interface Window {
     connectauthResults?: unknown;
+    connectauthTokenStates?: string[];
   }
 }

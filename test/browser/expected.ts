@@ -51,6 +51,23 @@ export function expectedResults(protocols: readonly WebProtocol[] = ["connect", 
   ]);
 }
 
+/** A token-state line with its time of day replaced by `T`, as the suites compare them. */
+export const withoutTime = (line: string): string => line.replace(/\d\d:\d\d:\d\d UTC/g, "T");
+
+/**
+ * The state lines of the scenarios' caching token sources (`tokenSourceStateOf` of their interceptors,
+ * worded by `describeTokenState`), times as `T`: the first token loaded, rejected by the server
+ * (invalidated: `empty`), the next loaded.
+ */
+export function expectedTokenStates(protocols: readonly WebProtocol[] = ["connect", "grpc-web"]): string[] {
+  const lines = ["empty", "refreshing", "fresh, expires T", "empty", "refreshing", "fresh, expires T"];
+  return protocols.flatMap((protocol) =>
+    ["expired token refreshed and retried", "server streaming, expired token refreshed and retried"].flatMap((scenario) =>
+      lines.map((line) => `${scenario} (${protocol}): ${line}`),
+    ),
+  );
+}
+
 /** The example server of the browser suites: the page, DPoP allowed, nonces from a secret of this run. */
 export function pageServerOptions(): ExampleServerOptions {
   const secret = crypto.getRandomValues(new Uint8Array(32));

@@ -9,12 +9,22 @@ declare global {
   interface Window {
     /** Set when every scenario ran: read by the browser test suite. */
     connectauthResults?: ScenarioResult[] | { error: string };
+    /** Every line #token-state showed, in order: read by the browser test suite. */
+    connectauthTokenStates?: string[];
   }
 }
 
 function showStatus(text: string): void {
   const status = document.querySelector("#status");
   if (status !== null) status.textContent = text;
+}
+
+/** Shows a scenario's token source state in #token-state (updated on each change) and keeps the line. */
+function showTokenState(scenario: string, protocol: string, line: string): void {
+  const shown = `${scenario} (${protocol}): ${line}`;
+  window.connectauthTokenStates = [...(window.connectauthTokenStates ?? []), shown];
+  const el = document.querySelector("#token-state");
+  if (el !== null) el.textContent = `token source of ${shown}`;
 }
 
 async function main(): Promise<void> {
@@ -30,6 +40,7 @@ async function main(): Promise<void> {
     tokens,
     undefined,
     keyPair,
+    showTokenState,
   );
   const body = document.querySelector("tbody");
   if (body === null) throw new Error("the page has no results table");

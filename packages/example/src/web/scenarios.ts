@@ -8,9 +8,11 @@ import {
   createAuthInterceptor,
   createCachedTokenSource,
   readAuthFailure,
+  tokenSourceStateOf,
 } from "@connectauth/client";
 import { createDpopProver } from "@connectauth/client/dpop";
 import { GreeterService } from "../gen/example/v1/greeter_pb.js";
+import { describeTokenState } from "./token-state.js";
 
 /** Tokens from the development issuer, handed to the page by the example server. */
 export interface ScenarioTokens {
@@ -27,6 +29,12 @@ export type WebProtocol = "connect" | "grpc-web";
 
 /** Makes a transport of one protocol to the example server with the given interceptors. */
 export type TransportFactory = (protocol: WebProtocol, interceptors: Interceptor[]) => Transport;
+
+/**
+ * Receives each line of the state of a scenario's caching token source (as `describeTokenState` words
+ * it), the first when the interceptor is made, then one per change.
+ */
+export type TokenStateListener = (scenario: string, protocol: WebProtocol, line: string) => void;
 
 /** One scenario's outcome, as plain text that the browser and Node results can be compared by. */
 export interface ScenarioResult {
@@ -106,12 +114,16 @@ async function keyFacts(keyPair: CryptoKeyPair): Promise<string> {
  * ```ts
  * const results = await runScenarios((p, interceptors) => createGrpcWebTransport({ baseUrl, interceptors }), tokens);
  * ```
+ *
+ * `onTokenState` gets the state lines of the caching token sources (`tokenSourceStateOf` of their
+ * interceptors).
  */
 export async function runScenarios(
   makeTransport: TransportFactory,
   tokens: ScenarioTokens,
   protocols: readonly WebProtocol[] = ["connect", "grpc-web"],
   dpopKeyPair?: CryptoKeyPair,
+  onTokenState?: TokenStateListener,
 ): Promise<ScenarioResult[]> {
   const results: ScenarioResult[] = [];
   const withDpop = dpopKeyPair !== undefined && tokens.dpop !== undefined;
@@ -131,8 +143,14 @@ export async function runScenarios(
         });
       }
       const dpop = s.token === "dpop" && dpopKeyPair !== undefined ? createDpopProver({ keyPair: dpopKeyPair }) : undefined;
-      const interceptors =
-        token === undefined ? [] : [createAuthInterceptor({ token, dpop, onEvent: (e) => events.push(e) }), proofCounter(count)];
+      const auth = token === undefined ? undefined : createAuthInterceptor({ token, dpop, onEvent: (e) => events.push(e) });
+      const state = auth === undefined ? undefined : tokenSourceStateOf(auth);
+      if (state !== undefined && onTokenState !== undefined) {
+        const show = (line: string) => onTokenState(s.name, protocol, line);
+        show(describeTokenState(state.state()));
+        state.onStateChange((st) => show(describeTokenState(st)));
+      }
+      const interceptors = auth === undefined ? [] : [auth, proofCounter(count)];
       const client = createClient(GreeterService, makeTransport(protocol, interceptors));
       let outcome: string;
       try {
