@@ -1,6 +1,6 @@
 // A redis-server for `npm start`, when one is on the PATH: 127.0.0.1, a free port, nothing written to
-// disk, stopped with the demo.
-import { spawn } from "node:child_process";
+// disk, stopped with the demo. The spawner and the raw command are exported for the tests' redis-server.
+import { type ChildProcess, spawn } from "node:child_process";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 
@@ -26,11 +26,7 @@ export interface RedisProcess {
  */
 export async function startRedisProcess(timeoutMs = 5000): Promise<RedisProcess | undefined> {
   const port = await freePort();
-  const child = spawn(
-    "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", tmpdir()],
-    { stdio: "ignore" },
-  );
+  const child = spawnRedisServer(port);
   const exited = new Promise<void>((resolve) => {
     child.once("error", () => resolve()); // ENOENT: not on the PATH
     child.once("exit", () => resolve());
@@ -39,7 +35,7 @@ export async function startRedisProcess(timeoutMs = 5000): Promise<RedisProcess 
   void exited.then(() => (gone = true));
   const deadline = Date.now() + timeoutMs;
   while (!gone && Date.now() < deadline) {
-    if ((await ping(port)) === "+PONG") {
+    if ((await redisCommand(port, ["PING"], 500).catch(() => "")) === "+PONG") {
       return {
         url: `redis://127.0.0.1:${port}`,
         async stop() {
@@ -55,7 +51,32 @@ export async function startRedisProcess(timeoutMs = 5000): Promise<RedisProcess 
   return undefined;
 }
 
-async function freePort(): Promise<number> {
+/**
+ * Spawns `binary` as a redis-server on 127.0.0.1 and `port` that writes nothing to disk (no RDB
+ * snapshot, no AOF): what it held is gone when it stops. Resolves nothing: wait for PING yourself.
+ *
+ * ```ts
+ * const child = spawnRedisServer(await freePort());
+ * ```
+ *
+ * Not checked: whether the port is free or the binary exists (the child's `error` and `exit` tell).
+ */
+export function spawnRedisServer(port: number, binary = "redis-server"): ChildProcess {
+  return spawn(binary, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", tmpdir()], {
+    stdio: "ignore",
+  });
+}
+
+/**
+ * A port of 127.0.0.1 that was free a moment ago (listen on 0, read it, close).
+ *
+ * ```ts
+ * const port = await freePort();
+ * ```
+ *
+ * Not checked: that it is still free when used.
+ */
+export async function freePort(): Promise<number> {
   const probe = net.createServer();
   await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", () => resolve()));
   const { port } = probe.address() as net.AddressInfo;
@@ -63,18 +84,31 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** PING on a fresh connection: the first line of the reply, or "" when nothing answers. */
-function ping(port: number): Promise<string> {
-  return new Promise((resolve) => {
+/**
+ * Sends one command (RESP) to the Redis on 127.0.0.1 and `port` over a fresh connection and resolves
+ * with the first line of its reply ("+PONG", "+OK", ":3"); rejects when the connection fails, or
+ * nothing answers within `timeoutMs`.
+ *
+ * ```ts
+ * await redisCommand(port, ["PING"]); // "+PONG"
+ * ```
+ *
+ * Not checked: the reply past its first line (a bulk reply's value is not read).
+ */
+export function redisCommand(port: number, args: readonly string[], timeoutMs = 2000): Promise<string> {
+  return new Promise((resolve, reject) => {
     const socket = net.connect(port, "127.0.0.1");
     let reply = "";
-    socket.setTimeout(500, () => socket.destroy());
-    socket.once("error", () => resolve(""));
-    socket.once("close", () => resolve(reply.split("\r\n")[0] ?? ""));
+    socket.setTimeout(timeoutMs, () => socket.destroy(new Error("redis-server did not answer")));
+    socket.on("error", reject);
     socket.on("data", (chunk) => {
       reply += chunk.toString("utf8");
-      if (reply.includes("\r\n")) socket.destroy();
+      const end = reply.indexOf("\r\n");
+      if (end >= 0) {
+        socket.destroy();
+        resolve(reply.slice(0, end));
+      }
     });
-    socket.write("*1\r\n$4\r\nPING\r\n");
+    socket.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join("")}`);
   });
 }

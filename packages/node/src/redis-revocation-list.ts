@@ -73,14 +73,18 @@ export interface RedisRevocationList extends RevocationList {
 // forgotten, ms), the number of the last write, and a random epoch that a flush (or a restart without
 // persistence) deletes. Each script is atomic: no write falls between a snapshot and its number.
 
-// KEYS: entries, seq, epoch. ARGV: events channel, a new epoch (if there is none), now (ms), then member, score pairs.
-const writeScript = `
+// How both scripts begin (KEYS: entries, seq, epoch): `epoch` is the epoch key's value, set to
+// ARGV[at] when there is none; the entries that may be forgotten by ARGV[at + 1] (now, ms) are removed.
+const epochAndTrim = (at: number) => `
 local epoch = redis.call('GET', KEYS[3])
 if not epoch then
-  epoch = ARGV[2]
+  epoch = ARGV[${at}]
   redis.call('SET', KEYS[3], epoch)
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[${at + 1}])`;
+
+// KEYS: entries, seq, epoch. ARGV: events channel, a new epoch (if there is none), now (ms), then member, score pairs.
+const writeScript = `${epochAndTrim(2)}
 local members = {}
 for i = 4, #ARGV, 2 do
   redis.call('ZADD', KEYS[1], 'GT', ARGV[i + 1], ARGV[i])
@@ -92,13 +96,7 @@ return {epoch, seq}
 `;
 
 // KEYS: entries, seq, epoch. ARGV: a new epoch (if there is none), now (ms).
-const snapshotScript = `
-local epoch = redis.call('GET', KEYS[3])
-if not epoch then
-  epoch = ARGV[1]
-  redis.call('SET', KEYS[3], epoch)
-end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
+const snapshotScript = `${epochAndTrim(1)}
 return {epoch, tonumber(redis.call('GET', KEYS[2]) or '0'), redis.call('ZRANGE', KEYS[1], 0, -1)}
 `;
 
