@@ -28,6 +28,7 @@ import { greeterRoutes } from "../../packages/example/src/greeter-service.js";
 import { type Listening, listenOnLoopback } from "../support/listen.js";
 import { type TestSigner, createTestSigner } from "../support/tokens.js";
 import { type Protocol, protocols } from "../support/wire.js";
+import { trackTimers } from "../../packages/server/src/test-support/timers.js";
 
 const streams = 1000;
 const sessions = 10;
@@ -37,31 +38,6 @@ const issuer = "https://issuer.test";
 const audience = "greeter";
 
 const gc = (globalThis as { gc?: () => void }).gc;
-
-/** The timers set from packages/server or packages/example while on, not yet fired or cleared (unref'd ones too). */
-function trackTimers(): { live(): number; restore(): void } {
-  const { setTimeout: set, clearTimeout: clear } = globalThis;
-  const live = new Set<unknown>();
-  globalThis.setTimeout = ((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
-    const t = set(() => {
-      live.delete(t);
-      fn(...args);
-    }, ms);
-    if (/\/packages\/(server|example)\//.test(new Error().stack?.split("\n").slice(2).join("\n") ?? "")) live.add(t);
-    return t;
-  }) as typeof setTimeout;
-  globalThis.clearTimeout = ((t: Parameters<typeof clearTimeout>[0]) => {
-    live.delete(t);
-    clear(t);
-  }) as typeof clearTimeout;
-  return {
-    live: () => live.size,
-    restore() {
-      globalThis.setTimeout = set;
-      globalThis.clearTimeout = clear;
-    },
-  };
-}
 
 function transportOf(baseUrl: string, protocol: Protocol, interceptors: Interceptor[]): Transport {
   switch (protocol) {
@@ -176,7 +152,7 @@ test("1,000 streams with expiring tokens: each ended within 1 s of exp, one even
   const clients = Array.from({ length: sessions }, (_, i) =>
     createClient(GreeterService, transportOf(url, protocols[i % protocols.length]!, [tokenHeader])),
   );
-  const timers = trackTimers();
+  const timers = trackTimers(/\/packages\/(server|example)\//); // connectauth's and the handlers'
   const heaps: number[] = [];
   try {
     for (let r = 0; r < rounds; r++) {

@@ -40,6 +40,7 @@ import { type Protocol, protocols } from "../support/wire.js";
 import { type Listening, listenOnLoopback } from "../support/listen.js";
 import { type KeyServer, startKeyServer } from "../support/key-server.js";
 import { type TestSigner, createTestSigner } from "../support/tokens.js";
+import { trackTimers } from "../../packages/server/src/test-support/timers.js";
 
 const issuer = "https://issuer.test";
 const audience = "greeter";
@@ -52,35 +53,6 @@ async function shortToken(sub = "alice"): Promise<{ token: string; expMs: number
   const iat = Math.floor(Date.now() / 1000);
   const exp = iat + lifetimeS;
   return { token: await signer.sign({ iss: issuer, aud: audience, sub, scope: "greet", iat, exp }), expMs: exp * 1000 };
-}
-
-/**
- * The timers set by this repository's packages (connectauth, the example's handlers: set from a file
- * under packages/) while on, not yet fired or cleared, unref'd ones included: globalThis's wrapped. The
- * clients' HTTP/2 sessions keep idle timers of their own (connect-node's), which are not counted.
- */
-function trackTimers(): { live(): number; restore(): void } {
-  const { setTimeout: set, clearTimeout: clear } = globalThis;
-  const live = new Set<unknown>();
-  globalThis.setTimeout = ((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
-    const t = set(() => {
-      live.delete(t);
-      fn(...args);
-    }, ms);
-    if (/\/packages\/(server|example)\//.test(new Error().stack?.split("\n").slice(2).join("\n") ?? "")) live.add(t);
-    return t;
-  }) as typeof setTimeout;
-  globalThis.clearTimeout = ((t: Parameters<typeof clearTimeout>[0]) => {
-    live.delete(t);
-    clear(t);
-  }) as typeof clearTimeout;
-  return {
-    live: () => live.size,
-    restore() {
-      globalThis.setTimeout = set;
-      globalThis.clearTimeout = clear;
-    },
-  };
 }
 
 function transportOf(baseUrl: string, protocol: Protocol, httpVersion: "1.1" | "2", interceptors: Interceptor[] = []): Transport {
@@ -334,7 +306,9 @@ describe("streams end with their token", () => {
   });
 
   test("no timer is left behind: streams that end, are ended, and are cancelled", async () => {
-    const timers = trackTimers();
+    // Those of connectauth and the example's handlers; the clients' HTTP/2 sessions keep idle timers of
+    // their own (connect-node's), not counted.
+    const timers = trackTimers(/\/packages\/(server|example)\//);
     try {
       const long = await signer.sign({ iss: issuer, aud: audience, sub: "dave", scope: "greet" });
       const { token, expMs } = await shortToken();

@@ -13,6 +13,7 @@ import { discoveryKeySource } from "./discovery-key-source.js";
 import { resolveKeySource } from "./key-source.js";
 import { type KeySourceStatus, combineKeySourceStatus, keySourceStatusOf } from "./key-source-status.js";
 import { remoteKeySource } from "./remote-key-source.js";
+import { trackTimers } from "./test-support/timers.js";
 
 const closers: (() => Promise<void> | void)[] = [];
 after(async () => {
@@ -204,32 +205,6 @@ function nextChange(status: KeySourceStatus, withinMs: number): Promise<{ status
   });
 }
 
-/** Tracks the timers that code of `file` sets, to show that none is left once unwatched or closed. */
-function trackTimers(file: string) {
-  const live = new Set<unknown>();
-  const realSet = globalThis.setTimeout;
-  const realClear = globalThis.clearTimeout;
-  globalThis.setTimeout = ((fn: () => void, ms?: number) => {
-    const t = realSet(() => {
-      live.delete(t);
-      fn();
-    }, ms);
-    if (new Error().stack?.includes(file)) live.add(t);
-    return t;
-  }) as typeof setTimeout;
-  globalThis.clearTimeout = ((t: Parameters<typeof clearTimeout>[0]) => {
-    live.delete(t);
-    realClear(t);
-  }) as typeof clearTimeout;
-  return {
-    live,
-    restore() {
-      globalThis.setTimeout = realSet;
-      globalThis.clearTimeout = realClear;
-    },
-  };
-}
-
 describe("change events, and the background fetch while watched and down", () => {
   test("a watched source that is down fetches again at most once per failureBackoff, and is ready within 1 s of the keys coming back", async () => {
     const { jwks } = await createTestSigner("k1");
@@ -270,15 +245,15 @@ describe("change events, and the background fetch while watched and down", () =>
       await status.prefetch(); // within the backoff: waits for that fetch to end, fetches nothing
       assert.equal(server.requestTimes.length, 1);
       const stop = status.onChange(() => {});
-      assert.equal(timers.live.size, 1, "a background fetch is due while watched");
+      assert.equal(timers.live(), 1, "a background fetch is due while watched");
       stop();
-      assert.equal(timers.live.size, 0, "unwatched: the timer is cleared");
+      assert.equal(timers.live(), 0, "unwatched: the timer is cleared");
       status.onChange(() => {});
-      assert.equal(timers.live.size, 1);
+      assert.equal(timers.live(), 1);
       status.close();
-      assert.equal(timers.live.size, 0, "closed: the timer is cleared");
+      assert.equal(timers.live(), 0, "closed: the timer is cleared");
       status.onChange(() => {});
-      assert.equal(timers.live.size, 0, "closed: no background fetch any more");
+      assert.equal(timers.live(), 0, "closed: no background fetch any more");
     } finally {
       timers.restore();
     }

@@ -12,6 +12,7 @@ import type { DecisionEvent } from "./decision.js";
 import type { AuthIdentity } from "./identity.js";
 import { type ServerAuthOptions, createServerAuth } from "./server-auth.js";
 import { GreeterService, greeterClient } from "./test-support/greeter.js";
+import { trackTimers } from "./test-support/timers.js";
 
 const nowMs = 1_700_000_000_000;
 const nowS = nowMs / 1000;
@@ -112,34 +113,6 @@ async function alive<T>(promise: Promise<T>): Promise<T> {
   });
   await waitFor(() => settled);
   return p;
-}
-
-/**
- * Counts the timers set while it is on and not yet fired or cleared, unref'd ones included (which
- * `process.getActiveResourcesInfo` does not list): `globalThis.setTimeout` and `clearTimeout` wrapped.
- */
-function trackTimers(): { live(): number; restore(): void } {
-  const { setTimeout: set, clearTimeout: clear } = globalThis;
-  const live = new Set<unknown>();
-  globalThis.setTimeout = ((fn: () => void, ms?: number) => {
-    const t = set(() => {
-      live.delete(t);
-      fn();
-    }, ms);
-    live.add(t);
-    return t;
-  }) as typeof setTimeout;
-  globalThis.clearTimeout = ((t: Parameters<typeof clearTimeout>[0]) => {
-    live.delete(t);
-    clear(t);
-  }) as typeof clearTimeout;
-  return {
-    live: () => live.size,
-    restore() {
-      globalThis.setTimeout = set;
-      globalThis.clearTimeout = clear;
-    },
-  };
 }
 
 test("a server stream whose token expired (by the server's clock) ends with TOKEN_EXPIRED, after what was sent", async () => {
