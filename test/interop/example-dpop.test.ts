@@ -6,9 +6,7 @@
 // is in anything the servers print. The flags' checks (exit 2) at the end.
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { fileURLToPath } from "node:url";
 import { Code, ConnectError, type Interceptor, createClient } from "@connectrpc/connect";
 import { decodeJwt } from "jose";
 import { type ClientAuthEvent, type TokenInput, createAuthInterceptor } from "@connectauth/client";
@@ -20,61 +18,9 @@ import { exampleTransport, protocols, type Protocol } from "../../packages/examp
 import { readServeFlags } from "../../packages/example/src/serve-flags.js";
 import { startExampleServer } from "../../packages/example/src/server.js";
 import { failure } from "../support/failure.js";
+import { type Served, npmStart, serve, serveUntilExit, stopAllServed } from "../support/example-serve.js";
 
-const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
-
-/** A serve.ts process: its URL (from its "listening on" line) and everything it printed. */
-interface Served {
-  readonly url: string;
-  readonly output: () => string;
-  stop(): Promise<number | null>;
-}
-
-const running = new Set<ChildProcess>();
-after(() => {
-  for (const child of running) child.kill("SIGTERM");
-});
-
-/**
- * Runs `npm run serve -- --port 0 <args>` as its own process (serve.ts through tsx) until stopped;
- * resolves once it printed where it listens and `ready` (the last line it prints at start).
- */
-function serve(args: readonly string[], ready: RegExp): Promise<Served> {
-  const child = spawn(process.execPath, ["--import", "tsx", "packages/example/src/serve.ts", "--port", "0", ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, NO_COLOR: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  running.add(child);
-  let output = "";
-  child.stdout.setEncoding("utf8").on("data", (t: string) => (output += t));
-  child.stderr.setEncoding("utf8").on("data", (t: string) => (output += t));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve.ts did not say where it listens: ${output}`)), 30_000);
-    const look = () => {
-      const url = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(output)?.[1];
-      if (url === undefined || !ready.test(output)) return;
-      clearTimeout(timer);
-      child.stdout.off("data", look);
-      resolve({
-        url,
-        output: () => output,
-        stop: async () => {
-          child.kill("SIGTERM");
-          const code = await exited;
-          running.delete(child);
-          return code;
-        },
-      });
-    };
-    child.stdout.on("data", look);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`serve.ts exited (${code}) before listening: ${output}`));
-    });
-  });
-}
+after(stopAllServed);
 
 /** A prover of a new non-extractable P-256 key, as a browser would keep it. */
 async function newProver(): Promise<DpopProver> {
@@ -330,25 +276,12 @@ test("serve's flags: bad values exit 2 with a sentence that names the flag, neve
     [["--dpop", "sometimes"], /npm run serve: --dpop must be "required" or "allowed"/],
     [["--dpop", "allowed", "--dpop-nonce-secret", short], /npm run serve: --dpop-nonce-secret must be at least 32 bytes/],
   ] as const) {
-    const { code, stderr } = await exitOf(args);
+    const { code, stderr } = await serveUntilExit(args);
     assert.equal(code, 2);
     assert.match(stderr, message);
     assert.ok(!stderr.includes(short));
   }
 });
-
-/** Runs serve.ts with args that make it exit, and returns how. */
-function exitOf(args: readonly string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "packages/example/src/serve.ts", "--port", "0", ...args], {
-      cwd: repoRoot,
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let stderr = "";
-    child.stderr.setEncoding("utf8").on("data", (t: string) => (stderr += t));
-    child.once("exit", (code) => resolve({ code, stderr }));
-  });
-}
 
 test("--clock-tolerance is the JWT authenticator's clockToleranceSeconds", async () => {
   const strict = await startExampleServer({ clockToleranceSeconds: 0 });
@@ -371,15 +304,7 @@ test("--clock-tolerance is the JWT authenticator's clockToleranceSeconds", async
 });
 
 test("npm start (demo.ts): the DPoP rows end as the contract says, on every protocol, and it exits 0", async () => {
-  const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "packages/example/src/demo.ts"], {
-      cwd: repoRoot,
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    let out = "";
-    child.stdout.setEncoding("utf8").on("data", (t: string) => (out += t));
-    child.once("exit", (c) => resolve({ code: c, stdout: out }));
-  });
+  const { code, stdout } = await npmStart();
   assert.equal(code, 0, stdout);
   for (const protocol of protocols) {
     for (const row of [

@@ -5,8 +5,6 @@
 // proof used on one is refused on the other; grpc.health.v1 Check is SERVING on both, with no token.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { type Interceptor, createClient } from "@connectrpc/connect";
 import { decodeJwt } from "jose";
 import { createDpopProver } from "@connectauth/client/dpop";
@@ -14,59 +12,11 @@ import { Health, HealthCheckResponse_ServingStatus } from "@connectauth/server";
 import { GreeterService } from "../../packages/example/src/gen/example/v1/greeter_pb.js";
 import { exampleTransport, protocols } from "../../packages/example/src/demo-cases.js";
 import { failure } from "../support/failure.js";
+import { type Served, npmStart, serve, serveUntilExit, stopAllServed } from "../support/example-serve.js";
 import { type RedisServer, startRedisServer } from "../support/redis-server.js";
 import { runCli } from "../support/run-cli.js";
 
-const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
-
-interface Served {
-  readonly url: string;
-  readonly output: () => string;
-  stop(): Promise<number | null>;
-}
-
-const running = new Set<ChildProcess>();
-after(() => {
-  for (const child of running) child.kill("SIGTERM");
-});
-
-/** Runs `npm run serve -- --port 0 <args>` (serve.ts through tsx); resolves once its output matches `ready`. */
-function serve(args: readonly string[], ready: RegExp): Promise<Served> {
-  const child = spawn(process.execPath, ["--import", "tsx", "packages/example/src/serve.ts", "--port", "0", ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, NO_COLOR: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  running.add(child);
-  let output = "";
-  child.stdout.setEncoding("utf8").on("data", (t: string) => (output += t));
-  child.stderr.setEncoding("utf8").on("data", (t: string) => (output += t));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve.ts did not start: ${output}`)), 30_000);
-    const look = () => {
-      const url = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(output)?.[1];
-      if (url === undefined || !ready.test(output)) return;
-      clearTimeout(timer);
-      child.stdout.off("data", look);
-      resolve({
-        url,
-        output: () => output,
-        stop: async () => {
-          child.kill("SIGTERM");
-          const code = await exited;
-          running.delete(child);
-          return code;
-        },
-      });
-    };
-    child.stdout.on("data", look);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`serve.ts exited (${code}) before listening: ${output}`));
-    });
-  });
-}
+after(stopAllServed);
 
 /** The flags of a second instance that takes the first one's development tokens. */
 const followerOf = (leader: Served) => [
@@ -207,14 +157,8 @@ describe("npm run serve -- --redis: bad values exit 2 naming the flag, never the
     [["--public-origin", "http://x.test"], /--public-origin needs --dpop required\|allowed/],
   ] as const) {
     test(args.join(" ").replace(/hunter2-secret/g, "…"), async () => {
-      const child = spawn(process.execPath, ["--import", "tsx", "packages/example/src/serve.ts", "--port", "0", ...args], {
-        cwd: repoRoot,
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let output = "";
-      child.stdout.setEncoding("utf8").on("data", (t: string) => (output += t));
-      child.stderr.setEncoding("utf8").on("data", (t: string) => (output += t));
-      const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+      const { code, stdout, stderr } = await serveUntilExit(args);
+      const output = stdout + stderr;
       assert.equal(code, 2, output);
       assert.match(output, message);
       assert.ok(!output.includes("hunter2-secret"), "the password is not printed");
@@ -222,22 +166,8 @@ describe("npm run serve -- --redis: bad values exit 2 naming the flag, never the
   }
 });
 
-/** Runs `npm start` (demo.ts) as a process with `env`; its exit code and stdout. */
-function demo(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "packages/example/src/demo.ts"], {
-      cwd: repoRoot,
-      env,
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    let out = "";
-    child.stdout.setEncoding("utf8").on("data", (t: string) => (out += t));
-    child.once("exit", (c) => resolve({ code: c, stdout: out }));
-  });
-}
-
 test("npm start with redis-server on the PATH: B refuses the token revoked on A, on every protocol", async () => {
-  const { code, stdout } = await demo(process.env);
+  const { code, stdout } = await npmStart(process.env);
   assert.equal(code, 0, stdout);
   assert.match(stdout, /^fleet on Redis: instances A and B share revocations through redis:\/\/127\.0\.0\.1:\d+$/m);
   for (const protocol of protocols) {
@@ -251,7 +181,7 @@ test("npm start without redis-server: one line on how to install it, and exit 0"
   const { mkdtemp } = await import("node:fs/promises");
   const { tmpdir } = await import("node:os");
   const empty = await mkdtemp(`${tmpdir()}/no-redis-`);
-  const { code, stdout } = await demo({ ...process.env, PATH: empty });
+  const { code, stdout } = await npmStart({ ...process.env, PATH: empty });
   assert.equal(code, 0, stdout);
   assert.match(stdout, /^All 24 calls ended as the contract says\.$/m);
   assert.match(
