@@ -1,32 +1,20 @@
 // The DPoP replay store on a real redis-server (127.0.0.1, a free port), through node-redis and ioredis:
 // one SET NX PX per proof, shared by instances, expiring with the proof, and refusing to answer (a
 // rejection, so the proof is refused) when Redis is hung or down.
-import { after, before, describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { type RedisConnection, ReplayStoreUnavailableError, createRedisReplayStore } from "@connectauth/node/redis";
 import type { ReplayStore } from "@connectauth/server";
 import { type RedisServer, startRedisServer } from "../support/redis-server.js";
-import { type TestConnection, connectRedis, redisClientKinds } from "../support/redis-clients.js";
+import { redisClientKinds, redisConnections } from "../support/redis-clients.js";
 
-let server: RedisServer;
-before(async () => {
-  server = await startRedisServer();
-});
-after(async () => {
-  await server.stop();
-});
+const server: RedisServer = await startRedisServer();
+after(() => server.stop());
 
 for (const kind of redisClientKinds) {
   describe(`redis replay store (${kind})`, () => {
-    const connections: TestConnection[] = [];
-    const connect = async () => {
-      const connection = await connectRedis(kind, server.url);
-      connections.push(connection);
-      return connection.redis;
-    };
-    after(() => {
-      for (const connection of connections) connection.close();
-    });
+    const { connect, closeAll } = redisConnections(kind, () => server.url);
+    after(closeAll);
     const prefix = `test:${kind}:`;
 
     test("a key is new once: then a replay, on this instance and on another", async () => {

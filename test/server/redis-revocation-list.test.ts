@@ -2,7 +2,7 @@
 // ioredis: revocations of every kind propagated between instances, the catch-up of a late instance and
 // of one that missed messages, a hung and a restarted Redis (stale, "unavailable" or the mirror, then
 // ready again within 2 s), a flush (the mirror written back), and entries expiring in Redis too.
-import { after, afterEach, before, describe, test } from "node:test";
+import { after, afterEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
   type RedisConnection,
@@ -14,31 +14,21 @@ import {
 } from "@connectauth/node/redis";
 import type { RevocationList, RevocationSubject } from "@connectauth/server/protocol";
 import { type RedisServer, startRedisServer } from "../support/redis-server.js";
-import { type TestConnection, connectRedis, redisClientKinds, waitFor } from "../support/redis-clients.js";
+import { redisClientKinds, redisConnections, waitFor } from "../support/redis-clients.js";
 
 const issuer = "https://issuer.example.com/";
 const token = (extra: Partial<RevocationSubject> = {}): RevocationSubject => ({ issuer, digest: "none", ...extra });
 const nowS = () => Date.now() / 1000;
 
-let server: RedisServer;
-before(async () => {
-  server = await startRedisServer();
-});
-after(async () => {
-  await server.stop();
-});
+const server: RedisServer = await startRedisServer();
+after(() => server.stop());
 
 for (const kind of redisClientKinds) {
   describe(`redis revocation list (${kind})`, () => {
-    const connections: TestConnection[] = [];
     const lists: RedisRevocationList[] = [];
     let prefixes = 0;
     let prefix = "";
-    const connect = async () => {
-      const connection = await connectRedis(kind, server.url);
-      connections.push(connection);
-      return connection.redis;
-    };
+    const { connect, closeAll } = redisConnections(kind, () => server.url);
     // An instance of the service: its own connection, the test's prefix, its events recorded.
     const instance = async (options: Partial<RedisRevocationListOptions> = {}) => {
       const events: RedisRevocationEvent[] = [];
@@ -58,7 +48,7 @@ for (const kind of redisClientKinds) {
     };
     afterEach(async () => {
       for (const list of lists.splice(0)) await list.close();
-      for (const connection of connections.splice(0)) connection.close();
+      closeAll();
     });
 
     test("a revocation of each kind on one instance is seen by the others within 1 s", async () => {

@@ -28,6 +28,38 @@ export async function connectRedis(kind: RedisClientKind, url: string): Promise<
   return { redis: fromIoredis(client), close: () => client.disconnect() };
 }
 
+/** The connections of one client kind that a suite opens as it goes, to close them all at its end. */
+export interface RedisConnections {
+  /** A new connection to `url()`, kept to be closed by `closeAll()`. */
+  connect(): Promise<RedisConnection>;
+  /** Closes every connection opened so far (for `after` or `afterEach`). */
+  closeAll(): void;
+}
+
+/**
+ * Connections of `kind` to the Redis at `url()` (read at each connect, so that it may be started in
+ * `before`).
+ *
+ * ```ts
+ * const connections = redisConnections("ioredis", () => server.url);
+ * after(() => connections.closeAll());
+ * const store = createRedisReplayStore({ redis: await connections.connect() });
+ * ```
+ */
+export function redisConnections(kind: RedisClientKind, url: () => string): RedisConnections {
+  const opened: TestConnection[] = [];
+  return {
+    async connect() {
+      const connection = await connectRedis(kind, url());
+      opened.push(connection);
+      return connection.redis;
+    },
+    closeAll() {
+      for (const connection of opened.splice(0)) connection.close();
+    },
+  };
+}
+
 /** Polls `condition` every 5 ms until it holds (resolves with the ms it took) or `withinMs` has passed (rejects naming `what`). */
 export async function waitFor(condition: () => boolean, withinMs: number, what: string): Promise<number> {
   const started = performance.now();
