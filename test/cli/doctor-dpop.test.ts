@@ -95,16 +95,8 @@ test("token mint --jkt binds the token to the key: cnf.jkt, and decode still rea
 for (const protocol of protocols) {
   test(`${protocol}: doctor --dpop-key passes a bound call, following the server's nonce`, async () => {
     const token = await mint(key.jkt);
-    const { code, stdout, diagnosis } = await doctorJson([
-      required.url,
-      Greet,
-      "--token",
-      token,
-      "--dpop-key",
-      key.path,
-      "--protocol",
-      protocol,
-    ]);
+    const args = [required.url, Greet, "--token", token, "--dpop-key", key.path, "--protocol", protocol];
+    const { code, stdout, diagnosis } = await doctorJson(args);
     assert.equal(code, 0, diagnosis.verdict.summary);
     assert.equal(diagnosis.verdict.id, "ok");
     assert.match(
@@ -115,17 +107,7 @@ for (const protocol of protocols) {
     assert.deepEqual(diagnosis.notes, []);
     assertNothingSecret(stdout, token);
     // The readable report: its dpop section.
-    const readable = await runCli([
-      "doctor",
-      required.url,
-      Greet,
-      "--token",
-      token,
-      "--dpop-key",
-      key.path,
-      "--protocol",
-      protocol,
-    ]);
+    const readable = await runCli(["doctor", ...args]);
     assert.equal(readable.code, 0);
     assert.match(
       readable.stdout,

@@ -8,7 +8,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createAuthInterceptor, createCachedTokenSource, readAuthFailure } from "@connectauth/client";
-import { createJwtAuthenticator } from "@connectauth/server";
+import { type JwtAuthenticatorOptions, createJwtAuthenticator } from "@connectauth/server";
 import { GreeterService } from "../../packages/example/src/gen/example/v1/greeter_pb.js";
 import { exampleTransport } from "../../packages/example/src/demo-cases.js";
 import { type ExampleServer, startExampleServer } from "../../packages/example/src/server.js";
@@ -37,6 +37,24 @@ const closers: (() => Promise<void>)[] = [];
 after(async () => {
   for (const close of closers.reverse()) await close();
 });
+
+/**
+ * The example server with one JWT authenticator taking the keys of `keys` (its JWKS URL, with `remote`'s
+ * settings), closed after the suite.
+ */
+async function serverOn(keys: KeyServer, options: Partial<JwtAuthenticatorOptions> = {}): Promise<ExampleServer> {
+  const jwt = createJwtAuthenticator({
+    issuer: keys.url,
+    audience: "greeter",
+    algorithms: ["ES256"],
+    keys: keys.jwksUrl,
+    remote,
+    ...options,
+  });
+  const server = await startExampleServer({ auth: { kind: "authenticators", authenticators: () => [jwt] } });
+  closers.push(() => server.close());
+  return server;
+}
 
 type Greeter = ReturnType<typeof createClient<typeof GreeterService>>;
 
@@ -116,16 +134,7 @@ describe("JWKS endpoint faults under load (keys fetched before)", () => {
     keys.slowMs = hang;
     closers.push(() => keys.close());
     // No token cache: every call looks its key up, so the key set itself is what is under test.
-    const jwt = createJwtAuthenticator({
-      issuer: keys.url,
-      audience: "greeter",
-      algorithms: ["ES256"],
-      keys: keys.jwksUrl,
-      remote,
-      cache: false,
-    });
-    server = await startExampleServer({ auth: { kind: "authenticators", authenticators: () => [jwt] } });
-    closers.push(() => server.close());
+    server = await serverOn(keys, { cache: false });
     valid = clientsFor(server.url, await signer.sign(claims()));
     const stranger = await createTestSigner("k9");
     unknownKid = clientsFor(server.url, await stranger.sign(claims()));
@@ -198,15 +207,7 @@ describe("no key can be had under load", () => {
       keys.mode = mode;
       keys.slowMs = hang;
       closers.push(() => keys.close());
-      const jwt = createJwtAuthenticator({
-        issuer: keys.url,
-        audience: "greeter",
-        algorithms: ["ES256"],
-        keys: keys.jwksUrl,
-        remote,
-      });
-      const server = await startExampleServer({ auth: { kind: "authenticators", authenticators: () => [jwt] } });
-      closers.push(() => server.close());
+      const server = await serverOn(keys);
       const clients = clientsFor(server.url, await signer.sign({ iss: keys.url, aud: "greeter", sub: "alice", scope: "greet" }));
       // A first wave opens the connections (not timed: connection setup on a busy machine).
       const warm = await drive([{ name: "valid", clients }], inFlight);
