@@ -6,29 +6,17 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as http2 from "node:http2";
-import {
-  Code,
-  ConnectError,
-  type Interceptor,
-  type Transport,
-  createClient,
-  createContextKey,
-  createContextValues,
-} from "@connectrpc/connect";
-import {
-  connectNodeAdapter,
-  createConnectTransport,
-  createGrpcTransport,
-  createGrpcWebTransport,
-} from "@connectrpc/connect-node";
+import { Code, ConnectError, type Interceptor, createClient, createContextKey, createContextValues } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { readAuthFailure } from "@connectauth/core";
 import { createJwtAuthenticator, createServerAuth } from "@connectauth/server";
 import { GreeterService } from "../../packages/example/src/gen/example/v1/greeter_pb.js";
 import { greeterRoutes } from "../../packages/example/src/greeter-service.js";
 import { type Listening, listenOnLoopback } from "../support/listen.js";
 import { type TestSigner, createTestSigner } from "../support/tokens.js";
-import { type Protocol, protocols } from "../support/wire.js";
+import { protocols } from "../support/wire.js";
 import { trackTimers } from "../../packages/server/src/test-support/timers.js";
+import { transportOf } from "../support/transports.js";
 
 const streams = 1000;
 const sessions = 10;
@@ -38,17 +26,6 @@ const issuer = "https://issuer.test";
 const audience = "greeter";
 
 const gc = (globalThis as { gc?: () => void }).gc;
-
-function transportOf(baseUrl: string, protocol: Protocol, interceptors: Interceptor[]): Transport {
-  switch (protocol) {
-    case "connect":
-      return createConnectTransport({ baseUrl, httpVersion: "2", interceptors });
-    case "grpc":
-      return createGrpcTransport({ baseUrl, interceptors });
-    case "grpc-web":
-      return createGrpcWebTransport({ baseUrl, httpVersion: "2", interceptors });
-  }
-}
 
 /** Sends the token of each call from its context values' header (one transport, many tokens). */
 const tokenHeader: Interceptor = (next) => (req) => {

@@ -6,13 +6,8 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import * as http2 from "node:http2";
-import { Code, type ConnectError, type Interceptor, type Transport, createClient } from "@connectrpc/connect";
-import {
-  connectNodeAdapter,
-  createConnectTransport,
-  createGrpcTransport,
-  createGrpcWebTransport,
-} from "@connectrpc/connect-node";
+import { Code, type ConnectError, type Interceptor, createClient } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { readAuthFailure } from "@connectauth/core";
 import {
   type DecisionEvent,
@@ -31,6 +26,7 @@ import { type Listening, listenOnLoopback } from "../support/listen.js";
 import { type TestSigner, createTestSigner } from "../support/tokens.js";
 import { rawUnary } from "./adapters/raw-wire.js";
 import { type ProofKey, proofKey, signProof } from "../../packages/server/src/test-support/dpop.js";
+import { transportOf } from "../support/transports.js";
 
 const issuer = "https://issuer.test";
 const audience = "greeter";
@@ -78,18 +74,6 @@ const sending =
     for (const proof of proofs) req.header.append("dpop", proof);
     return next(req);
   };
-
-/** A transport of one protocol over HTTP/2 (the servers here speak HTTP/2 only). */
-function transportOf(baseUrl: string, protocol: Protocol, interceptors: Interceptor[]): Transport {
-  switch (protocol) {
-    case "connect":
-      return createConnectTransport({ baseUrl, httpVersion: "2", interceptors });
-    case "grpc":
-      return createGrpcTransport({ baseUrl, interceptors });
-    case "grpc-web":
-      return createGrpcWebTransport({ baseUrl, httpVersion: "2", interceptors });
-  }
-}
 
 const clientOf = (baseUrl: string, protocol: Protocol, s?: Sending) =>
   createClient(GreeterService, transportOf(baseUrl, protocol, s === undefined ? [] : [sending(s)]));

@@ -6,8 +6,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { type DescMessage, type MessageInitShape, create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError, type Transport, createClient } from "@connectrpc/connect";
-import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import {
   Health,
   type HealthCheckResponse,
@@ -22,21 +21,10 @@ import { createRemoteKeySource } from "../../packages/server/src/remote-key-sour
 import { type KeyServer, startKeyServer } from "../support/key-server.js";
 import { createTestSigner } from "../support/tokens.js";
 import { type RunningServer, setups } from "./adapters/setups.js";
+import { transportOf } from "../support/transports.js";
 
 const { SERVING, NOT_SERVING, SERVICE_UNKNOWN } = ServingStatus;
 const protocols = ["connect", "grpc", "grpc-web"] as const;
-type Protocol = (typeof protocols)[number];
-
-function transport(baseUrl: string, protocol: Protocol): Transport {
-  switch (protocol) {
-    case "connect":
-      return createConnectTransport({ baseUrl, httpVersion: "2" });
-    case "grpc":
-      return createGrpcTransport({ baseUrl });
-    case "grpc-web":
-      return createGrpcWebTransport({ baseUrl, httpVersion: "2" });
-  }
-}
 
 /** A grpc-js client of grpc.health.v1.Health, made from the generated descriptors (no proto loader). */
 function codec<D extends DescMessage>(schema: D) {
@@ -133,7 +121,7 @@ describe("grpc.health.v1 following the keys of a remote JWKS", () => {
 
   test("while the keys cannot be fetched: NOT_SERVING on every protocol and to grpc-js; an unknown service is NotFound", async () => {
     for (const protocol of protocols) {
-      const client = createClient(Health, transport(server.url, protocol));
+      const client = createClient(Health, transportOf(server.url, protocol));
       for (const service of ["", greeter]) {
         assert.equal((await client.check({ service })).status, NOT_SERVING, `${protocol} ${service}`);
       }
@@ -159,7 +147,7 @@ describe("grpc.health.v1 following the keys of a remote JWKS", () => {
     for (const protocol of protocols) {
       const c = collector();
       watches.set(protocol, c);
-      const stream = createClient(Health, transport(server.url, protocol)).watch({}, { signal: abort.signal });
+      const stream = createClient(Health, transportOf(server.url, protocol)).watch({}, { signal: abort.signal });
       streams.push(
         (async () => {
           for await (const m of stream) c.push(m.status);
@@ -189,7 +177,7 @@ describe("grpc.health.v1 following the keys of a remote JWKS", () => {
     assert.deepEqual(unknown.seen, [SERVICE_UNKNOWN], "an unknown service stays unknown");
 
     for (const protocol of protocols) {
-      const client = createClient(Health, transport(server.url, protocol));
+      const client = createClient(Health, transportOf(server.url, protocol));
       assert.equal((await client.check({})).status, SERVING, protocol);
       assert.equal((await client.check({ service: greeter })).status, SERVING, protocol);
     }

@@ -11,12 +11,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import * as http2 from "node:http2";
 import { ConnectError, type Interceptor, createClient } from "@connectrpc/connect";
-import {
-  createConnectTransport,
-  createGrpcTransport,
-  createGrpcWebTransport,
-  connectNodeAdapter,
-} from "@connectrpc/connect-node";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { readAuthFailure } from "@connectauth/core";
 import { nodeContextValues } from "@connectauth/node";
 import {
@@ -36,6 +31,7 @@ import { type TestSigner, createTestSigner } from "../support/tokens.js";
 import { type Protocol, protocols } from "../support/wire.js";
 import { emptyUnaryRequest, http2Post } from "./adapters/raw-wire.js";
 import { type ProofKey, proofKey, signProof } from "../../packages/server/src/test-support/dpop.js";
+import { transportOf } from "../support/transports.js";
 
 const issuer = "https://issuer.test";
 const audience = "greeter";
@@ -105,14 +101,7 @@ function clientOf(baseUrl: string, protocol: Protocol, headers: () => Promise<Re
     for (const [name, value] of Object.entries(await headers())) req.header.set(name, value);
     return next(req);
   };
-  const interceptors = [add];
-  const transport =
-    protocol === "connect"
-      ? createConnectTransport({ baseUrl, httpVersion: "2", interceptors })
-      : protocol === "grpc"
-        ? createGrpcTransport({ baseUrl, interceptors })
-        : createGrpcWebTransport({ baseUrl, httpVersion: "2", interceptors });
-  return createClient(GreeterService, transport);
+  return createClient(GreeterService, transportOf(baseUrl, protocol, [add]));
 }
 
 /** What a caller sees of one Greet call: "ok", or the refusal's code, reason, detail and challenge. */
