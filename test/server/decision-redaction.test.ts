@@ -6,17 +6,6 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as http2 from "node:http2";
 import { randomUUID } from "node:crypto";
-import { Writable } from "node:stream";
-import { pino } from "pino";
-import { context } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
-import {
-  AggregationTemporality,
-  InMemoryMetricExporter,
-  MeterProvider,
-  PeriodicExportingMetricReader,
-} from "@opentelemetry/sdk-metrics";
 import { Code, ConnectError, type Interceptor, createClient } from "@connectrpc/connect";
 import { connectNodeAdapter, createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { type JwtKeySource, createJwtAuthenticator, createServerAuth } from "@connectauth/server";
@@ -27,29 +16,12 @@ import { GreeterService } from "../../packages/example/src/gen/example/v1/greete
 import { greeterRoutes } from "../../packages/example/src/greeter-service.js";
 import { closedPort } from "../support/run-cli.js";
 import { type Listening, listenOnLoopback } from "../support/listen.js";
+import { memoryLogger, memoryMetrics, memorySpans } from "../../packages/server/src/test-support/telemetry.js";
 
-context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-const spans = new InMemorySpanExporter();
-const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }).getTracer("test");
-const reader = new PeriodicExportingMetricReader({
-  exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
-  exportIntervalMillis: 3_600_000,
-});
-const meterProvider = new MeterProvider({ readers: [reader] });
-const logLines: string[] = [];
-const logger = pino(
-  { level: "debug" },
-  new Writable({
-    write(chunk, _e, done) {
-      logLines.push(
-        ...String(chunk)
-          .split("\n")
-          .filter((l) => l !== ""),
-      );
-      done();
-    },
-  }),
-);
+const { tracer, spans } = memorySpans();
+const metrics = memoryMetrics();
+const meterProvider = metrics.provider;
+const { logger, lines: logLines } = memoryLogger();
 const pinoListener = createPinoDecisionListener(logger);
 const otelListener = createOtelDecisionListener({ meter: meterProvider.getMeter("test") });
 
@@ -234,13 +206,13 @@ test("every decision path: one log line and one span event each, and no token or
   }
   assert.equal(calls, paths.length * 2);
 
-  const { resourceMetrics } = await reader.collect();
+  const scopeMetrics = await metrics.collect();
   const recorded = [
     ...logLines,
     ...spans
       .getFinishedSpans()
       .map((s) => JSON.stringify({ name: s.name, attributes: s.attributes, events: s.events, status: s.status })),
-    JSON.stringify(resourceMetrics.scopeMetrics.flatMap((s) => s.metrics.map((m) => m.dataPoints.map((d) => d.attributes)))),
+    JSON.stringify(scopeMetrics.flatMap((s) => s.metrics.map((m) => m.dataPoints.map((d) => d.attributes)))),
   ].join("\n");
   for (const secret of secrets) {
     assert.ok(!recorded.includes(secret), `a secret (${secret.length} chars) leaked into logs, spans or metrics`);

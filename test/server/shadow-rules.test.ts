@@ -7,53 +7,27 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as http2 from "node:http2";
-import { Writable } from "node:stream";
-import { pino } from "pino";
-import { context, trace } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
-import {
-  AggregationTemporality,
-  InMemoryMetricExporter,
-  MeterProvider,
-  PeriodicExportingMetricReader,
-} from "@opentelemetry/sdk-metrics";
-import { Code, ConnectError, type ConnectRouter, type Interceptor, type Transport, createClient } from "@connectrpc/connect";
-import {
-  connectNodeAdapter,
-  createConnectTransport,
-  createGrpcTransport,
-  createGrpcWebTransport,
-} from "@connectrpc/connect-node";
+import { trace } from "@opentelemetry/api";
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { Code, ConnectError, type ConnectRouter, type Transport, createClient } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { type DecisionEvent, createJwtAuthenticator, createServerAuth, getAuth } from "@connectauth/server";
 import { createPinoDecisionListener } from "@connectauth/server/pino";
 import { createOtelDecisionListener, otelNames } from "@connectauth/server/otel";
 import { type DevIssuer, createDevIssuer } from "@connectauth/node/dev";
 import { ShadowService } from "../../packages/server/src/test-support/gen/test/v1/shadow_pb.js";
 import { type Listening, listenOnLoopback } from "../support/listen.js";
+import { transportOf } from "../support/transports.js";
+import { bearer, withHeaders } from "../support/wire.js";
+import { memoryLogger, memoryMetrics, memorySpans } from "../../packages/server/src/test-support/telemetry.js";
 
 const protocols = ["connect", "grpc", "grpc-web"] as const;
 type Protocol = (typeof protocols)[number];
 
-context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(new InMemorySpanExporter())] }).getTracer(
-  "test",
-);
-const reader = new PeriodicExportingMetricReader({
-  exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
-  exportIntervalMillis: 3_600_000,
-});
-const meterProvider = new MeterProvider({ readers: [reader] });
-const logLines: Record<string, unknown>[] = [];
-const logger = pino(
-  { level: "debug" },
-  new Writable({
-    write(chunk, _e, done) {
-      for (const line of String(chunk).split("\n")) if (line !== "") logLines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  }),
-);
+const { tracer } = memorySpans();
+const metrics = memoryMetrics();
+const meterProvider = metrics.provider;
+const { logger, records: logLines, clear: clearLog } = memoryLogger();
 const pinoListener = createPinoDecisionListener(logger);
 const otelListener = createOtelDecisionListener({ meter: meterProvider.getMeter("test") });
 
@@ -122,25 +96,8 @@ after(async () => {
   await meterProvider.shutdown();
 });
 
-function transport(protocol: Protocol, token: string | undefined): Transport {
-  const interceptors: Interceptor[] =
-    token === undefined
-      ? []
-      : [
-          (next) => (req) => {
-            req.header.set("authorization", `Bearer ${token}`);
-            return next(req);
-          },
-        ];
-  switch (protocol) {
-    case "connect":
-      return createConnectTransport({ baseUrl, httpVersion: "2", interceptors });
-    case "grpc":
-      return createGrpcTransport({ baseUrl, interceptors });
-    case "grpc-web":
-      return createGrpcWebTransport({ baseUrl, httpVersion: "2", interceptors });
-  }
-}
+const transport = (protocol: Protocol, token: string | undefined): Transport =>
+  transportOf(baseUrl, protocol, token === undefined ? [] : [withHeaders(bearer(token))]);
 
 const mint = (scopes: string[], claims: Record<string, unknown> = {}) => issuer.mint({ subject: "alice", scopes, claims });
 
@@ -164,7 +121,7 @@ interface Seen {
 async function once(call: () => Promise<unknown>): Promise<Seen> {
   events.length = 0;
   eventSpans.length = 0;
-  logLines.length = 0;
+  clearLog();
   const outcome = await call().then(
     () => "OK" as const,
     (e: unknown) => ConnectError.from(e).code,
@@ -293,8 +250,7 @@ for (const protocol of protocols) {
 }
 
 test("the counter of candidate decisions, by agreement; no token text in any log line or span", async () => {
-  const { resourceMetrics } = await reader.collect();
-  const counter = resourceMetrics.scopeMetrics
+  const counter = (await metrics.collect())
     .flatMap((s) => s.metrics)
     .find((m) => m.descriptor.name === otelNames.shadowDecisions);
   assert.ok(counter, "connectauth.shadow.decisions is recorded");
@@ -320,7 +276,7 @@ test("the counter of candidate decisions, by agreement; no token text in any log
   }
   assert.ok(tokens.length > 0);
   events.length = 0;
-  logLines.length = 0;
+  clearLog();
   const t = await mint(["greet"]);
   const greet = createClient(ShadowService, transport("connect", t));
   await greet.greet({});

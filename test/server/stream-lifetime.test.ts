@@ -9,15 +9,8 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as http from "node:http";
 import * as http2 from "node:http2";
-import { Writable } from "node:stream";
-import { Code, ConnectError, type Interceptor, type Transport, createClient } from "@connectrpc/connect";
-import {
-  connectNodeAdapter,
-  createConnectTransport,
-  createGrpcTransport,
-  createGrpcWebTransport,
-} from "@connectrpc/connect-node";
-import { pino } from "pino";
+import { Code, ConnectError, type Interceptor, createClient } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { readAuthFailure } from "@connectauth/core";
 import { createAuthInterceptor, createCachedTokenSource, resumableStream } from "@connectauth/client";
 import {
@@ -41,6 +34,8 @@ import { type Listening, listenOnLoopback } from "../support/listen.js";
 import { type KeyServer, startKeyServer } from "../support/key-server.js";
 import { type TestSigner, createTestSigner } from "../support/tokens.js";
 import { trackTimers } from "../../packages/server/src/test-support/timers.js";
+import { transportOf } from "../support/transports.js";
+import { memoryLogger } from "../../packages/server/src/test-support/telemetry.js";
 
 const issuer = "https://issuer.test";
 const audience = "greeter";
@@ -53,17 +48,6 @@ async function shortToken(sub = "alice"): Promise<{ token: string; expMs: number
   const iat = Math.floor(Date.now() / 1000);
   const exp = iat + lifetimeS;
   return { token: await signer.sign({ iss: issuer, aud: audience, sub, scope: "greet", iat, exp }), expMs: exp * 1000 };
-}
-
-function transportOf(baseUrl: string, protocol: Protocol, httpVersion: "1.1" | "2", interceptors: Interceptor[] = []): Transport {
-  switch (protocol) {
-    case "connect":
-      return createConnectTransport({ baseUrl, httpVersion, interceptors });
-    case "grpc":
-      return createGrpcTransport({ baseUrl, interceptors });
-    case "grpc-web":
-      return createGrpcWebTransport({ baseUrl, httpVersion, interceptors });
-  }
 }
 
 const bearer =
@@ -120,7 +104,7 @@ function assertExpired(ended: Ended, expMs: number, what: string): void {
 }
 
 const events: DecisionEvent[] = [];
-const logLines: string[] = [];
+let logLines: string[] = [];
 const listening: Listening[] = [];
 let revoked: Set<string>;
 let auth: ServerAuth;
@@ -136,15 +120,8 @@ before(async () => {
     ...jwt,
     revalidate: (identity) => (revoked.has(identity.subject) ? rejected("INVALID_TOKEN", { detail: "revoked" }) : undefined),
   };
-  const logger = pino(
-    { level: "debug" },
-    new Writable({
-      write(chunk, _e, done) {
-        logLines.push(...String(chunk).split("\n").filter(Boolean));
-        done();
-      },
-    }),
-  );
+  const { logger, lines } = memoryLogger();
+  logLines = lines;
   const pinoListener = createPinoDecisionListener(logger);
   const otelListener = createOtelDecisionListener();
   auth = createServerAuth({
@@ -182,7 +159,7 @@ describe("streams end with their token", () => {
         const { token, expMs } = await shortToken();
         const client = createClient(
           GreeterService,
-          transportOf(httpVersion === "2" ? h2Url : h1Url, protocol, httpVersion, [bearer(token)]),
+          transportOf(httpVersion === "2" ? h2Url : h1Url, protocol, [bearer(token)], httpVersion),
         );
         const openedAt = Date.now();
         const ended = await endOf(client.greetStream({ name: "s", count: 100, intervalMs }));
@@ -217,7 +194,7 @@ describe("streams end with their token", () => {
       protocols.flatMap((protocol) => [
         (async () => {
           const { token, expMs } = await shortToken();
-          const client = createClient(GreeterService, transportOf(h2Url, protocol, "2", [bearer(token)]));
+          const client = createClient(GreeterService, transportOf(h2Url, protocol, [bearer(token)]));
           let endedAt = 0;
           const error = await client.greetMany(names()).then(
             () => assert.fail(`${protocol} client stream: answered`),
@@ -231,7 +208,7 @@ describe("streams end with their token", () => {
         })(),
         (async () => {
           const { token, expMs } = await shortToken();
-          const client = createClient(GreeterService, transportOf(h2Url, protocol, "2", [bearer(token)]));
+          const client = createClient(GreeterService, transportOf(h2Url, protocol, [bearer(token)]));
           const ended = await endOf(client.greetChat(names()));
           assertExpired(ended, expMs, `${protocol} bidi`);
           assert.ok(ended.messages.length >= 5, `${protocol} bidi: ${ended.messages.length} greetings`);
@@ -246,7 +223,7 @@ describe("streams end with their token", () => {
       protocols.map(async (protocol) => {
         const sub = `bob-${protocol}`;
         const token = await signer.sign({ iss: issuer, aud: audience, sub, scope: "greet" }); // 5 minutes
-        const client = createClient(GreeterService, transportOf(h2Url, protocol, "2", [bearer(token)]));
+        const client = createClient(GreeterService, transportOf(h2Url, protocol, [bearer(token)]));
         const got: string[] = [];
         const stream = client.greetStream({ name: "r", count: 100, intervalMs })[Symbol.asyncIterator]();
         for (let i = 0; i < 3; i++) got.push(((await stream.next()).value as { greeting: string }).greeting);
@@ -274,10 +251,7 @@ describe("streams end with their token", () => {
             return { token, expiresAt: expMs };
           },
         });
-        const client = createClient(
-          GreeterService,
-          transportOf(h2Url, protocol, "2", [createAuthInterceptor({ token: source })]),
-        );
+        const client = createClient(GreeterService, transportOf(h2Url, protocol, [createAuthInterceptor({ token: source })]));
         const total = 30; // 3 s of greetings: longer than a token lives
         const received: string[] = [];
         const resumes: string[] = [];
@@ -315,12 +289,12 @@ describe("streams end with their token", () => {
       await Promise.all(
         protocols.map(async (protocol) => {
           // Runs to its end.
-          const done = createClient(GreeterService, transportOf(h2Url, protocol, "2", [bearer(long)]));
+          const done = createClient(GreeterService, transportOf(h2Url, protocol, [bearer(long)]));
           let n = 0;
           for await (const _ of done.greetStream({ count: 3 })) n++;
           assert.equal(n, 3);
           // Ended by the server.
-          const ended = createClient(GreeterService, transportOf(h2Url, protocol, "2", [bearer(token)]));
+          const ended = createClient(GreeterService, transportOf(h2Url, protocol, [bearer(token)]));
           assertExpired(await endOf(ended.greetStream({ count: 100, intervalMs })), expMs, protocol);
           // Cancelled by the client after one greeting.
           const controller = new AbortController();
@@ -382,13 +356,13 @@ describe("readiness of createServerAuth", () => {
     assert.equal(status.authenticators["jwt"]?.ready, false);
     assert.equal(status.authenticators["jwt"]?.lastError, "network");
     for (const protocol of protocols) {
-      const health = createClient(Health, transportOf(healthUrl, protocol, "2"));
+      const health = createClient(Health, transportOf(healthUrl, protocol));
       assert.equal((await health.check({ service: "" })).status, ServingStatus.NOT_SERVING, protocol);
     }
   });
 
   test("ready() waits for the JWKS that comes up later; a Watch goes NOT_SERVING to SERVING", async () => {
-    const health = createClient(Health, transportOf(healthUrl, "grpc", "2"));
+    const health = createClient(Health, transportOf(healthUrl, "grpc"));
     const controller = new AbortController();
     const seen: ServingStatus[] = [];
     const watching = (async () => {
@@ -409,7 +383,7 @@ describe("readiness of createServerAuth", () => {
     assert.equal((await health.check({ service: "" })).status, ServingStatus.SERVING);
     // And the keys verify: a call with a token of theirs passes.
     const token = await signer.sign({ iss: issuer, aud: audience, sub: "erin", scope: "greet" });
-    const greeter = createClient(GreeterService, transportOf(healthUrl, "connect", "2", [bearer(token)]));
+    const greeter = createClient(GreeterService, transportOf(healthUrl, "connect", [bearer(token)]));
     assert.equal((await greeter.greet({ name: "x" })).greeting, "Hello, x! (from erin)");
   });
 });

@@ -2,39 +2,21 @@
 // InMemorySpanExporter, metrics from sdk-metrics' InMemoryMetricExporter (collected on demand).
 import { after, suite, test } from "node:test";
 import assert from "node:assert/strict";
-import { context, metrics } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
-import {
-  AggregationTemporality,
-  DataPointType,
-  InMemoryMetricExporter,
-  MeterProvider,
-  PeriodicExportingMetricReader,
-} from "@opentelemetry/sdk-metrics";
+import { metrics } from "@opentelemetry/api";
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { DataPointType } from "@opentelemetry/sdk-metrics";
 import type { DecisionListener } from "./decision.js";
 import { agreeingEvent, allowedEvent, deniedEvent, disagreeingEvent } from "./test-support/decision-events.js";
 import { createOtelDecisionListener, otelNames } from "./otel.js";
+import { memoryMetrics, memorySpans } from "./test-support/telemetry.js";
 
-context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-const spans = new InMemorySpanExporter();
-const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }).getTracer("test");
+const { tracer, spans } = memorySpans();
 
-/** A meter provider whose metrics a test collects when it wants them. */
+/** A meter provider whose metrics a test collects when it wants them, shut down after the suite. */
 function meterProvider() {
-  const reader = new PeriodicExportingMetricReader({
-    exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
-    exportIntervalMillis: 3_600_000,
-  });
-  const provider = new MeterProvider({ readers: [reader] });
-  after(() => provider.shutdown());
-  return {
-    provider,
-    async collect() {
-      const { resourceMetrics } = await reader.collect();
-      return resourceMetrics.scopeMetrics;
-    },
-  };
+  const metrics = memoryMetrics();
+  after(() => metrics.provider.shutdown());
+  return metrics;
 }
 
 /** Calls the listener inside an active span, and returns that span once ended. */
