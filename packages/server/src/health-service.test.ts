@@ -6,6 +6,7 @@ import { Code, ConnectError, createClient, createRouterTransport } from "@connec
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "./gen/grpc/health/v1/health_pb.js";
 import { type HealthReadiness, type HealthServiceOptions, createHealthService, healthRoutes } from "./health-service.js";
 import { parseReadinessHeader, readinessHeader } from "./readiness-header.js";
+import { trackTimers } from "./test-support/timers.js";
 
 const { SERVING, NOT_SERVING, SERVICE_UNKNOWN } = ServingStatus;
 
@@ -37,37 +38,6 @@ function healthClient(options: HealthServiceOptions) {
     Health,
     createRouterTransport((router) => healthRoutes(router, options)),
   );
-}
-
-/** Tracks the timers that code of `file` sets, to show that none is left once a Watch ended. */
-function trackTimers(file: string) {
-  const live = new Set<unknown>();
-  const created = { count: 0 };
-  const realSet = globalThis.setTimeout;
-  const realClear = globalThis.clearTimeout;
-  globalThis.setTimeout = ((fn: () => void, ms?: number) => {
-    const t = realSet(() => {
-      live.delete(t);
-      fn();
-    }, ms);
-    if (new Error().stack?.includes(file)) {
-      live.add(t);
-      created.count++;
-    }
-    return t;
-  }) as typeof setTimeout;
-  globalThis.clearTimeout = ((t: Parameters<typeof clearTimeout>[0]) => {
-    live.delete(t);
-    realClear(t);
-  }) as typeof clearTimeout;
-  return {
-    live,
-    created,
-    restore() {
-      globalThis.setTimeout = realSet;
-      globalThis.clearTimeout = realClear;
-    },
-  };
 }
 
 /** Reads a Watch one message at a time. */
@@ -232,11 +202,11 @@ describe("createHealthService", () => {
       assert.equal((await next()).status, NOT_SERVING);
       const polledAfter = performance.now() - start;
       assert.ok(polledAfter < 1000, `seen within 1 s (${Math.round(polledAfter)} ms)`);
-      assert.ok(timers.created.count > 0, "the Watch polls the checks on a timer");
+      assert.ok(timers.created() > 0, "the Watch polls the checks on a timer");
       abort.abort();
       await new Promise((r) => setTimeout(r, 10));
       assert.equal(readiness.listeners.size, 0, "unsubscribed once the call ended");
-      assert.equal(timers.live.size, 0, "no timer left behind");
+      assert.equal(timers.live(), 0, "no timer left behind");
     } finally {
       timers.restore();
     }
