@@ -16,7 +16,7 @@ import { createJwtAuthenticator, createServerAuth } from "@connectauth/server";
 import { createDevIssuer } from "@connectauth/node/dev";
 import { EmbeddedJWK, type JWK, calculateJwkThumbprint, createLocalJWKSet, jwtVerify } from "jose";
 import { greeterRoutes } from "../packages/example/src/greeter-service.js";
-import { type CpuShare, startCpuShare } from "./cpu-share.js";
+import { answerParent } from "./server-measure.js";
 import { type DpopTargets, type DpopVariant, dpopVariants } from "./dpop-measure.js";
 
 const jkt = process.argv[2];
@@ -89,14 +89,4 @@ const targets: DpopTargets = {
   bearerToken: await issuer.mint(mint),
   boundToken: await issuer.mint({ ...mint, jkt }),
 };
-let stopProfile: (() => Promise<CpuShare>) | undefined;
-process.on("message", async (m) => {
-  if (m === "cpu") process.send!(process.cpuUsage());
-  if (m === "profile-start") {
-    stopProfile = await startCpuShare(50);
-    process.send!("profiling");
-  }
-  if (m === "profile-stop") process.send!(await stopProfile!());
-  if (m === "exit") process.exit(0);
-});
-process.send!(targets);
+answerParent(targets);

@@ -15,8 +15,7 @@ import { createVerifier } from "fast-jwt";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { createDevIssuer } from "@connectauth/node/dev";
 import { greeterRoutes } from "../packages/example/src/greeter-service.js";
-import { type Targets, type Variant, variants } from "./server-measure.js";
-import { type CpuShare, startCpuShare } from "./cpu-share.js";
+import { type Targets, type Variant, answerParent, variants } from "./server-measure.js";
 
 type Handler = ReturnType<typeof connectNodeAdapter>;
 
@@ -71,15 +70,5 @@ for (const v of variants) {
   h1[v] = await listen(http.createServer({ keepAlive: true }, handler));
 }
 const token = await issuer.mint({ subject: "alice", scopes: ["greet"], ttlSeconds: 3600 });
-let stopProfile: (() => Promise<CpuShare>) | undefined;
-process.on("message", async (m) => {
-  if (m === "cpu") process.send!(process.cpuUsage());
-  if (m === "profile-start") {
-    stopProfile = await startCpuShare(50);
-    process.send!("profiling");
-  }
-  if (m === "profile-stop") process.send!(await stopProfile!());
-  if (m === "exit") process.exit(0);
-});
 const targets: Targets = { secured: h2.connectauth, open: h2.none, h2, h1, token };
-process.send!(targets);
+answerParent(targets);

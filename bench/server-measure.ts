@@ -2,7 +2,7 @@
 // flight, server CPU per call, side-by-side rounds, per-operation time.
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { CpuShare } from "./cpu-share.js";
+import { type CpuShare, startCpuShare } from "./cpu-share.js";
 
 /** The servers compared, in the order they are reported. */
 export const variants = ["none", "connectauth", "jose", "fast-jwt"] as const;
@@ -68,23 +68,40 @@ export async function load(calls: number, concurrency: number, call: () => Promi
   return calls;
 }
 
-/** The server process of server-call-target.ts. */
-export interface Target extends Targets {
-  /** The server process's CPU time so far, µs. */
+/** A bench's server process, forked by `forkServer`: what the parent may ask of it. */
+export interface ServerProcess {
+  /** The server process's CPU time so far (every thread), µs. */
   cpu(): Promise<number>;
-  /** The server's CPU samples while `run` runs, and how many of them were in the auth layer. */
+  /** The server's main-thread CPU samples while `run` runs, and how many of them were in the auth layer. */
   cpuShare(run: () => Promise<unknown>): Promise<CpuShare>;
   close(): void;
 }
 
-export async function startTarget(): Promise<Target> {
-  const child = fork(fileURLToPath(new URL("./server-call-target.ts", import.meta.url)), [], {
+/** The server process of server-call-target.ts. */
+export interface Target extends Targets, ServerProcess {}
+
+export function startTarget(): Promise<Target> {
+  return forkServer<Targets>(new URL("./server-call-target.ts", import.meta.url), [], "the server process");
+}
+
+/**
+ * Forks the server module `file` (through tsx) with `args`, and resolves once it sent what it serves
+ * (`T`, from `answerParent`); rejects if it ends first, naming `what`.
+ *
+ * ```ts
+ * const target = await forkServer<DpopTargets>(new URL("./dpop-target.ts", import.meta.url), [jkt], "the DPoP server process");
+ * ```
+ *
+ * Not checked: that the message it sends is a `T`.
+ */
+export async function forkServer<T extends object>(file: URL, args: string[], what: string): Promise<T & ServerProcess> {
+  const child = fork(fileURLToPath(file), args, {
     execArgv: ["--import", "tsx"],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
-  const ready = await new Promise<Targets>((resolve, reject) => {
-    child.once("message", (m) => resolve(m as Targets));
-    child.once("exit", () => reject(new Error("bench: the server process ended")));
+  const ready = await new Promise<T>((resolve, reject) => {
+    child.once("message", (m) => resolve(m as T));
+    child.once("exit", () => reject(new Error(`bench: ${what} ended`)));
   });
   const ask = (message: string) =>
     new Promise<unknown>((resolve) => {
@@ -104,6 +121,24 @@ export async function startTarget(): Promise<Target> {
     },
     close: () => child.kill(),
   };
+}
+
+/**
+ * In a server process forked by `forkServer`: sends `targets` (what it serves) to the parent, then
+ * answers its questions: "cpu", "profile-start", "profile-stop", "exit".
+ */
+export function answerParent(targets: object): void {
+  let stopProfile: (() => Promise<CpuShare>) | undefined;
+  process.on("message", async (m) => {
+    if (m === "cpu") process.send!(process.cpuUsage());
+    if (m === "profile-start") {
+      stopProfile = await startCpuShare(50);
+      process.send!("profiling");
+    }
+    if (m === "profile-stop") process.send!(await stopProfile!());
+    if (m === "exit") process.exit(0);
+  });
+  process.send!(targets);
 }
 
 /** Server CPU µs per call while `run` makes calls (and returns how many). */
