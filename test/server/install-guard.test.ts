@@ -6,18 +6,14 @@ import assert from "node:assert/strict";
 import { Code, ConnectError, type ConnectRouter, type Interceptor, createRouterTransport } from "@connectrpc/connect";
 import { createServerAuth } from "@connectauth/server";
 import { InvoiceService, LegacyService, clientOf, mint, rulesAuthenticator, rulesRoutes } from "../fixtures/rules-server.js";
+import { bearer as bearerHeader, withHeaders } from "../support/wire.js";
 
 const [reader, writer] = await Promise.all([
   mint({ scope: ["invoices.read"], tenant: "t1" }),
   mint({ scope: ["invoices.write"], tenant: "t1" }),
 ]);
-const bearer =
-  (token: string): Interceptor =>
-  (next) =>
-  (req) => {
-    req.header.set("authorization", `Bearer ${token}`);
-    return next(req);
-  };
+/** Sends `token` as a Bearer token. */
+const bearer = (token: string): Interceptor => withHeaders(bearerHeader(token));
 
 function serve(router: { routes: (router: ConnectRouter) => void; interceptors?: Interceptor[] }, token: string) {
   const transport = createRouterTransport(router.routes, { router, transport: { interceptors: [bearer(token)] } });

@@ -29,7 +29,7 @@ import { createPinoDecisionListener } from "@connectauth/server/pino";
 import { createOtelDecisionListener } from "@connectauth/server/otel";
 import { GreeterService } from "../../packages/example/src/gen/example/v1/greeter_pb.js";
 import { greeterRoutes } from "../../packages/example/src/greeter-service.js";
-import { type Protocol, protocols } from "../support/wire.js";
+import { type Protocol, protocols, bearer as bearerHeader, withHeaders } from "../support/wire.js";
 import { type Listening, listenOnLoopback } from "../support/listen.js";
 import { type KeyServer, startKeyServer } from "../support/key-server.js";
 import { type TestSigner, createTestSigner } from "../support/tokens.js";
@@ -50,13 +50,8 @@ async function shortToken(sub = "alice"): Promise<{ token: string; expMs: number
   return { token: await signer.sign({ iss: issuer, aud: audience, sub, scope: "greet", iat, exp }), expMs: exp * 1000 };
 }
 
-const bearer =
-  (token: string): Interceptor =>
-  (next) =>
-  (req) => {
-    req.header.set("authorization", `Bearer ${token}`);
-    return next(req);
-  };
+/** Sends `token` as a Bearer token. */
+const bearer = (token: string): Interceptor => withHeaders(bearerHeader(token));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
