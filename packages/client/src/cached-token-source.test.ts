@@ -2,32 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createCachedTokenSource, errorCode } from "./cached-token-source.js";
 import type { ClientAuthEvent } from "./client-auth-event.js";
-
-function clock(start = 1_000_000) {
-  let t = start;
-  return { now: () => t, advance: (ms: number) => (t += ms) };
-}
-
-/** A load that counts its calls and answers `tok-N` valid `ttl` seconds, after `gate` resolves. */
-function loader(ttl = 300) {
-  let n = 0;
-  let release: () => void = () => undefined;
-  let gate: Promise<void> = Promise.resolve();
-  return {
-    get count() {
-      return n;
-    },
-    hold() {
-      gate = new Promise((r) => (release = r));
-    },
-    release: () => release(),
-    load: async () => {
-      n++;
-      await gate;
-      return { token: `tok-${n}`, expiresIn: ttl };
-    },
-  };
-}
+import { clock, loader } from "./test-support/token-loader.js";
 
 test("caches until due, then refreshes in the background while calls keep the current token", async () => {
   const c = clock();

@@ -5,32 +5,7 @@ import { GreeterService } from "./test-support/gen/test/v1/test_pb.js";
 import { createAuthInterceptor } from "./auth-interceptor.js";
 import { createCachedTokenSource } from "./cached-token-source.js";
 import { type TokenSourceState, tokenSourceStateOf, watchTokenSource } from "./token-source-state.js";
-
-function clock(start = 1_000_000) {
-  let t = start;
-  return { now: () => t, advance: (ms: number) => (t += ms) };
-}
-
-/** A load answering `tok-N` valid 300 s, held until released, failing while `fail` is set. */
-function loader() {
-  let n = 0;
-  let release: () => void = () => undefined;
-  let gate: Promise<void> = Promise.resolve();
-  const l = {
-    fail: false,
-    hold() {
-      gate = new Promise((r) => (release = r));
-    },
-    release: () => release(),
-    load: async () => {
-      n++;
-      await gate;
-      if (l.fail) throw Object.assign(new Error("issuer down: body quotes tok-secret"), { code: "ECONNREFUSED" });
-      return { token: `tok-${n}`, expiresIn: 300 };
-    },
-  };
-  return l;
-}
+import { clock, loader } from "./test-support/token-loader.js";
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
