@@ -1,23 +1,25 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 
-/** SHA-256 of an ASCII string, as a 32-character string of its bytes (one char per byte, latin1). */
-export type Sha256Latin1 = (ascii: string) => string;
+/**
+ * SHA-256 of a string's UTF-8 bytes, as a 32-character string of the digest's bytes (one char per
+ * byte, latin1). Lone surrogates are encoded as U+FFFD, as `TextEncoder` does: only well-formed
+ * strings have a digest of their own.
+ */
+export type Sha256Latin1 = (text: string) => string;
 
 type NodeCrypto = { hash?: (algorithm: string, data: string, outputEncoding: string) => string };
 type WithBuiltins = { process?: { getBuiltinModule?: (id: string) => unknown } };
 
+const utf8 = new TextEncoder();
+
 /**
- * @internal SHA-256 with `@noble/hashes`, in any runtime. The caller checks that `ascii` is ASCII.
+ * @internal SHA-256 with `@noble/hashes`, in any runtime.
  *
  * ```ts
  * nobleSha256("abc").length; // 32
  * ```
  */
-export const nobleSha256: Sha256Latin1 = (ascii) => {
-  const bytes = new Uint8Array(ascii.length);
-  for (let i = 0; i < ascii.length; i++) bytes[i] = ascii.charCodeAt(i);
-  return String.fromCharCode(...sha256(bytes));
-};
+export const nobleSha256: Sha256Latin1 = (text) => String.fromCharCode(...sha256(utf8.encode(text)));
 
 /**
  * @internal The runtime's own one-shot SHA-256 (`crypto.hash` of Node ≥ 20.16, Deno and Bun), found at
@@ -32,7 +34,7 @@ export const nativeSha256: Sha256Latin1 | undefined = (() => {
   try {
     const crypto = (globalThis as WithBuiltins).process?.getBuiltinModule?.("node:crypto") as NodeCrypto | undefined;
     const hash = crypto?.hash;
-    return typeof hash === "function" ? (ascii) => hash("sha256", ascii, "latin1") : undefined;
+    return typeof hash === "function" ? (text) => hash("sha256", text, "latin1") : undefined;
   } catch {
     return undefined;
   }

@@ -1,5 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { getHeapSnapshot } from "node:v8";
 import { createVerifiedTokenCache } from "./verified-token-cache.js";
 import { nativeSha256, nobleSha256 } from "./sha256.js";
 
@@ -69,13 +71,49 @@ test("bad options throw TypeError", () => {
   assert.throws(() => createVerifiedTokenCache({ ttlSeconds: -1 }), TypeError);
 });
 
-test("a token that is not ASCII has no key and is never cached", () => {
+test("a signature with a lone surrogate has no key and is never cached; other text is cached as it is", () => {
   const cache = createVerifiedTokenCache<string>();
-  assert.equal(cache.keyOf("aaa.bbb.s\u0169g"), undefined);
-  cache.set(cache.keyOf("aaa.bbb.s\u0169g"), "x", Date.now() + 60_000);
+  // "\ud800" and "\udfff" are both U+FFFD in UTF-8: they cannot have keys of their own.
+  assert.equal(cache.keyOf("aaa.bbb.s\ud800g"), undefined);
+  cache.set(cache.keyOf("aaa.bbb.s\ud800g"), "x", Date.now() + 60_000);
   assert.equal(cache.size, 0);
-  cache.set(cache.keyOf("aaa.bbb.sig"), "x", Date.now() + 60_000);
-  assert.equal(cache.get(cache.keyOf("aaa.bbb.s\u0169g")), undefined);
+  cache.set(cache.keyOf("aaa.bbb.s\u0169g"), "x", Date.now() + 60_000);
+  assert.equal(cache.get(cache.keyOf("aaa.bbb.s\u0169g")), "x");
+  assert.equal(cache.get(cache.keyOf("aaa.bbb.s\u0168g")), undefined);
+  assert.equal(cache.get(cache.keyOf("aaa.bbb.sig")), undefined);
+});
+
+test("the parts of a token are cut at its second dot; a token without two dots has a key of its own", () => {
+  const cache = createVerifiedTokenCache<string>();
+  cache.set(cache.keyOf("a.b.c.d"), "four", Date.now() + 60_000);
+  cache.set(cache.keyOf("abc"), "one", Date.now() + 60_000);
+  assert.equal(cache.get(cache.keyOf("a.b.c.d")), "four");
+  assert.equal(cache.get(cache.keyOf("a.b.c")), undefined);
+  assert.equal(cache.get(cache.keyOf("a.b.c.e")), undefined);
+  assert.equal(cache.get(cache.keyOf("abc")), "one");
+  assert.equal(cache.get(cache.keyOf("ab")), undefined);
+  assert.equal(cache.get(cache.keyOf("a.bc")), undefined);
+});
+
+test("an entry keeps no part of the token's signature alive (not even through a slice of it)", async () => {
+  const cache = createVerifiedTokenCache<string>();
+  const signature = randomUUID().replaceAll("-", "");
+  (() => {
+    // As a server gets it: the token cut from a header value made at run time.
+    const header = `Bearer eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSIsImlzcyI6Imh0dHBzOi8vaXNzdWVyLnRlc3QifQ.${signature}`;
+    const token = header.slice("Bearer ".length);
+    cache.set(cache.keyOf(token), "alice", Date.now() + 60_000);
+  })();
+  assert.equal(cache.size, 1);
+  // The snapshot holds every string still reachable (it collects garbage first).
+  const chunks: Buffer[] = [];
+  for await (const chunk of getHeapSnapshot()) chunks.push(chunk as Buffer);
+  const { strings } = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { strings: string[] };
+  assert.ok(strings.length > 1000, "a real snapshot");
+  assert.deepEqual(
+    strings.filter((s) => s.includes(`.${signature}`)),
+    [],
+  );
 });
 
 test("the runtime's SHA-256 and @noble/hashes give the same keys", () => {
@@ -87,5 +125,9 @@ test("the runtime's SHA-256 and @noble/hashes give the same keys", () => {
   for (let length = 0; length < 300; length += 7) {
     const text = Array.from({ length }, (_, i) => String.fromCharCode((i * 31 + length) % 128)).join("");
     assert.equal(nativeSha256(text), nobleSha256(text), `length ${length}`);
+  }
+  // Both read the UTF-8 of text that is not ASCII.
+  for (const text of ["s\u0169g", "\u20ac", "\u{1f600}", "\ud800"]) {
+    assert.equal(nativeSha256(text), nobleSha256(text), JSON.stringify(text));
   }
 });

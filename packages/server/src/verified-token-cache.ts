@@ -18,7 +18,7 @@ export interface VerifiedTokenCacheOptions {
 /**
  * Where a token would sit in the cache: the hash of its signature and its signing input. Computed
  * once per call ({@link VerifiedTokenCache.keyOf}) and used for both `get` and `set`; `undefined` for
- * a token that cannot be cached (not ASCII).
+ * a token that cannot be cached (a signature with a lone surrogate, whose UTF-8 is not its own).
  */
 export type TokenCacheKey = { readonly hash: string; readonly signingInput: string } | undefined;
 
@@ -42,8 +42,7 @@ export interface VerifiedTokenCache<T> {
   readonly size: number;
 }
 
-// The signature of a token that can be cached: ASCII only (a JWS signature is base64url).
-const ascii = /^[\x00-\x7f]*$/;
+type WellFormed = { isWellFormed(): boolean };
 
 interface Entry<T> {
   readonly signingInput: string;
@@ -83,11 +82,14 @@ export function createVerifiedTokenCache<T>(options: VerifiedTokenCacheOptions =
   }
   const entries = new Map<string, Entry<T>>();
   const keyOf = (token: string): TokenCacheKey => {
-    const dot = token.lastIndexOf(".");
+    // The signing input ends at the second dot (a JWS has two); what follows is hashed, so that two
+    // tokens have the same key only if they are the same token.
+    const first = token.indexOf(".");
+    const dot = first < 0 ? -1 : token.indexOf(".", first + 1);
     const signature = token.slice(dot + 1);
-    if (!ascii.test(signature)) return undefined;
-    const hash = sha256Latin1(signature);
-    return { hash, signingInput: token.slice(0, dot) };
+    // The hash reads UTF-8, in which lone surrogates all become U+FFFD (ES2024, Node 20).
+    if (!(signature as unknown as WellFormed).isWellFormed()) return undefined;
+    return { hash: sha256Latin1(signature), signingInput: dot < 0 ? "" : token.slice(0, dot) };
   };
   return {
     keyOf,
@@ -109,7 +111,7 @@ export function createVerifiedTokenCache<T>(options: VerifiedTokenCacheOptions =
       while (entries.size >= maxEntries) {
         entries.delete(entries.keys().next().value as string);
       }
-      entries.set(key.hash, { signingInput: key.signingInput, value, expiresAt, stillTrusted });
+      entries.set(key.hash, { signingInput: detached(key.signingInput), value, expiresAt, stillTrusted });
     },
     clear() {
       entries.clear();
@@ -118,4 +120,13 @@ export function createVerifiedTokenCache<T>(options: VerifiedTokenCacheOptions =
       return entries.size;
     },
   };
+}
+
+/**
+ * A copy of a string that keeps nothing of the string it was cut from: V8 keeps a long `slice` as a
+ * view into the whole string, so the signing input cut from a token would keep the token, signature
+ * included, for as long as the entry lives.
+ */
+function detached(text: string): string {
+  return JSON.parse(JSON.stringify(text)) as string;
 }
