@@ -53,6 +53,9 @@ const nativeAlgorithms: ReadonlyMap<string, NativeAlgorithm> = new Map(
 );
 
 const encoder = new TextEncoder();
+// Signing inputs up to this size are encoded into one reused buffer (a check is synchronous); larger
+// ones into a buffer of their own, so that no large buffer is kept.
+const maxScratchLength = 65536;
 
 /**
  * @internal What jose's `isObject` accepts: a plain object (its prototype `Object.prototype` or `null`).
@@ -257,15 +260,30 @@ export function createSignatureCheck(crypto: NativeCrypto): SignatureCheck {
     }
   };
 
+  // The bytes of a signing input, or `undefined` for one that is not ASCII (jose refuses it). Encoded
+  // into `scratch` (no allocation but the view): the bytes are read before the check returns.
+  let scratch = new Uint8Array(1024);
+  const asciiBytes = (text: string): Uint8Array | undefined => {
+    if (text.length > maxScratchLength) {
+      const bytes = encoder.encode(text);
+      return bytes.byteLength === text.length ? bytes : undefined;
+    }
+    if (scratch.length < text.length) scratch = new Uint8Array(Math.max(text.length, 2 * scratch.length));
+    // Every non-ASCII character takes more than one byte: ASCII exactly when each char is one byte.
+    const { read, written } = encoder.encodeInto(text, scratch);
+    return read === text.length && written === text.length ? scratch.subarray(0, written) : undefined;
+  };
+
   return (joseAlg, key, lookedUp, signingInput, signatureSegment) => {
     const alg = nativeAlgorithms.get(joseAlg);
     if (alg === undefined) return undefined;
     try {
-      const data = encoder.encode(signingInput);
-      if (data.byteLength !== signingInput.length) return undefined; // not ASCII: jose refuses it
       const signature = base64url.decode(signatureSegment); // jose's strict decoder, not Buffer's
       const native = nativeKeyOf(key, alg, joseAlg, lookedUp);
-      return native === undefined ? undefined : verifyWith(alg, native, data, signature);
+      if (native === undefined) return undefined;
+      // Encoded last, just before it is read: nothing runs between (a key's getters ran above).
+      const data = asciiBytes(signingInput);
+      return data === undefined ? undefined : verifyWith(alg, native, data, signature); // not ASCII: jose refuses it
     } catch {
       return undefined;
     }
