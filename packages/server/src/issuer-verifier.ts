@@ -8,7 +8,7 @@ import { precheckJws } from "./jws-precheck.js";
 import { type KeySourceStatus, keySourceStatusOf } from "./key-source-status.js";
 import { keySetWatchOf } from "./key-set-watch.js";
 import { guardKeySource } from "./key-type-guard.js";
-import { verifyJwt } from "./native-jws.js";
+import { verifyPrecheckedJwt } from "./native-jws.js";
 
 /**
  * @internal The outcome of verifying one token, with what the verified-token cache needs to keep an
@@ -56,7 +56,7 @@ export interface VerifierContext {
  * @internal Builds the verification of one issuer's tokens (no cache, no size cap beyond the
  * precheck's). Validates the options at once.
  *
- * Before any key is looked up: {@link precheckJws}. Then {@link verifyJwt} (jose's `jwtVerify`, with the
+ * Before any key is looked up: {@link precheckJws}. Then {@link verifyPrecheckedJwt} (jose's `jwtVerify`, with the
  * signature checked by `node:crypto` where the runtime has it) with the key lookup guarded (the key's
  * type must fit the algorithm), `exp` finite, the lifetime cap, and an `iat` in the future when jose
  * did not check it.
@@ -86,7 +86,8 @@ export function createIssuerVerifier(
     let payload: JWTPayload;
     let key: unknown;
     try {
-      ({ payload, key } = await verifyJwt(token, guardedGetKey, {
+      // The header the precheck decoded, not decoded again.
+      ({ payload, key } = await verifyPrecheckedJwt(token, checked.header as Record<string, unknown>, guardedGetKey, {
         issuer,
         audience,
         algorithms,
@@ -114,7 +115,7 @@ export function createIssuerVerifier(
     if (maxTokenAge === undefined && typeof payload.iat === "number" && payload.iat - nowS > clockTolerance) {
       return { outcome: rejected(Reason.TokenNotYetValid, { message: "the token is issued in the future", detail: "iat" }) };
     }
-    const stillTrusted = await watch?.trustCheck(key);
+    const stillTrusted = watch === undefined ? undefined : await watch.trustCheck(key); // no wait without a watch
     return { outcome: accepted(identityOf(payload, name, scopeClaims)), expiresAtMs: exp * 1000, stillTrusted };
   };
   return Object.assign(verify, { keys: keySourceStatusOf(s.getKey), clockTolerance });

@@ -2,7 +2,8 @@ import { suite, test } from "node:test";
 import assert from "node:assert/strict";
 import * as nodeCrypto from "node:crypto";
 import { type CryptoKey, type JWK, SignJWT, base64url, errors, exportJWK, generateKeyPair, jwtVerify } from "jose";
-import { createVerifyJwsPayload, createVerifyJwt, verifyJwsPayload, verifyJwt } from "./native-jws.js";
+import { createVerifyJwsPayload, createVerifyJwt, verifyJwsPayload, verifyJwt, verifyPrecheckedJwt } from "./native-jws.js";
+import { protectedHeaderOf } from "./protected-header.js";
 import { type NativeCrypto, nodeCryptoOf } from "./node-crypto.js";
 
 const node = { versions: { node: process.versions.node } };
@@ -146,6 +147,73 @@ suite("createVerifyJwt()", () => {
       assert.equal(ours.key, theirs.key, "the same key object (jose's import of a JWK is cached per object)");
     }
     assert.equal(calls.verify, 1, "the JWK from a lookup and the KeyObject go to jose");
+  });
+});
+
+suite("verifyPrecheckedJwt()", () => {
+  const headerOf = (token: string) => protectedHeaderOf(token.slice(0, token.indexOf(".")));
+
+  test("verifies as jose's jwtVerify does, with the header it is given (not decoded again)", async () => {
+    const { privateKey, publicKey } = await generateKeyPair("ES256");
+    const token = await mint("ES256", privateKey, { sub: "alice", scope: "greet" });
+    const header = headerOf(token);
+    const seen: unknown[] = [];
+    const getKey = (h: unknown) => {
+      seen.push(h);
+      return publicKey;
+    };
+    const ours = await verifyPrecheckedJwt(token, header, getKey, options);
+    assert.deepEqual(ours, await jwtVerify(token, () => publicKey, options));
+    assert.equal(ours.protectedHeader, header, "the header given, returned as it is");
+    assert.equal(seen[0], header, "and handed to the key lookup");
+  });
+
+  test("refuses what jose refuses, with jose's errors", async () => {
+    const { privateKey, publicKey } = await generateKeyPair("ES256");
+    const other = await generateKeyPair("ES256");
+    const getKey = () => publicKey;
+    const expired = await new SignJWT({ sub: "alice" })
+      .setProtectedHeader({ alg: "ES256" })
+      .setExpirationTime(now.getTime() / 1000 - 60)
+      .sign(privateKey);
+    const forged = await mint("ES256", other.privateKey);
+    const good = await mint("ES256", privateKey);
+    const cases: [string, { algorithms: string[]; currentDate: Date }][] = [
+      [expired, options],
+      [forged, options],
+      [good, { ...options, algorithms: ["RS256"] }], // an alg not allowed: jose decides whole
+    ];
+    for (const [token, opts] of cases) {
+      const theirs = await jwtVerify(token, getKey, opts).then(
+        () => assert.fail("jose refuses it"),
+        (e: Error & { code?: string }) => e,
+      );
+      await assert.rejects(verifyPrecheckedJwt(token, headerOf(token), getKey, opts), {
+        name: theirs.name,
+        code: theirs.code,
+        message: theirs.message,
+      });
+    }
+  });
+});
+
+suite("signing input", () => {
+  test("long and short inputs one after the other verify, and a non-ASCII one goes to jose", async () => {
+    const { calls, verify } = spyCrypto();
+    const { privateKey, publicKey } = await generateKeyPair("ES256");
+    const long = await mint("ES256", privateKey, { pad: "x".repeat(5000) });
+    const short = await mint("ES256", privateKey);
+    for (const token of [short, long, short, long]) assert.ok((await verify(token, publicKey, options)).payload);
+    assert.equal(calls.verify, 4, "node:crypto decided each");
+    // Not ASCII (é in the payload segment): jose refuses it, with its error.
+    const [head, payload, signature] = short.split(".");
+    const nonAscii = `${head}.${payload}é.${signature}`;
+    const theirs = await jwtVerify(nonAscii, publicKey, options).then(
+      () => assert.fail("jose refuses it"),
+      (e: Error) => e,
+    );
+    await assert.rejects(verify(nonAscii, publicKey, options), { name: theirs.name, message: theirs.message });
+    assert.equal(calls.verify, 4, "not by node:crypto");
   });
 });
 

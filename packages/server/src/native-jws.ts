@@ -1,4 +1,14 @@
-import { type JWTVerifyOptions, UnsecuredJWT, base64url, compactVerify, errors, jwtVerify } from "jose";
+import {
+  type JWTVerifyGetKey,
+  type JWTVerifyOptions,
+  type JWTVerifyResult,
+  type ResolvedKey,
+  UnsecuredJWT,
+  base64url,
+  compactVerify,
+  errors,
+  jwtVerify,
+} from "jose";
 import { boundedMemo } from "./bounded-memo.js";
 import { type SignatureCheck, createSignatureCheck, isPlainObject } from "./native-signature.js";
 import { nodeCryptoOf } from "./node-crypto.js";
@@ -11,27 +21,38 @@ const unsecuredHeaderWith = boundedMemo(16, (typ) => base64url.encode(JSON.strin
 const strictDecoder = new TextDecoder("utf-8", { fatal: true });
 
 /**
+ * Whether jose would go on to decode the header of `jwt` with these options: a string of three parts,
+ * options an object (or absent) whose `algorithms` is a list of strings (or absent).
+ */
+function shapeReady(jwt: unknown, options: JWTVerifyOptions | undefined): jwt is string {
+  if (typeof jwt !== "string" || (options !== undefined && (typeof options !== "object" || options === null))) return false;
+  const algorithms = options?.algorithms;
+  if (algorithms !== undefined && (!Array.isArray(algorithms) || algorithms.some((a) => typeof a !== "string"))) return false;
+  const first = jwt.indexOf(".");
+  return first >= 0 && jwt.indexOf(".", first + 1) === jwt.lastIndexOf(".");
+}
+
+/** Whether jose would look a key up for this decoded header: an allowed, non-empty `alg`, no `crit`. */
+function headerReady(header: Record<string, unknown>, options: JWTVerifyOptions | undefined): boolean {
+  const alg = header["alg"];
+  if (header["crit"] !== undefined || typeof alg !== "string" || alg === "") return false;
+  return options?.algorithms === undefined || options.algorithms.includes(alg);
+}
+
+/**
  * The token's protected header when jose would go on to look its key up, with nothing to refuse before:
  * a compact JWS, a JSON object header, an allowed `alg`, no `crit`. `undefined` for any other input,
  * which jose then verifies (and refuses) whole.
  */
 function readyForKey(jwt: unknown, options: JWTVerifyOptions | undefined): Record<string, unknown> | undefined {
-  if (typeof jwt !== "string" || (options !== undefined && (typeof options !== "object" || options === null))) return undefined;
-  const algorithms = options?.algorithms;
-  if (algorithms !== undefined && (!Array.isArray(algorithms) || algorithms.some((a) => typeof a !== "string"))) return undefined;
-  const first = jwt.indexOf(".");
-  const last = jwt.lastIndexOf(".");
-  if (first < 0 || jwt.indexOf(".", first + 1) !== last) return undefined;
+  if (!shapeReady(jwt, options)) return undefined;
   let header: Record<string, unknown>;
   try {
-    header = protectedHeaderOf(jwt.slice(0, first)); // what decodeProtectedHeader(jwt) returns for three parts
+    header = protectedHeaderOf(jwt.slice(0, jwt.indexOf("."))); // what decodeProtectedHeader(jwt) returns for three parts
   } catch {
     return undefined;
   }
-  const alg = header["alg"];
-  if (header["crit"] !== undefined || typeof alg !== "string" || alg === "") return undefined;
-  if (algorithms !== undefined && !algorithms.includes(alg)) return undefined;
-  return header;
+  return headerReady(header, options) ? header : undefined;
 }
 
 /** The claims, validated by jose exactly as `jwtVerify` does, of a token whose signature is verified. */
@@ -113,11 +134,23 @@ export interface CreateVerifyJwtOptions {
  * signature is checked on the calling thread, not WebCrypto's pool.
  */
 export function createVerifyJwt(options: CreateVerifyJwtOptions = {}): typeof jwtVerify {
-  const checkSignature = signatureCheckOf(options, "createVerifyJwt");
-  if (checkSignature === undefined) return jwtVerify;
+  const verify = createNativeVerifyJwt(signatureCheckOf(options, "createVerifyJwt"));
+  return verify === undefined ? jwtVerify : (verify as unknown as typeof jwtVerify);
+}
 
-  const verify = async (jwt: string, key: unknown, verifyOptions?: JWTVerifyOptions) => {
-    const header = readyForKey(jwt, verifyOptions);
+/**
+ * The native verification of a JWT with this signature check (`undefined` without one): `decoded`, the
+ * token's header as `protectedHeaderOf` decoded it for the caller, is used instead of decoding it again.
+ */
+function createNativeVerifyJwt(checkSignature: SignatureCheck | undefined) {
+  if (checkSignature === undefined) return undefined;
+  return async (jwt: string, key: unknown, verifyOptions?: JWTVerifyOptions, decoded?: Record<string, unknown>) => {
+    const header =
+      decoded === undefined
+        ? readyForKey(jwt, verifyOptions)
+        : shapeReady(jwt, verifyOptions) && headerReady(decoded, verifyOptions)
+          ? decoded
+          : undefined;
     if (header === undefined) return jwtVerify(jwt, key as Uint8Array, verifyOptions);
     const lookup = typeof key === "function";
     const first = jwt.indexOf(".");
@@ -140,7 +173,6 @@ export function createVerifyJwt(options: CreateVerifyJwtOptions = {}): typeof jw
     }
     return lookup ? { payload, protectedHeader: header, key: resolved } : { payload, protectedHeader: header };
   };
-  return verify as unknown as typeof jwtVerify;
 }
 
 /**
@@ -155,6 +187,32 @@ export function createVerifyJwt(options: CreateVerifyJwtOptions = {}): typeof jw
  * Not checked beyond jose: anything; the native path refuses and accepts what jose does.
  */
 export const verifyJwt: typeof jwtVerify = createVerifyJwt();
+
+const nativeVerifyJwt = createNativeVerifyJwt(signatureCheckOf({}, "verifyPrecheckedJwt"));
+
+/**
+ * @internal {@link verifyJwt} of a token whose protected header the caller has already decoded with
+ * `protectedHeaderOf` (as `precheckJws` returns it): the header is not decoded a second time, and is
+ * handed to the key lookup and returned as `protectedHeader`. Same results and errors as jose's
+ * `jwtVerify(jwt, key, options)`.
+ *
+ * ```ts
+ * const checked = precheckJws(token, precheck);
+ * if (!("ok" in checked)) ({ payload, key } = await verifyPrecheckedJwt(token, checked.header, getKey, options));
+ * ```
+ *
+ * Not checked: that `header` is the token's (pass exactly what `protectedHeaderOf` returned for the
+ * text before its first dot, unchanged); beyond it, what jose checks.
+ */
+export function verifyPrecheckedJwt(
+  jwt: string,
+  header: Record<string, unknown>,
+  key: JWTVerifyGetKey,
+  options: JWTVerifyOptions,
+): Promise<JWTVerifyResult & ResolvedKey> {
+  if (nativeVerifyJwt === undefined) return jwtVerify(jwt, key, options);
+  return nativeVerifyJwt(jwt, key, options, header) as Promise<JWTVerifyResult & ResolvedKey>;
+}
 
 /**
  * @internal The check of a compact JWS whose protected header the caller decoded and checked itself,
