@@ -365,6 +365,26 @@ test("a steady proof's header is not decoded again: only its payload is parsed",
   assert.deepEqual(texts, payloads);
 });
 
+test("a known key's proofs are still refused for any character or segment out of form after the header", async () => {
+  const dpop = verifier();
+  assert.ok((await dpop.verify({ ...call, proof: await proofOf() })).ok, "the key is known");
+  const [head, payload, signature] = (await proofOf()).split(".") as [string, string, string];
+  const cases = [
+    `${head}.${payload}=.${signature}`, // padding, which atob would take
+    `${head}.${payload}.${signature}=`,
+    `${head}.${payload} .${signature}`, // whitespace, likewise
+    `${head}.${payload}é.${signature}`, // not ASCII
+    `${head}.${payload}.${signature.slice(0, -2)}+/`,
+    `${head}.${payload}.${signature}.e30`, // four segments
+    `${head}.${payload}`, // two
+    `${head}..${signature}`, // an empty payload
+    `${head}.${payload}.`, // no signature
+    `${head}`,
+  ];
+  for (const proof of cases) assertRefused(await dpop.verify({ ...call, proof }), "INVALID_DPOP_PROOF", "format", proof);
+  assert.ok((await dpop.verify({ ...call, proof: `${head}.${payload}.${signature}` })).ok, "its form is fine");
+});
+
 test("a header refused is refused again: only a header that passed every check is kept", async () => {
   const dpop = verifier();
   const bad = rawProof(rawHeader({ jwk: { ...rawJwk, use: "enc" } }), claims());

@@ -98,6 +98,8 @@ const asymmetricAlgorithms: ReadonlySet<string> = new Set([
   ...["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"],
 ]);
 const compactJws = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+// The same after a header segment that matched it before: from the first dot on (sticky: at lastIndex).
+const afterHeader = /\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/y;
 const ascii = /^[\x00-\x7f]*$/;
 const maxJtiLength = 256;
 const maxCachedKeys = 1000;
@@ -133,7 +135,8 @@ type Refusal = Extract<DpopProofResult, { ok: false }>;
  * A proof's key is kept once its header has passed every check, in a bounded map (1,000 keys) keyed by
  * the header's base64url segment, which every proof of one client key repeats (`dpop-proof-key.ts`): a
  * client's steady proofs cost a map look-up, the signature check and the payload's decode, with no
- * header decode, key import or thumbprint after the first. The `ath` of the last access token seen with
+ * header decode, key import or thumbprint after the first, and no second scan of the header's characters
+ * (only the payload's and signature's are scanned again). The `ath` of the last access token seen with
  * a key is kept beside it, and the normalised `htu` of the last 256 request URLs and proof `htu`s.
  *
  * ```ts
@@ -195,9 +198,13 @@ export function createDpopProofVerifier(options: DpopProofOptions = {}): DpopPro
     async verify(input) {
       const t = now();
       const { proof } = input;
-      if (typeof proof !== "string" || proof.length > maxProofLength || !compactJws.test(proof)) return refuse("format");
-      const segment = proof.slice(0, proof.indexOf("."));
-      const found = keys.get(segment) ?? (await keys.load(segment));
+      if (typeof proof !== "string" || proof.length > maxProofLength) return refuse("format");
+      const dot = proof.indexOf(".");
+      const segment = proof.slice(0, Math.max(dot, 0));
+      const known = keys.get(segment);
+      // A known key's segment passed the whole check when it was loaded: only the rest is scanned again.
+      if (!(known === undefined ? compactJws.test(proof) : restIsCompact(proof, dot))) return refuse("format");
+      const found = known ?? (await keys.load(segment));
       if (typeof found === "string") return refuse(found);
       let payload: Record<string, unknown>;
       try {
@@ -235,6 +242,12 @@ export function createDpopProofVerifier(options: DpopProofOptions = {}): DpopPro
       return { ok: true, jkt: found.jkt };
     },
   };
+}
+
+/** Whether `proof` from its first dot (at `dot`) on is what {@link compactJws} takes after a header segment. */
+function restIsCompact(proof: string, dot: number): boolean {
+  afterHeader.lastIndex = dot;
+  return afterHeader.test(proof);
 }
 
 function refuse(detail: DpopProofDetail, reason: Refusal["reason"] = Reason.InvalidDpopProof): Refusal {
