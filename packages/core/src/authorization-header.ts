@@ -83,7 +83,8 @@ export interface AuthorizationFault {
 /**
  * {@link parseAuthorization} with its refusal returned as a value rather than thrown: the credential,
  * `undefined` when the header is absent or empty, or an {@link AuthorizationFault}. For servers that
- * build their errors in one place.
+ * build their errors in one place. It is {@link splitAuthorization}, then {@link credentialFault} of
+ * the value.
  *
  * ```ts
  * const read = readAuthorization(req.header.get("authorization"), { maxLength: 8192 });
@@ -94,10 +95,31 @@ export function readAuthorization(
   header: string | null | undefined,
   options: { readonly maxLength?: number } = {},
 ): Credentials | AuthorizationFault | undefined {
+  const split = splitAuthorization(header, options.maxLength ?? defaultMaxLength);
+  if (split === undefined || "reason" in split) return split;
+  return credentialFault(split.value) ?? split;
+}
+
+/**
+ * The scheme (lowercased) and the credential of an `Authorization` header value, everything
+ * {@link readAuthorization} checks except the credential's own syntax: the header's length, one
+ * scheme, one or more spaces, a credential. `undefined` when the header is absent or empty.
+ *
+ * ```ts
+ * const split = splitAuthorization(req.header.get("authorization"), 8192);
+ * if (split !== undefined && !("reason" in split)) credentialFault(split.value); // undefined: a token68
+ * ```
+ *
+ * Not checked: that the credential is a token68 ({@link credentialFault} is that check). A server
+ * hands the value on unchecked only to code that refuses a non-token68 value before reading it.
+ */
+export function splitAuthorization(
+  header: string | null | undefined,
+  maxLength: number,
+): Credentials | AuthorizationFault | undefined {
   if (header == null) {
     return undefined;
   }
-  const maxLength = options.maxLength ?? defaultMaxLength;
   if (header.length > maxLength) {
     return malformed(`the authorization header is longer than ${maxLength} characters`);
   }
@@ -117,12 +139,30 @@ export function readAuthorization(
     // Often a bare token without "Bearer ": the scheme may be the token, so it is not echoed.
     return malformed('the authorization header must be "<scheme> <credential>", e.g. "Bearer <token>"');
   }
-  if (!isToken68(value)) {
-    return joinedValue.test(value)
-      ? { reason: Reason.MultipleCredentials, message: "more than one authorization credential was sent" }
-      : malformed("the credential after the auth scheme is not a token68 (RFC 6750 §2.1)");
-  }
-  return { scheme: scheme.toLowerCase(), value };
+  return { scheme: lowercase(scheme), value };
+}
+
+// The two spellings clients send are lowercased without making a new string on every call.
+const lowercase = (scheme: string): string =>
+  scheme === "Bearer" ? "bearer" : scheme === "DPoP" ? "dpop" : scheme.toLowerCase();
+
+/**
+ * Why the credential after an `Authorization` scheme is refused: `undefined` for a token68
+ * ({@link isToken68}), `MULTIPLE_CREDENTIALS` for the credential of two joined header values
+ * (`"a, Bearer b"`), `MALFORMED_CREDENTIALS` for anything else.
+ *
+ * ```ts
+ * credentialFault("eyJhbGciOi.eyJzdWIi.c2ln"); // undefined
+ * credentialFault("a, Bearer b")?.reason; // "MULTIPLE_CREDENTIALS"
+ * ```
+ *
+ * Not checked: the length (see {@link splitAuthorization}).
+ */
+export function credentialFault(value: string): AuthorizationFault | undefined {
+  if (isToken68(value)) return undefined;
+  return joinedValue.test(value)
+    ? { reason: Reason.MultipleCredentials, message: "more than one authorization credential was sent" }
+    : malformed("the credential after the auth scheme is not a token68 (RFC 6750 §2.1)");
 }
 
 function malformed(message: string): AuthorizationFault {

@@ -9,8 +9,17 @@ export { clientRefusal } from "./client-reason.js";
 /** The scopes of one claim value, added to a set, for the packages that read scopes from claims. */
 export { addScopes } from "./scopes.js";
 
-/** The parse of an `Authorization` header as a value, and the one token68 syntax, for servers and clients. */
-export { type AuthorizationFault, isToken68, readAuthorization } from "./authorization-header.js";
+/**
+ * The parse of an `Authorization` header as a value (split, then the credential's syntax), and the one
+ * token68 syntax, for servers and clients.
+ */
+export {
+  type AuthorizationFault,
+  credentialFault,
+  isToken68,
+  readAuthorization,
+  splitAuthorization,
+} from "./authorization-header.js";
 
 /** The contract's code of a reason, and whether a string is one of the reasons. */
 export { codeOf, isReason } from "./reason.js";
