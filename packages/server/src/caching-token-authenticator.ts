@@ -1,6 +1,8 @@
 import { Reason } from "@connectauth/core";
+import { isToken68 } from "@connectauth/core/protocol";
 import { type AuthOutcome, type Authenticator, rejected } from "./authenticator.js";
 import type { AuthenticatorStatusHooks } from "./authenticator-status.js";
+import { checksItsCredentialSyntax } from "./credential-syntax.js";
 import type { DpopBinding } from "./dpop-binding.js";
 import type { AuthIdentity } from "./identity.js";
 import type { TokenVerification } from "./issuer-verifier.js";
@@ -33,6 +35,9 @@ interface Verified {
   readonly subject?: RevocationSubject;
 }
 
+// What the server answers instead, as for any credential that is not a token68 (see credential-syntax.ts).
+const notToken68 = rejected(Reason.MalformedCredentials, { message: "the credential is not a token68 (RFC 6750 §2.1)" });
+
 // An identity revalidate() does not know (not one authenticate returned): refused, as the list cannot be asked.
 const unknownIdentity = rejected(Reason.InvalidToken, {
   message: "the identity was not accepted by this authenticator",
@@ -41,7 +46,9 @@ const unknownIdentity = rejected(Reason.InvalidToken, {
 
 /**
  * @internal A token authenticator around a verification: the size cap first (before any decoding),
- * then the verified-token cache, then the verification, whose acceptances are cached (while their
+ * then the verified-token cache, then, on a miss, the token68 syntax (a credential that is not one is
+ * `MALFORMED_CREDENTIALS`; its `authenticate` is recorded as checking the syntax itself, so the server
+ * does not scan a cached token again), then the verification, whose acceptances are cached (while their
  * `stillTrusted` holds); then, with `revocation`, the revocation list, on every call, cached or not
  * (a few `Map` reads, synchronous: the subject it checks is cached with the outcome). The cache is read
  * inside `authenticate` only, one look-up per call, so that a copy or wrapper of the authenticator with
@@ -77,15 +84,17 @@ export function createCachingTokenAuthenticator(options: CachingTokenAuthenticat
   const judged = ({ outcome, subject }: Verified): AuthOutcome =>
     subject === undefined || revocation === undefined ? outcome : (revocationRefusal(revocation, subject) ?? outcome);
 
-  // One cache look-up, then the list: a cached token is checked against the list on every call.
+  // One cache look-up, then the list: a cached token is checked against the list on every call. Only
+  // a token68 is verified, so only a token68 is ever in the cache: a hit needs no scan.
   async function verifyToken(token: string): Promise<AuthOutcome> {
     if (token.length > maxTokenLength) {
       return rejected(Reason.InvalidToken, { message: "the token is too large", detail: "too_large" });
     }
-    if (cache === undefined) return judged(await verified(token));
+    if (cache === undefined) return isToken68(token) ? judged(await verified(token)) : notToken68;
     const key = cache.keyOf(token);
     const hit = cache.get(key);
     if (hit !== undefined) return judged(hit);
+    if (!isToken68(token)) return notToken68;
     const result = await verified(token);
     if (result.outcome.ok && result.expiresAtMs !== undefined) {
       cache.set(key, { outcome: result.outcome, subject: result.subject }, result.expiresAtMs, result.stillTrusted);
@@ -105,7 +114,7 @@ export function createCachingTokenAuthenticator(options: CachingTokenAuthenticat
     return {
       name: options.name,
       schemes: ["bearer"],
-      authenticate: ({ value }) => verifyToken(value),
+      authenticate: checksItsCredentialSyntax(({ value }) => verifyToken(value)),
       ...hooks,
     };
   }
@@ -113,7 +122,7 @@ export function createCachingTokenAuthenticator(options: CachingTokenAuthenticat
     name: options.name,
     schemes: ["bearer", "dpop"],
     challenge: dpop.challenge,
-    async authenticate(credentials, call): Promise<AuthOutcome> {
+    authenticate: checksItsCredentialSyntax(async (credentials, call): Promise<AuthOutcome> => {
       const presented = dpop.present(credentials, call);
       if ("ok" in presented) return presented;
       const token = await verifyToken(credentials.value);
@@ -122,7 +131,7 @@ export function createCachingTokenAuthenticator(options: CachingTokenAuthenticat
       const subject = token.ok ? subjects?.get(token.identity) : undefined;
       if (outcome.ok && subject !== undefined) subjects?.set(outcome.identity, subject);
       return outcome;
-    },
+    }),
     ...hooks,
   };
 }

@@ -1,6 +1,6 @@
 import type { ContextValues } from "@connectrpc/connect";
 import { type ChallengeScheme, Reason, authorizationHeader } from "@connectauth/core";
-import { isToken68, readAuthorization } from "@connectauth/core/protocol";
+import { credentialFault, isToken68, splitAuthorization } from "@connectauth/core/protocol";
 import { type Authenticator, type PresentedCredentials, authenticatorFault } from "./authenticator.js";
 import { type AuthChallenge, type Denial, deny } from "./denial.js";
 import { headerValueCountKey } from "./protocol.js";
@@ -14,12 +14,20 @@ export interface CredentialSource {
    * Reads the request's one credential and the authenticator that takes it; `undefined` when none was
    * presented. A {@link Denial} when credentials come in two places or twice in one header
    * (`MULTIPLE_CREDENTIALS`, counted on the wire when the adapter says how: `headerValueCountKey`),
-   * when one does not parse or is too long (`MALFORMED_CREDENTIALS`), when its `Authorization` scheme
-   * is taken by no authenticator (`MISSING_CREDENTIALS`, `detail: "unsupported_scheme"`, RFC 6750
-   * §3.1), or when an `extract` throws (a fault). Never reads the query string. Its refusals carry
+   * when one does not parse or is too long (`MALFORMED_CREDENTIALS`; for an `Authorization` credential
+   * that goes to one authenticator alone, the token68 scan is left to
+   * {@link CredentialSource.syntaxRefusal}), when its `Authorization` scheme is taken by no
+   * authenticator (`MISSING_CREDENTIALS`, `detail: "unsupported_scheme"`, RFC 6750 §3.1), or when an
+   * `extract` throws (a fault). Never reads the query string. Its refusals carry
    * {@link CredentialSource.challenge}.
    */
   read(headers: Headers, values: ContextValues): FoundCredentials | Denial | undefined;
+  /**
+   * The refusal of an `Authorization` credential read unscanned ({@link FoundCredentials.unscanned})
+   * that is not a token68: what {@link CredentialSource.read} would have answered; `undefined` for a
+   * token68.
+   */
+  syntaxRefusal(value: string): Denial | undefined;
   /** The accepted `Authorization` schemes, for messages. */
   readonly schemes: readonly string[];
   /**
@@ -34,6 +42,12 @@ export interface FoundCredentials {
   readonly credentials: PresentedCredentials;
   /** The authenticator that takes it. */
   readonly authenticator: Authenticator;
+  /**
+   * `true` for an `Authorization` credential whose token68 scan was left for later, as it goes to one
+   * authenticator alone: the judge scans it before calling the authenticator, or, when its
+   * `authenticate` checks the syntax itself (`checksCredentialSyntax`), only if it refuses it.
+   */
+  readonly unscanned?: true;
 }
 
 /**
@@ -82,6 +96,10 @@ export function createCredentialSource(
   const refuse = (reason: Reason, message: string, metadata?: Record<string, string>): Denial =>
     deny(reason, challenge === undefined ? { message, metadata } : { message, metadata, challenge });
   const multiple = refuse(Reason.MultipleCredentials, "more than one credential was sent");
+  const syntaxRefusal = (value: string): Denial | undefined => {
+    const fault = credentialFault(value);
+    return fault === undefined ? undefined : refuse(fault.reason, fault.message);
+  };
 
   /** A credential header that came more than once on the wire, as the adapter counted it. */
   function repeatedOnTheWire(values: ContextValues): boolean {
@@ -125,11 +143,16 @@ export function createCredentialSource(
         }
         found = { credentials: { scheme: "", value }, authenticator };
       }
-      const parsed = readAuthorization(headers.get(authorizationHeader), { maxLength });
+      const parsed = splitAuthorization(headers.get(authorizationHeader), maxLength);
       if (parsed === undefined) return found;
       if ("reason" in parsed) return refuse(parsed.reason, parsed.message);
-      if (found !== undefined) return multiple;
       const authenticator = bySchemes.get(parsed.scheme);
+      if (found !== undefined || authenticator === undefined) {
+        // Scanned now: its syntax comes before the refusal of a second credential or of the scheme.
+        const malformed = syntaxRefusal(parsed.value);
+        if (malformed !== undefined) return malformed;
+      }
+      if (found !== undefined) return multiple;
       if (authenticator === undefined) {
         // RFC 6750 §3.1: answered as no credential (the challenge names no error); the scheme is not
         // echoed, since a bare token with a space in it would be read as the scheme.
@@ -137,8 +160,10 @@ export function createCredentialSource(
           detail: "unsupported_scheme",
         });
       }
-      return { credentials: { scheme: parsed.scheme, value: parsed.value, header: authorizationHeader }, authenticator };
+      const credentials = { scheme: parsed.scheme, value: parsed.value, header: authorizationHeader };
+      return { credentials, authenticator, unscanned: true };
     },
+    syntaxRefusal,
   };
 }
 

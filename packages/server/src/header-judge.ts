@@ -3,6 +3,7 @@ import { Reason } from "@connectauth/core";
 import { type AuthCall, type AuthOutcome, type Authenticator, authenticatorFault } from "./authenticator.js";
 import type { Authorization } from "./authorization.js";
 import type { CredentialSource } from "./credential-source.js";
+import { checksCredentialSyntax } from "./credential-syntax.js";
 import type { Verdict } from "./decision.js";
 import { type AuthChallenge, type Denial, deny } from "./denial.js";
 import type { AuthIdentity } from "./identity.js";
@@ -68,15 +69,28 @@ export function createHeaderJudge(
     let outcome: AuthOutcome;
     if (found !== undefined) {
       authenticator = found.authenticator;
+      const { credentials } = found;
+      // Read once: the function whose checks decide whether the credential is scanned first.
+      const authenticate = authenticator.authenticate;
+      // An unscanned credential is scanned before the authenticator reads it, unless it checks the
+      // syntax itself: then only if it refuses it, to refuse it as the source does.
+      const scanIfRefused = found.unscanned === true && checksCredentialSyntax(authenticate);
+      const malformed = () => source.syntaxRefusal(credentials.value);
+      if (found.unscanned === true && !scanIfRefused) {
+        const denial = malformed();
+        if (denial !== undefined) return { method, denial };
+      }
       try {
-        outcome = await authenticator.authenticate(found.credentials, call);
+        outcome = await authenticate.call(authenticator, credentials, call);
       } catch {
-        return {
-          method,
-          authenticator: authenticator.name,
-          credential: found.credentials.value,
-          denial: authenticatorFault(authenticator),
-        };
+        const denial = scanIfRefused ? malformed() : undefined;
+        if (denial !== undefined) return { method, denial };
+        const { name } = authenticator;
+        return { method, authenticator: name, credential: credentials.value, denial: authenticatorFault(authenticator) };
+      }
+      if (!outcome.ok && scanIfRefused) {
+        const denial = malformed();
+        if (denial !== undefined) return { method, denial };
       }
     } else {
       const connection = await authenticateConnection(call);

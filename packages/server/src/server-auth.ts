@@ -246,16 +246,18 @@ export function createServerAuth(options: ServerAuthOptions): ServerAuth {
   }
 
   function gate(conditions: "defer" | "refuse") {
-    return async (context: HandlerContext): Promise<void> => {
+    return (context: HandlerContext): Promise<void> => {
       const started = now();
       const { method, values } = context;
       const entered = calls.enter(values, context.signal, newCall);
       if (!("state" in entered)) return refuse({ method, denial: entered }, started);
       if (!entered.started)
         return refuse({ method, denial: fault("connectauth: the request gate ran twice for one call") }, started);
+      const { state } = entered;
       const { requestHeader, requestMethod, url } = context;
-      const judgement = await judge(method, { values, requestHeader, requestMethod, url });
-      return admit(judgement, values, entered.state, conditions, started);
+      return judge(method, { values, requestHeader, requestMethod, url }).then((judgement) =>
+        admit(judgement, values, state, conditions, started),
+      );
     };
   }
 
