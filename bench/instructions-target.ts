@@ -1,4 +1,6 @@
-// The loops counted by instructions.ts, `n` calls each, in process and with no transport:
+// The loops counted by instructions.ts, in process and with no transport: `warm-up` calls, then a
+// "mark" line on stdout (instructions.ts reads the instruction counter and answers with a line on
+// stdin), `n` calls, and another mark. The loops:
 // - "server": through the gate and the interceptor of createServerAuth (JWT, warm cache);
 // - "server-none": the same loop without auth;
 // - "client": through createAuthInterceptor with a static token, around a `next` that answers at once;
@@ -6,17 +8,23 @@
 import { type Interceptor, type UnaryRequest, createHandlerContext } from "@connectrpc/connect";
 import { createAuthInterceptor } from "@connectauth/client";
 import { createJwtAuthenticator, createServerAuth } from "@connectauth/server";
-import { createDevIssuer } from "@connectauth/node/dev";
+import { readFileSync, readSync } from "node:fs";
 import { GreeterService } from "../packages/example/src/gen/example/v1/greeter_pb.js";
 
 type Next = Parameters<Interceptor>[0];
-const [n, mode] = [Number(process.argv[2]), process.argv[3]];
+const [warmUp, n, mode, fixture] = [Number(process.argv[2]), Number(process.argv[3]), process.argv[4], process.argv[5]];
 const method = GreeterService.method.greet;
 const next = (async (req: unknown) => req) as unknown as Next;
-const issuer = await createDevIssuer({ issuer: "https://issuer.bench", audience: "greeter" });
-const token = await issuer.mint({ subject: "alice", scopes: ["greet"], ttlSeconds: 3600 });
+// The same token and keys in every run (minted once by instructions.ts): a run's count depends on
+// the token's bytes, through string hashes and the cache's map.
+const { issuer, token } = JSON.parse(readFileSync(fixture ?? "", "utf8")) as {
+  issuer: { issuer: string; audience: string; jwks: { keys: JsonWebKey[] } };
+  token: string;
+};
 
-async function server(withAuth: boolean) {
+type Loop = (calls: number) => Promise<void>;
+
+function server(withAuth: boolean): Loop {
   const auth = createServerAuth({
     authenticators: [
       createJwtAuthenticator({ issuer: issuer.issuer, audience: issuer.audience, algorithms: ["ES256"], keys: issuer.jwks }),
@@ -29,34 +37,36 @@ async function server(withAuth: boolean) {
     "content-type": "application/proto",
     "connect-protocol-version": "1",
   });
-  for (let i = 0; i < n; i++) {
-    const context = createHandlerContext({
-      service: GreeterService,
-      method,
-      protocolName: "connect",
-      requestMethod: "POST",
-      url: "http://127.0.0.1/example.v1.GreeterService/Greet",
-      requestHeader: header,
-    });
-    const req = {
-      method,
-      service: GreeterService,
-      header: context.requestHeader,
-      signal: context.signal,
-      contextValues: context.values,
-      stream: false,
-      message: {},
-    } as unknown as UnaryRequest;
-    if (withAuth) {
-      await gate(context);
-      await intercepted(req);
-    } else {
-      await next(req);
+  return async (calls) => {
+    for (let i = 0; i < calls; i++) {
+      const context = createHandlerContext({
+        service: GreeterService,
+        method,
+        protocolName: "connect",
+        requestMethod: "POST",
+        url: "http://127.0.0.1/example.v1.GreeterService/Greet",
+        requestHeader: header,
+      });
+      const req = {
+        method,
+        service: GreeterService,
+        header: context.requestHeader,
+        signal: context.signal,
+        contextValues: context.values,
+        stream: false,
+        message: {},
+      } as unknown as UnaryRequest;
+      if (withAuth) {
+        await gate(context);
+        await intercepted(req);
+      } else {
+        await next(req);
+      }
     }
-  }
+  };
 }
 
-async function client(interceptor: Interceptor) {
+function client(interceptor: Interceptor): Loop {
   const intercepted = interceptor(next);
   const req = {
     method,
@@ -74,7 +84,9 @@ async function client(interceptor: Interceptor) {
     stream: false,
     message: {},
   } as unknown as UnaryRequest;
-  for (let i = 0; i < n; i++) await intercepted(req);
+  return async (calls) => {
+    for (let i = 0; i < calls; i++) await intercepted(req);
+  };
 }
 
 const handWritten: Interceptor = (next) => async (req) => {
@@ -82,8 +94,25 @@ const handWritten: Interceptor = (next) => async (req) => {
   return next(req);
 };
 
-if (mode === "server") await server(true);
-else if (mode === "server-none") await server(false);
-else if (mode === "client") await client(createAuthInterceptor({ token }));
-else if (mode === "client-hand-written") await client(handWritten);
-else throw new Error(`unknown mode ${mode}`);
+const loops: Record<string, () => Loop> = {
+  server: () => server(true),
+  "server-none": () => server(false),
+  client: () => client(createAuthInterceptor({ token })),
+  "client-hand-written": () => client(handWritten),
+};
+const loop = loops[mode ?? ""];
+if (loop === undefined) throw new Error(`unknown mode ${mode}`);
+
+/** Says "mark" and waits for instructions.ts to have read the counter. */
+function mark(): void {
+  process.stdout.write("mark\n");
+  readSync(0, Buffer.alloc(1));
+}
+
+const run = loop();
+await run(warmUp);
+// Every window starts from the same heap: what the warm-up left is collected first.
+(globalThis as { gc?: () => void }).gc?.();
+mark();
+await run(n);
+mark();
