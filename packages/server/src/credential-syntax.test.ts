@@ -1,26 +1,17 @@
 import { suite, test } from "node:test";
 import assert from "node:assert/strict";
-import { SignJWT, exportJWK, generateKeyPair } from "jose";
 import { installModes, installed } from "../../../test/support/install-modes.js";
 import { failure } from "../../../test/support/failure.js";
 import { greeterClient } from "./test-support/greeter.js";
+import { testIssuer } from "./test-support/issuer.js";
 import { type Authenticator, accepted, rejected } from "./authenticator.js";
 import { checksCredentialSyntax } from "./credential-syntax.js";
 import { createJwtAuthenticator } from "./jwt-authenticator.js";
 import { createServerAuth } from "./server-auth.js";
 
-const issuer = "https://issuer.test";
-const audience = "greeter";
-const { privateKey, publicKey } = await generateKeyPair("ES256");
-const keys = { keys: [{ ...(await exportJWK(publicKey)), kid: "k1", alg: "ES256" }] };
-const token = await new SignJWT({ scope: "greet" })
-  .setProtectedHeader({ alg: "ES256", kid: "k1" })
-  .setIssuer(issuer)
-  .setAudience(audience)
-  .setSubject("alice")
-  .setIssuedAt()
-  .setExpirationTime("1h")
-  .sign(privateKey);
+const { issuer, audience, jwk, mint } = await testIssuer();
+const keys = { keys: [jwk] };
+const token = await mint({ scope: "greet" });
 const jwt = (options: { cache?: false; dpop?: "allowed" } = {}) =>
   createJwtAuthenticator({ issuer, audience, algorithms: ["ES256"], keys, ...options });
 
