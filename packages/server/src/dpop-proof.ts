@@ -1,3 +1,5 @@
+// Longer than most files: every check of RFC 9449 §4.3 on a proof, in the order the RFC gives them, with
+// its refusal's detail and message; the key, the htu, the nonces and the replay store are modules of their own.
 import { base64url } from "jose";
 import { Reason } from "@connectauth/core";
 import type { DpopNonces } from "./dpop-nonce.js";

@@ -1,3 +1,5 @@
+// Longer than most files: the revocation kinds (their checks, their normal form, their end) are shared by
+// the memory list here and the Redis list of @connectauth/node, which must read and write them alike.
 import { base64url } from "jose";
 import { nonNegative } from "./option-checks.js";
 import { sha256Latin1 } from "./sha256.js";
