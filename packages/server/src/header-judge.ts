@@ -69,27 +69,24 @@ export function createHeaderJudge(
     let outcome: AuthOutcome;
     if (found !== undefined) {
       authenticator = found.authenticator;
-      const { credentials } = found;
+      const { credentials, unscanned } = found;
       // Read once: the function whose checks decide whether the credential is scanned first.
       const authenticate = authenticator.authenticate;
       // An unscanned credential is scanned before the authenticator reads it, unless it checks the
       // syntax itself: then only if it refuses it, to refuse it as the source does.
-      const scanIfRefused = found.unscanned === true && checksCredentialSyntax(authenticate);
-      const malformed = () => source.syntaxRefusal(credentials.value);
-      if (found.unscanned === true && !scanIfRefused) {
-        const denial = malformed();
-        if (denial !== undefined) return { method, denial };
-      }
+      const scanIfRefused = unscanned === true && checksCredentialSyntax(authenticate);
+      const malformed = unscanned === true && !scanIfRefused ? source.syntaxRefusal(credentials.value) : undefined;
+      if (malformed !== undefined) return { method, denial: malformed };
       try {
         outcome = await authenticate.call(authenticator, credentials, call);
       } catch {
-        const denial = scanIfRefused ? malformed() : undefined;
+        const denial = scanIfRefused ? source.syntaxRefusal(credentials.value) : undefined;
         if (denial !== undefined) return { method, denial };
         const { name } = authenticator;
         return { method, authenticator: name, credential: credentials.value, denial: authenticatorFault(authenticator) };
       }
       if (!outcome.ok && scanIfRefused) {
-        const denial = malformed();
+        const denial = source.syntaxRefusal(credentials.value);
         if (denial !== undefined) return { method, denial };
       }
     } else {
