@@ -10,6 +10,7 @@ import {
   jwtVerify,
 } from "jose";
 import { boundedMemo } from "./bounded-memo.js";
+import { type Base64urlReader, base64urlReaderOf } from "./native-base64url.js";
 import { type SignatureCheck, createSignatureCheck, isPlainObject } from "./native-signature.js";
 import { nodeCryptoOf } from "./node-crypto.js";
 import { protectedHeaderOf } from "./protected-header.js";
@@ -71,14 +72,11 @@ function validatedClaims(jwt: string, header: Record<string, unknown>, options: 
 }
 
 /** jose's decode of a verified JWS payload segment into a JWT claims set (its errors, without their causes). */
-function claimsOf(payloadSegment: string): Record<string, unknown> {
-  let bytes: Uint8Array;
-  try {
-    bytes = base64url.decode(payloadSegment); // jose's strict decoder, as its verification decodes the payload
-  } catch {
-    throw new errors.JWSInvalid("Failed to base64url decode the payload");
-  }
-  return claimsFrom(bytes);
+function claimsOf(payloadSegment: string, readBase64url: Base64urlReader): Record<string, unknown> {
+  // As jose's verification decodes the payload: undefined where jose refuses the segment.
+  const claims = readBase64url(payloadSegment, claimsFrom);
+  if (claims === undefined) throw new errors.JWSInvalid("Failed to base64url decode the payload");
+  return claims;
 }
 
 /** jose's JSON decode of a JWT claims set (`validateClaimsSet`): strict UTF-8, a plain JSON object. */
@@ -93,14 +91,23 @@ function claimsFrom(bytes: Uint8Array): Record<string, unknown> {
   return claims;
 }
 
-/** The native signature check where the runtime has `node:crypto` and `native` is not `false`. */
-function signatureCheckOf(options: CreateVerifyJwtOptions, what: string): SignatureCheck | undefined {
+/**
+ * The native path where the runtime has `node:crypto` and `native` is not `false`: the signature check,
+ * and the reader of base64url segments it uses (Node's Buffer where it and jose's decoding agree).
+ */
+function nativePathOf(
+  options: CreateVerifyJwtOptions,
+  what: string,
+): { readonly checkSignature: SignatureCheck; readonly readBase64url: Base64urlReader } | undefined {
   if (typeof options !== "object" || options === null) throw new TypeError(`${what}: options must be an object`);
   if (options.native !== undefined && typeof options.native !== "boolean") {
     throw new TypeError(`${what}: native must be a boolean`);
   }
-  const crypto = options.native === false ? undefined : nodeCryptoOf("scope" in options ? options.scope : globalThis);
-  return crypto === undefined ? undefined : createSignatureCheck(crypto);
+  const scope = "scope" in options ? options.scope : globalThis;
+  const crypto = options.native === false ? undefined : nodeCryptoOf(scope);
+  if (crypto === undefined) return undefined;
+  const readBase64url = base64urlReaderOf(scope);
+  return { checkSignature: createSignatureCheck(crypto, readBase64url), readBase64url };
 }
 
 /** @internal Options of {@link createVerifyJwt}. */
@@ -117,9 +124,10 @@ export interface CreateVerifyJwtOptions {
  * (`crypto.verify`, HMAC with `timingSafeEqual`) where the runtime has it, and by jose everywhere else.
  *
  * jose still does every other step: the header decode (once, shared with the precheck's through
- * `protectedHeaderOf`), the signature's base64url decode, the key lookup (called with jose's arguments),
+ * `protectedHeaderOf`), the key lookup (called with jose's arguments),
  * the payload decode and the claims validation (`UnsecuredJWT.decode` of the same payload segment, with
- * the same options). Keys are converted once per key object: a
+ * the same options). The signature segment is decoded as jose decodes it, by Node's Buffer where the two
+ * agree (`native-base64url.ts`). Keys are converted once per key object: a
  * CryptoKey with `KeyObject.from`, a JWK with `createPublicKey`. Any input this module does not match
  * jose on (a KeyObject, an unusual JWK or CryptoKey, ML-DSA, `crit`, a token jose refuses before its
  * key lookup, a claims set that is not a JSON object) goes to jose whole, after at most one key lookup.
@@ -134,7 +142,7 @@ export interface CreateVerifyJwtOptions {
  * signature is checked on the calling thread, not WebCrypto's pool.
  */
 export function createVerifyJwt(options: CreateVerifyJwtOptions = {}): typeof jwtVerify {
-  const verify = createNativeVerifyJwt(signatureCheckOf(options, "createVerifyJwt"));
+  const verify = createNativeVerifyJwt(nativePathOf(options, "createVerifyJwt")?.checkSignature);
   return verify === undefined ? jwtVerify : (verify as unknown as typeof jwtVerify);
 }
 
@@ -188,7 +196,7 @@ function createNativeVerifyJwt(checkSignature: SignatureCheck | undefined) {
  */
 export const verifyJwt: typeof jwtVerify = createVerifyJwt();
 
-const nativeVerifyJwt = createNativeVerifyJwt(signatureCheckOf({}, "verifyPrecheckedJwt"));
+const nativeVerifyJwt = createNativeVerifyJwt(nativePathOf({}, "verifyPrecheckedJwt")?.checkSignature);
 
 /**
  * @internal {@link verifyJwt} of a token whose protected header the caller has already decoded with
@@ -229,7 +237,7 @@ export type VerifyJwsPayload = (jws: string, alg: string, key: CryptoKey) => Pro
  * checked (`alg` is the header's and allowed; no `crit`, no `b64`), with the key the caller chose: the
  * signature first, by `node:crypto` where the runtime has it (as {@link createVerifyJwt}) and else by
  * jose's `compactVerify` (`algorithms: [alg]`, which decodes and checks the header again); then the
- * payload, decoded as jose's `jwtVerify` decodes it (jose's strict base64url, strict UTF-8, `JSON.parse`,
+ * payload, decoded as jose's `jwtVerify` decodes it (jose's base64url, by Buffer where the two agree, strict UTF-8, `JSON.parse`,
  * a plain object: a payload jose refuses is refused). So the header is not decoded again, and no claim
  * is validated.
  *
@@ -244,13 +252,15 @@ export type VerifyJwsPayload = (jws: string, alg: string, key: CryptoKey) => Pro
  * `JWTInvalid` (not a JSON object), or whatever `compactVerify` throws where jose decides.
  */
 export function createVerifyJwsPayload(options: CreateVerifyJwtOptions = {}): VerifyJwsPayload {
-  const checkSignature = signatureCheckOf(options, "createVerifyJwsPayload");
+  const native = nativePathOf(options, "createVerifyJwsPayload");
   return async (jws, alg, key) => {
     const last = jws.lastIndexOf(".");
-    const verified = checkSignature?.(alg, key, false, jws.slice(0, last), jws.slice(last + 1));
-    if (verified === undefined) return claimsFrom((await compactVerify(jws, key, { algorithms: [alg] })).payload);
+    const verified = native?.checkSignature(alg, key, false, jws.slice(0, last), jws.slice(last + 1));
+    if (native === undefined || verified === undefined) {
+      return claimsFrom((await compactVerify(jws, key, { algorithms: [alg] })).payload);
+    }
     if (!verified) throw new errors.JWSSignatureVerificationFailed();
-    return claimsOf(jws.slice(jws.indexOf(".") + 1, last));
+    return claimsOf(jws.slice(jws.indexOf(".") + 1, last), native.readBase64url);
   };
 }
 

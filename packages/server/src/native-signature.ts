@@ -1,6 +1,6 @@
 // The signature check of the native JWS path (native-jws.ts): what node:crypto (node-crypto.ts) takes of
 // each algorithm and key to decide exactly as jose and WebCrypto do.
-import { base64url } from "jose";
+import type { Base64urlReader } from "./native-base64url.js";
 import type { NativeCrypto, NativeKey } from "./node-crypto.js";
 
 /** How `node:crypto` checks one JWS algorithm, and what jose requires of its key. */
@@ -170,18 +170,19 @@ export type SignatureCheck = (
 ) => boolean | undefined;
 
 /**
- * @internal Creates the native signature check with this `node:crypto` (`nodeCryptoOf`). Keys are
- * converted once per key object: a CryptoKey with `KeyObject.from`, a JWK with `createPublicKey`.
+ * @internal Creates the native signature check with this `node:crypto` (`nodeCryptoOf`), reading the
+ * signature segment with `readBase64url` (jose's decoding: `base64urlReaderOf`). Keys are converted once per
+ * key object: a CryptoKey with `KeyObject.from`, a JWK with `createPublicKey`.
  *
  * ```ts
  * const crypto = nodeCryptoOf(globalThis);
- * const checkSignature = crypto === undefined ? undefined : createSignatureCheck(crypto);
+ * const checkSignature = crypto === undefined ? undefined : createSignatureCheck(crypto, base64urlReaderOf(globalThis));
  * ```
  *
  * Not checked: the header, the payload or the claims (the caller's, and jose's); a signing input that
  * is not ASCII, a key or an algorithm it does not match jose on is `undefined`, for jose to decide.
  */
-export function createSignatureCheck(crypto: NativeCrypto): SignatureCheck {
+export function createSignatureCheck(crypto: NativeCrypto, readBase64url: Base64urlReader): SignatureCheck {
   // CryptoKeys never change; a JWK is frozen before its KeyObject is kept, as jose freezes it. Bytes
   // (HMAC secrets) are not kept: they may change, and jose reads them on every call.
   const converted = new WeakMap<object, NativeKey>();
@@ -278,12 +279,14 @@ export function createSignatureCheck(crypto: NativeCrypto): SignatureCheck {
     const alg = nativeAlgorithms.get(joseAlg);
     if (alg === undefined) return undefined;
     try {
-      const signature = base64url.decode(signatureSegment); // jose's strict decoder, not Buffer's
-      const native = nativeKeyOf(key, alg, joseAlg, lookedUp);
-      if (native === undefined) return undefined;
-      // Encoded last, just before it is read: nothing runs between (a key's getters ran above).
-      const data = asciiBytes(signingInput);
-      return data === undefined ? undefined : verifyWith(alg, native, data, signature); // not ASCII: jose refuses it
+      // As jose decodes it (undefined where jose refuses it: jose decides); the bytes are wiped after.
+      return readBase64url(signatureSegment, (signature) => {
+        const native = nativeKeyOf(key, alg, joseAlg, lookedUp);
+        if (native === undefined) return undefined;
+        // Encoded last, just before it is read: nothing runs between (a key's getters ran above).
+        const data = asciiBytes(signingInput);
+        return data === undefined ? undefined : verifyWith(alg, native, data, signature); // not ASCII: jose refuses it
+      });
     } catch {
       return undefined;
     }

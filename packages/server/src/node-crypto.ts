@@ -1,4 +1,4 @@
-// Where the native JWS path finds node:crypto, and the part of it that it uses.
+// Where the native JWS path finds Node's built-in modules, and the part of node:crypto that it uses.
 
 /**
  * @internal A key as `node:crypto` holds it (a `KeyObject`), as far as the native path reads it.
@@ -54,10 +54,33 @@ function isNativeCrypto(value: unknown): value is NativeCrypto {
 }
 
 /**
- * @internal The `node:crypto` of Node, found at run time through `process.getBuiltinModule` (as
- * `nativeSha256` finds `crypto.hash`) so that this isomorphic module imports nothing from `node:*`;
+ * @internal A built-in module of Node (`node:crypto`, `node:buffer`), found at run time through
+ * `process.getBuiltinModule` so that this isomorphic package imports nothing from `node:*`;
  * `undefined` where there is none (browsers, workers, Node < 20.16) and in Deno and Bun, whose
- * `node:crypto` is not the one the differential test holds to jose's behaviour.
+ * built-ins are not the ones the differential tests hold to jose's behaviour.
+ *
+ * ```ts
+ * nodeBuiltinOf(globalThis, "node:buffer"); // node:buffer on Node ≥ 20.16
+ * nodeBuiltinOf({}, "node:buffer"); // undefined
+ * ```
+ *
+ * Not checked: what the module holds (the caller checks the members it uses).
+ */
+export function nodeBuiltinOf(scope: unknown, id: string): unknown {
+  try {
+    const { process, Deno } = (scope ?? {}) as WithBuiltins;
+    if (Deno !== undefined || typeof process?.versions?.node !== "string" || process.versions.bun !== undefined) {
+      return undefined;
+    }
+    return process.getBuiltinModule?.(id);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * @internal The `node:crypto` of Node ({@link nodeBuiltinOf}), with every function the native path
+ * uses; `undefined` elsewhere.
  *
  * ```ts
  * nodeCryptoOf(globalThis); // node:crypto on Node ≥ 20.16
@@ -67,14 +90,6 @@ function isNativeCrypto(value: unknown): value is NativeCrypto {
  * Not checked: the module's behaviour, beyond the presence of the functions used.
  */
 export function nodeCryptoOf(scope: unknown): NativeCrypto | undefined {
-  try {
-    const { process, Deno } = (scope ?? {}) as WithBuiltins;
-    if (Deno !== undefined || typeof process?.versions?.node !== "string" || process.versions.bun !== undefined) {
-      return undefined;
-    }
-    const crypto = process.getBuiltinModule?.("node:crypto");
-    return isNativeCrypto(crypto) ? crypto : undefined;
-  } catch {
-    return undefined;
-  }
+  const crypto = nodeBuiltinOf(scope, "node:crypto");
+  return isNativeCrypto(crypto) ? crypto : undefined;
 }
