@@ -125,8 +125,10 @@ export function createVerifiedTokenCache<T>(options: VerifiedTokenCacheOptions =
 /**
  * A copy of a string that keeps nothing of the string it was cut from: V8 keeps a long `slice` as a
  * view into the whole string, so the signing input cut from a token would keep the token, signature
- * included, for as long as the entry lives.
+ * included, for as long as the entry lives. Cutting a concatenation makes V8 first copy both parts into
+ * a string of its own (it flattens it), and the cut is a view into that copy. The heap-snapshot test of
+ * verified-token-cache.test.ts holds this to what V8 does.
  */
 function detached(text: string): string {
-  return JSON.parse(JSON.stringify(text)) as string;
+  return `${text}.`.slice(0, -1);
 }
