@@ -237,9 +237,9 @@ export type VerifyJwsPayload = (jws: string, alg: string, key: CryptoKey) => Pro
  * checked (`alg` is the header's and allowed; no `crit`, no `b64`), with the key the caller chose: the
  * signature first, by `node:crypto` where the runtime has it (as {@link createVerifyJwt}) and else by
  * jose's `compactVerify` (`algorithms: [alg]`, which decodes and checks the header again); then the
- * payload, decoded as jose's `jwtVerify` decodes it (jose's base64url, by Buffer where the two agree, strict UTF-8, `JSON.parse`,
- * a plain object: a payload jose refuses is refused). So the header is not decoded again, and no claim
- * is validated.
+ * payload, decoded as jose's `jwtVerify` decodes it (jose's base64url, by Buffer where the two agree;
+ * strict UTF-8, `JSON.parse`, a plain object: a payload jose refuses is refused). So the header is not
+ * decoded again, and no claim is validated.
  *
  * ```ts
  * const verify = createVerifyJwsPayload();

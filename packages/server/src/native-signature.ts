@@ -171,8 +171,8 @@ export type SignatureCheck = (
 
 /**
  * @internal Creates the native signature check with this `node:crypto` (`nodeCryptoOf`), reading the
- * signature segment with `readBase64url` (jose's decoding: `base64urlReaderOf`). Keys are converted once per
- * key object: a CryptoKey with `KeyObject.from`, a JWK with `createPublicKey`.
+ * signature segment with `readBase64url` (jose's decoding: `base64urlReaderOf`). Keys are converted
+ * once per key object: a CryptoKey with `KeyObject.from`, a JWK with `createPublicKey`.
  *
  * ```ts
  * const crypto = nodeCryptoOf(globalThis);
