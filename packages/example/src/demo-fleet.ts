@@ -32,12 +32,15 @@ export async function runFleetDemo(redisUrl: string): Promise<DemoResult[]> {
       auth: { kind: "external", issuer: a.url, audience: "greeter", jwksUrl: `${a.url}/.well-known/jwks.json` },
     });
     try {
-      if (a.devIssuer === undefined || a.revocations === undefined) throw new Error("instance A has no issuer or list");
+      if (a.devIssuer === undefined || a.revocations === undefined || b.revocations === undefined) {
+        throw new Error("instance A has no issuer or list, or instance B no list");
+      }
       const token = await a.devIssuer.mint({ subject: "mallory", scopes: ["greet"] });
       const greet = (protocol: (typeof protocols)[number]) =>
         createClient(GreeterService, exampleTransport(b.url, protocol, token)).greet({ name: "demo" });
+      // Until its list has read Redis once, an instance answers REVOCATION_UNAVAILABLE (it fails closed).
+      await Promise.all([a.revocations.caughtUp(), b.revocations.caughtUp()]);
       await greet("connect"); // B takes A's token before it is revoked
-      await a.revocations.caughtUp();
       await a.revocations.revoke({ issuer: a.devIssuer.issuer, subject: "mallory", before: Date.now() / 1000 + 1 });
       const results: DemoResult[] = [];
       for (const protocol of protocols) {
