@@ -90,6 +90,10 @@ export function nodeBuiltinOf(scope: unknown, id: string): unknown {
  * Not checked: the module's behaviour, beyond the presence of the functions used.
  */
 export function nodeCryptoOf(scope: unknown): NativeCrypto | undefined {
-  const crypto = nodeBuiltinOf(scope, "node:crypto");
-  return isNativeCrypto(crypto) ? crypto : undefined;
+  try {
+    const crypto = nodeBuiltinOf(scope, "node:crypto");
+    return isNativeCrypto(crypto) ? crypto : undefined;
+  } catch {
+    return undefined; // a module whose members throw when read
+  }
 }
